@@ -1,0 +1,95 @@
+# Shared helpers for dev/services.sh (sourced, not run). Every service keeps its data, logs, pid files and
+# binaries under .local/ (git-ignored) and listens on 127.0.0.1 only.
+
+ROOT="${ROOT:?ROOT must be set by dev/services.sh}"
+LOCAL="$ROOT/.local"
+BIN_DIR="$LOCAL/bin"
+LOG_DIR="$LOCAL/log"
+RUN_DIR="$LOCAL/run"
+
+# apt-get update is slow (~10-30 s): run it at most once per invocation, and only when something is missing.
+APT_UPDATED=0
+
+say() { printf '%s\n' "$*"; }
+note() { printf '  %-10s %s\n' "$1" "$2"; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Prints the last lines of a log to stderr, so a failure shows why without opening files.
+show_log_tail() {
+  local file="$1"
+  if [ -s "$file" ]; then
+    printf -- '--- last lines of %s ---\n' "$file" >&2
+    tail -n 25 "$file" >&2
+    printf -- '---\n' >&2
+  else
+    printf -- '(log %s is empty or missing)\n' "$file" >&2
+  fi
+}
+
+# fail SERVICE REASON [LOG]: names the service and the reason, shows its log tail, and stops the script.
+fail() {
+  local service="$1" reason="$2" logfile="${3:-}"
+  printf 'services: %s failed: %s\n' "$service" "$reason" >&2
+  [ -n "$logfile" ] && show_log_tail "$logfile"
+  exit 1
+}
+
+# apt_install PKG...: installs Debian packages (needs root), updating the package lists once first.
+apt_install() {
+  if ! is_root; then
+    printf 'services: missing packages (%s); run as root or install them: apt-get install %s\n' "$*" "$*" >&2
+    exit 1
+  fi
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    say "services: apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || fail apt "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  say "services: apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || fail apt "apt-get install $* failed"
+}
+
+# ensure_cmd CMD PKG: installs PKG when CMD is not on PATH.
+ensure_cmd() { command -v "$1" >/dev/null 2>&1 || apt_install "$2"; }
+
+# pid_alive PIDFILE: true when the pid file names a running process.
+pid_alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid="$(cat "$1")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# stop_pidfile NAME PIDFILE: SIGTERM, wait up to 10 s, then SIGKILL; removes the pid file.
+stop_pidfile() {
+  local name="$1" file="$2" pid i
+  if pid_alive "$file"; then
+    pid="$(cat "$file")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    say "services: $name stopped"
+  fi
+  rm -f "$file"
+}
+
+# wait_until SECONDS CMD...: retries CMD every 0.2 s until it succeeds or time runs out.
+wait_until() {
+  local seconds="$1" deadline
+  shift
+  deadline=$(( $(date +%s) + seconds ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
