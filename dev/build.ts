@@ -1,0 +1,196 @@
+/**
+ * `npm run build [-- NAME…]`: bundles every function (`functions/<name>/handler.ts`) with the template's server
+ * into one self-contained ESM file, `build/functions/<name>/index.mjs`, which is both what the template's
+ * Dockerfile copies (stack.yml's `handler:` points at `build/functions/<name>`) and what the local watchdog runs.
+ */
+import { build, type Metafile } from 'esbuild';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVER_PATH = join(ROOT, 'templates/dataplatform-node20/server.ts');
+
+/** Where `npm run build` writes: one folder per function. */
+export const BUILD_DIR = join(ROOT, 'build/functions');
+
+/**
+ * Optional dependencies that mongodb and pg `require()` inside try/catch (compression, Kerberos, client-side
+ * encryption, AWS/GCP auth, SOCKS, the native pg binding). None is installed or used here; left external, the
+ * bundle keeps the guarded `require` and the driver falls back exactly as it does unbundled.
+ */
+export const OPTIONAL_DEPENDENCIES: readonly string[] = [
+  'pg-native',
+  'kerberos',
+  'snappy',
+  '@mongodb-js/zstd',
+  'mongodb-client-encryption',
+  'aws4',
+  'socks',
+  'gcp-metadata',
+  '@aws-sdk/credential-providers',
+  '@aws-sdk/credential-provider-node',
+  'bson-ext',
+  'pino-pretty',
+];
+
+// ESM output has no `require`; CommonJS dependencies bundled into it (pg, mongodb) still call it for node
+// built-ins and the optional packages above.
+const CJS_BANNER = "import { createRequire as __dpCreateRequire } from 'node:module';\n"
+  + 'const require = __dpCreateRequire(import.meta.url);';
+
+/** One function to bundle. */
+export interface FunctionSource {
+  readonly name: string;
+  readonly handlerPath: string;
+}
+
+/** What one bundle came to. */
+export interface BundleResult {
+  readonly name: string;
+  readonly file: string;
+  readonly bytes: number;
+  readonly milliseconds: number;
+}
+
+/** Options of `bundleFunction`; the defaults are what `npm run build` uses. */
+export interface BundleOptions {
+  /** Baked into `process.env.DATAPLATFORM_VERSION`. Default: package.json's version. */
+  readonly version?: string;
+  /** Also write esbuild's metafile as `meta.json` (for bundle analysis). Default true. */
+  readonly writeMetafile?: boolean;
+}
+
+/**
+ * Bundles one handler (a module exporting `handler: Handler`) with the template server into
+ * `<outDir>/index.mjs` (+ `index.mjs.map`, `package.json` `{"type":"module"}`, `meta.json`).
+ * Exported so tests can bundle fixture handlers exactly as functions are bundled.
+ */
+export async function bundleFunction(
+  name: string,
+  handlerPath: string,
+  outDir: string,
+  options: BundleOptions = {},
+): Promise<BundleResult> {
+  const started = performance.now();
+  const file = join(outDir, 'index.mjs');
+  const entry = [
+    `import { handler } from ${JSON.stringify(resolve(handlerPath))};`,
+    `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
+    `await serve(handler, { name: ${JSON.stringify(name)} });`,
+  ].join('\n');
+  const result = await build({
+    stdin: { contents: entry, resolveDir: ROOT, sourcefile: `${name}-entry.ts`, loader: 'ts' },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    // Readable function names in logged stacks; a few kB is worth it.
+    keepNames: true,
+    // A linked map costs nothing at start (node reads it only with --enable-source-maps) and maps stacks
+    // back to TypeScript when wanted. Sources are left out: the map only needs positions.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    banner: { js: CJS_BANNER },
+    external: [...OPTIONAL_DEPENDENCIES],
+    define: { 'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())) },
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  await writeFile(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+  if (options.writeMetafile ?? true) await writeMetafile(join(outDir, 'meta.json'), result.metafile);
+  const { size } = await stat(file);
+  return { name, file, bytes: size, milliseconds: Math.round(performance.now() - started) };
+}
+
+/** The functions of the platform: every folder of `functions/` that has a `handler.ts`, by name. */
+export async function findFunctions(functionsDir = join(ROOT, 'functions')): Promise<FunctionSource[]> {
+  const entries = await readdir(functionsDir, { withFileTypes: true });
+  const found: FunctionSource[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const handlerPath = join(functionsDir, entry.name, 'handler.ts');
+    if (await exists(handlerPath)) found.push({ name: entry.name, handlerPath });
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Bundles the named functions (all when `names` is empty) in parallel into `build/functions/`. A full build
+ * also removes bundles of functions that no longer exist.
+ */
+export async function buildFunctions(names: readonly string[] = []): Promise<BundleResult[]> {
+  const all = await findFunctions();
+  const unknown = names.filter((name) => !all.some((source) => source.name === name));
+  if (unknown.length > 0) throw new Error(`no functions/<name>/handler.ts for: ${unknown.join(', ')}`);
+  const selected = names.length === 0 ? all : all.filter((source) => names.includes(source.name));
+  if (names.length === 0) await removeStaleBundles(all.map((source) => source.name));
+  const version = await platformVersion();
+  return Promise.all(
+    selected.map((source) => bundleFunction(source.name, source.handlerPath, join(BUILD_DIR, source.name), { version })),
+  );
+}
+
+/** Renders the size table `npm run build` prints. */
+export function formatSizeTable(results: readonly BundleResult[]): string {
+  const rows = results.map((result) => [
+    result.name,
+    String(result.bytes),
+    (result.bytes / 1024).toFixed(1),
+    String(result.milliseconds),
+    relative(ROOT, result.file),
+  ]);
+  const header = ['function', 'bytes', 'KiB', 'ms', 'bundle'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (column >= 1 && column <= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+let cachedVersion: string | undefined;
+
+async function platformVersion(): Promise<string> {
+  if (cachedVersion === undefined) {
+    const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    cachedVersion = typeof manifest.version === 'string' ? manifest.version : '0.0.0';
+  }
+  return cachedVersion;
+}
+
+async function writeMetafile(path: string, metafile: Metafile): Promise<void> {
+  await writeFile(path, JSON.stringify(metafile));
+}
+
+async function removeStaleBundles(current: readonly string[]): Promise<void> {
+  const entries = await readdir(BUILD_DIR, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory() && !current.includes(entry.name)) {
+      await rm(join(BUILD_DIR, entry.name), { recursive: true, force: true });
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function main(names: readonly string[]): Promise<void> {
+  const started = performance.now();
+  await mkdir(BUILD_DIR, { recursive: true });
+  const results = await buildFunctions(names);
+  console.log(formatSizeTable(results));
+  console.log(`${results.length} function(s) bundled in ${Math.round(performance.now() - started)} ms`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}
