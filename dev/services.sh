@@ -3,7 +3,9 @@
 # (also `npm run services -- up`). Idempotent; everything listens on 127.0.0.1 only and keeps its data, logs
 # and binaries under the git-ignored .local/. `up` installs what is missing (Debian packages need root), starts
 # each service and health-checks it before returning; a failure names the service and shows its log's tail.
-#   PostgreSQL 15  127.0.0.1:55432   postgres://dataplatform:dataplatform@127.0.0.1:55432/dataplatform
+#   PostgreSQL 15      127.0.0.1:55432  postgres://dataplatform:dataplatform@127.0.0.1:55432/dataplatform
+#   FerretDB v1.24.2   127.0.0.1:27017  mongodb://127.0.0.1:27017/?directConnection=true (stores in PostgreSQL)
+#   OpenBao (dev)      127.0.0.1:8200   VAULT_TOKEN=dev-root-token, KV v2 at secret/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +15,10 @@ HERE="$ROOT/dev/services"
 . "$HERE/lib.sh"
 # shellcheck source=services/postgres.sh
 . "$HERE/postgres.sh"
+# shellcheck source=services/ferretdb.sh
+. "$HERE/ferretdb.sh"
+# shellcheck source=services/openbao.sh
+. "$HERE/openbao.sh"
 
 usage() {
   say "usage: dev/services.sh up|down|status|install"
@@ -25,16 +31,24 @@ main() {
   case "$command" in
     install)
       pg_install
+      ferret_install
+      bao_install
       ;;
     up)
       pg_up
+      ferret_up
+      bao_up
       ;;
     down)
+      bao_down
+      ferret_down
       pg_down
       ;;
     status)
       local ok=0
       pg_status || ok=1
+      ferret_status || ok=1
+      bao_status || ok=1
       return "$ok"
       ;;
     *) usage ;;

@@ -1,0 +1,91 @@
+# FerretDB v1.24.2 for dev/services.sh: sourced, not run.
+# Built from dev/ferretdb (a tiny main embedding github.com/FerretDB/FerretDB/ferretdb) into .local/bin/ferretdb,
+# rebuilt when its sources change; serves the MongoDB wire protocol on 127.0.0.1:27017 over the PostgreSQL
+# database `ferretdb`. Logs only errors unless FERRETDB_LOG_LEVEL says otherwise (info logs every connection).
+
+FERRET_ADDR=127.0.0.1:27017
+FERRET_PORT=27017
+FERRET_URL="mongodb://$FERRET_ADDR/?directConnection=true"
+FERRET_BIN="$BIN_DIR/ferretdb"
+FERRET_SRC="$ROOT/dev/ferretdb"
+FERRET_PID="$RUN_DIR/ferretdb.pid"
+FERRET_LOG="$LOG_DIR/ferretdb.log"
+
+ferret_src_hash() { cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" | sha1sum | cut -c1-40; }
+
+ensure_go() {
+  command -v go >/dev/null 2>&1 && return 0
+  # Debian's golang-go is older than FerretDB's go.mod asks; Go >= 1.21 then fetches the right toolchain itself.
+  apt_install golang-go ca-certificates
+}
+
+# True when the binary is missing or was built from other sources.
+ferret_stale() { [ ! -x "$FERRET_BIN" ] || [ "$(cat "$FERRET_BIN.stamp" 2>/dev/null)" != "$(ferret_src_hash)" ]; }
+
+ferret_build() {
+  local want
+  want="$(ferret_src_hash)"
+  ensure_go
+  say "services: ferretdb: building $FERRET_BIN (first time: a few minutes)"
+  # SQLite is not used here; leaving it out halves the build.
+  (cd "$FERRET_SRC" && GOFLAGS=-mod=readonly go build -trimpath -tags ferretdb_no_sqlite -o "$FERRET_BIN.tmp" .) \
+    >"$LOG_DIR/ferretdb-build.log" 2>&1 || fail ferretdb "go build failed" "$LOG_DIR/ferretdb-build.log"
+  mv -f "$FERRET_BIN.tmp" "$FERRET_BIN"
+  printf '%s\n' "$want" >"$FERRET_BIN.stamp"
+}
+
+ferret_install() {
+  if ferret_stale; then ferret_build; fi
+}
+
+ferret_ping() {
+  if [ -d "$ROOT/node_modules/mongodb" ]; then
+    node "$ROOT/dev/services/mongo-ping.mjs" "$FERRET_URL"
+  else
+    # Before `npm ci` there is no driver: settle for the port answering.
+    ! port_free "$FERRET_PORT"
+  fi
+}
+
+ferret_up() {
+  local rebuilt=0
+  if ferret_stale; then
+    ferret_build
+    rebuilt=1
+  fi
+  if pid_alive "$FERRET_PID" && [ "$rebuilt" -eq 1 ]; then
+    say "services: ferretdb: binary rebuilt, restarting"
+    stop_pidfile ferretdb "$FERRET_PID"
+  fi
+  if ! pid_alive "$FERRET_PID"; then
+    rm -f "$FERRET_PID"
+    port_free "$FERRET_PORT" || fail ferretdb "port $FERRET_PORT on 127.0.0.1 is taken by another process"
+    say "services: ferretdb: starting on $FERRET_ADDR"
+    # setsid: keep it running after the calling shell's process group ends.
+    FERRETDB_LISTEN_ADDR="$FERRET_ADDR" \
+      FERRETDB_POSTGRESQL_URL="postgres://dataplatform:dataplatform@127.0.0.1:$PG_PORT/ferretdb" \
+      FERRETDB_LOG_LEVEL="${FERRETDB_LOG_LEVEL:-error}" \
+      setsid "$FERRET_BIN" </dev/null >>"$FERRET_LOG" 2>&1 &
+    echo $! >"$FERRET_PID"
+  fi
+  local deadline=$(( $(date +%s) + 30 ))
+  until ferret_ping >/dev/null 2>&1; do
+    pid_alive "$FERRET_PID" || fail ferretdb "the process exited" "$FERRET_LOG"
+    [ "$(date +%s)" -lt "$deadline" ] || fail ferretdb "no answer to ping on $FERRET_ADDR after 30 s" "$FERRET_LOG"
+    sleep 0.2
+  done
+}
+
+ferret_down() { stop_pidfile ferretdb "$FERRET_PID"; }
+
+ferret_status() {
+  if [ ! -x "$FERRET_BIN" ]; then
+    note ferretdb "not built (dev/ferretdb → $FERRET_BIN)"
+    return 1
+  elif pid_alive "$FERRET_PID" && ferret_ping >/dev/null 2>&1; then
+    note ferretdb "up      $FERRET_URL"
+  else
+    note ferretdb "down"
+    return 1
+  fi
+}
