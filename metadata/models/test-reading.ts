@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { column } from '../../shared/metadata/model-dsl.ts';
+
+/** TST01 sensor readings (unwrap_type): `{"Thermometer": {…}}` → `reading_type` = `Thermometer` + the fields. */
+export const TestReading = z
+  .strictObject({
+    id: column.bigint({ key: true }),
+    reading_type: column.text(),
+    device: column.text({ scd: 1 }),
+    measured_at: column.timestamptz(),
+    value: column.double(),
+  })
+  .meta({ description: 'A sensor reading wrapped in its sensor type.' });
