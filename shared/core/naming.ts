@@ -34,10 +34,9 @@ const shortened = new Map<string, string>();
  * @example normalizeIdentifier('pumpID') // 'pump_id'
  */
 export function normalizeIdentifier(name: string): string {
-  if (ALREADY_NORMAL.test(name)) return name;
   const cached = normalized.get(name);
   if (cached !== undefined) return cached;
-  const result = computeNormalized(name);
+  const result = ALREADY_NORMAL.test(name) ? name : computeNormalized(name);
   remember(normalized, name, result);
   return result;
 }

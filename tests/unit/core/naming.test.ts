@@ -110,7 +110,7 @@ describe('shortenIdentifier', () => {
   it('never splits a character or a surrogate pair when cutting', () => {
     const short = shortenIdentifier(`a${'😀'.repeat(20)}`);
     expect(short).toMatch(/^a(😀)+_[0-9a-f]{10}$/u);
-    expect(short.isWellFormed()).toBe(true);
+    expect(short).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
   });
 
   it('drops underscores at the cut, so the result is still a normalised identifier', () => {
