@@ -138,6 +138,8 @@ async function answerRequest(request: IncomingMessage, response: ServerResponse,
       answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
     }
   }
+  // Once closing, a kept-alive connection would hold the shutdown until its idle timeout: end each one.
+  if (scope.state.isClosing) answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
   send(response, answer, log);
 }
 

@@ -1,0 +1,184 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFunction } from '../../dev/build.ts';
+
+// The function bundles behind the watchdog exactly as in the image: of-watchdog (or the project's stand-in,
+// installed by `npm run services -- up` as .local/bin/watchdog) forks `node index.mjs` and proxies to it.
+const ROOT = resolve(import.meta.dirname, '../..');
+const WATCHDOG = join(ROOT, '.local/bin/watchdog');
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+let workDir: string;
+let healthcheckBundle: string;
+let slowBundle: string;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'dataplatform-watchdog-'));
+  const [healthcheck, slow] = await Promise.all([
+    bundleFunction('healthcheck', join(ROOT, 'functions/healthcheck/handler.ts'), join(workDir, 'healthcheck')),
+    bundleFunction('slow', join(ROOT, 'tests/fixtures/functions/slow/handler.ts'), join(workDir, 'slow')),
+  ]);
+  healthcheckBundle = healthcheck.file;
+  slowBundle = slow.file;
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((child) => stopGroup(child)));
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+/** Starts a process in its own group (so stopping it also stops the function it forked), keeping its output. */
+function spawnGroup(command: string, args: string[], env: Record<string, string>): Spawned {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Polls until `probe` holds; fails with the process output when it never does. */
+async function waitFor(probe: () => Promise<boolean>, what: string, spawned: Spawned, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    if (spawned.child.exitCode !== null) break;
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  throw new Error(`${what} did not happen; process output:\n${spawned.output()}`);
+}
+
+async function answersOk(url: string, init?: RequestInit): Promise<boolean> {
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  return response.status === 200;
+}
+
+interface RunningWatchdog extends Spawned {
+  readonly url: string;
+}
+
+async function startWatchdog(bundle: string, env: Record<string, string> = {}): Promise<RunningWatchdog> {
+  if (!existsSync(WATCHDOG)) {
+    throw new Error(`${WATCHDOG} is missing: run \`npm run services -- up\`, which installs the watchdog`);
+  }
+  const [upstreamPort, port] = [await freePort(), await freePort()];
+  const spawned = spawnGroup(WATCHDOG, [], {
+    mode: 'http',
+    fprocess: `node ${bundle}`,
+    upstream_url: `http://127.0.0.1:${upstreamPort}`,
+    http_port: String(upstreamPort),
+    port: String(port),
+    lock_path: join(workDir, `lock-${port}`),
+    exec_timeout: '2s',
+    read_timeout: '5s',
+    write_timeout: '5s',
+    healthcheck_interval: '1s',
+    prefix_logs: 'false',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(() => answersOk(`${url}/_/health`), 'watchdog /_/health 200', spawned);
+  await waitFor(() => answersOk(url), 'function answering through the watchdog', spawned);
+  return { ...spawned, url };
+}
+
+describe('a function bundle behind the watchdog', () => {
+  it('answers a call with 200 JSON carrying the call id and the baked-in version', async () => {
+    const watchdog = await startWatchdog(healthcheckBundle);
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const response = await fetch(watchdog.url, { method: 'POST', headers: { 'x-call-id': 'it-call-1' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(JSON_TYPE);
+    expect(await response.json()).toEqual({ function: 'healthcheck', status: 'ok', version, call_id: 'it-call-1' });
+  });
+
+  it('passes a 400 from the function through with its JSON body', async () => {
+    const watchdog = await startWatchdog(slowBundle);
+    const response = await fetch(`${watchdog.url}/?ms=soon`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe(JSON_TYPE);
+    expect(await response.json()).toMatchObject({ error: 'invalid_payload', issues: [expect.stringMatching(/^ms: /)] });
+  });
+
+  it('answers 504 when the function runs past exec_timeout, and keeps serving afterwards', async () => {
+    const watchdog = await startWatchdog(slowBundle);
+    const before = Date.now();
+    const timedOut = await fetch(`${watchdog.url}/?ms=4000`);
+    await timedOut.arrayBuffer();
+    expect(timedOut.status).toBe(504);
+    expect(Date.now() - before).toBeLessThan(3900);
+    const next = await fetch(`${watchdog.url}/?ms=10`, { headers: { 'x-call-id': 'after-timeout' } });
+    expect(next.status).toBe(200);
+    expect(await next.json()).toEqual({ slept_ms: 10, call_id: 'after-timeout' });
+  });
+});
+
+describe('a function bundle run by node alone', () => {
+  it('starts and answers its first call quickly (cold start)', async () => {
+    const port = await freePort();
+    const startedAt = performance.now();
+    const spawned = spawnGroup(process.execPath, [healthcheckBundle], { http_port: String(port) });
+    await waitFor(() => answersOk(`http://127.0.0.1:${port}/`), 'first 200', spawned);
+    const coldStartMs = Math.round(performance.now() - startedAt);
+    console.info(`healthcheck cold start (process start → first 200): ${coldStartMs} ms`);
+    expect(coldStartMs).toBeLessThan(3000);
+  });
+
+  it('finishes a call in flight on SIGTERM, then exits 0', async () => {
+    const port = await freePort();
+    const spawned = spawnGroup(process.execPath, [slowBundle], { http_port: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(() => answersOk(`${url}/_/health`), 'server health', spawned);
+    const inFlight = fetch(`${url}/?ms=700`);
+    await new Promise((done) => setTimeout(done, 200));
+    const exited = new Promise<number | null>((done) => spawned.child.once('exit', (code) => done(code)));
+    spawned.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ slept_ms: 700, call_id: null });
+    expect(await exited).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+    expect(spawned.output()).toContain('closing the function server');
+  });
+});
