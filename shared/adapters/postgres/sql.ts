@@ -1,0 +1,20 @@
+import pg from 'pg';
+
+/**
+ * Quotes a name for SQL with pg's `escapeIdentifier` (ported from libpq): always double-quoted, inner quotes
+ * doubled, so any name is safe and its case is kept. Names must already follow the naming rule
+ * (`shared/core/naming.ts`); this only makes them safe to splice into a statement.
+ *
+ * @example ident('order') === '"order"'; ident('a"b') === '"a""b"'
+ */
+export function ident(name: string): string {
+  if (name.length === 0) throw new TypeError('an SQL identifier cannot be empty');
+  return pg.escapeIdentifier(name);
+}
+
+/**
+ * A schema-qualified name, each part quoted: `qualified('silver', 'bunq_payment')` → `"silver"."bunq_payment"`.
+ */
+export function qualified(schema: string, name: string): string {
+  return `${ident(schema)}.${ident(name)}`;
+}
