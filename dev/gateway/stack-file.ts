@@ -11,7 +11,7 @@ export const FUNCTION_NAMESPACE = 'openfaas-fn';
 const StringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
 /** A function name must be a DNS-1035 label, as faas-cli and the providers require. */
-const FunctionName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1035 label (a-z, 0-9, -; ≤ 63)');
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** `functions.<name>` of faas-cli 0.18's schema. Strict, so a misspelt key (`enviroment`) fails loudly. */
 const StackFunctionEntry = z.strictObject({
@@ -38,9 +38,11 @@ const StackFunctionEntry = z.strictObject({
 
 /** The whole `stack.yml` (faas-cli 0.18 schema). */
 export const StackDocument = z.strictObject({
-  version: z.literal('1.0').optional(),
+  // `version: 1.0` is a YAML number; faas-cli reads it as the string "1.0", the only valid value.
+  version: z.union([z.literal('1.0'), z.literal(1)]).optional(),
   provider: z.strictObject({ name: z.literal('openfaas'), gateway: z.string().optional() }),
-  functions: z.record(FunctionName, StackFunctionEntry),
+  // Names are checked in loadStack: zod reports a bad record key without its own message.
+  functions: z.record(z.string(), StackFunctionEntry),
   configuration: z
     .strictObject({
       templates: z.array(z.strictObject({ name: z.string(), source: z.string().optional() })).optional(),
@@ -148,6 +150,9 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
   const baseDir = path.dirname(absolute);
   const functions: StackFunction[] = [];
   for (const [name, entry] of Object.entries(parsed.data.functions)) {
+    if (!DNS_1035_LABEL.test(name)) {
+      throw new ConfigurationError(`${where} › functions.${name}: a function name must be a DNS-1035 label (a-z, 0-9, -; ≤ 63)`);
+    }
     const namespace = entry.namespace === undefined || entry.namespace === '' ? FUNCTION_NAMESPACE : entry.namespace;
     if (namespace !== FUNCTION_NAMESPACE) {
       throw new ConfigurationError(`${where} › functions.${name}.namespace: only ${FUNCTION_NAMESPACE} is served, got ${namespace}`);
