@@ -50,7 +50,6 @@ export interface BundleResult {
   readonly name: string;
   readonly file: string;
   readonly bytes: number;
-  readonly milliseconds: number;
 }
 
 /** Options of `bundleFunction`; the defaults are what `npm run build` uses. */
@@ -72,17 +71,57 @@ export async function bundleFunction(
   outDir: string,
   options: BundleOptions = {},
 ): Promise<BundleResult> {
-  const started = performance.now();
-  const file = join(outDir, 'index.mjs');
-  const entry = [
-    `import { handler } from ${JSON.stringify(resolve(handlerPath))};`,
-    `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
-    `await serve(handler, { name: ${JSON.stringify(name)} });`,
-  ].join('\n');
+  const [result] = await bundleInto(outDir, [{ name, handlerPath, out: 'index' }], options);
+  return result as BundleResult;
+}
+
+/**
+ * Bundles several functions into `<outRoot>/<name>/index.mjs` with ONE esbuild run: each bundle stays
+ * self-contained (no code splitting), but shared modules (mongodb, pg, zod, shared/) are parsed once, which
+ * keeps a dozen functions well under the time of a dozen separate builds.
+ */
+export async function bundleFunctions(
+  sources: readonly FunctionSource[],
+  outRoot: string,
+  options: BundleOptions = {},
+): Promise<BundleResult[]> {
+  const entries = sources.map((source) => ({ ...source, out: `${source.name}/index` }));
+  return bundleInto(outRoot, entries, options);
+}
+
+interface Entry extends FunctionSource {
+  /** Output path below the build's outdir, without extension. */
+  readonly out: string;
+}
+
+const ENTRY_NAMESPACE = 'dataplatform-entry';
+
+async function bundleInto(outdir: string, entries: readonly Entry[], options: BundleOptions): Promise<BundleResult[]> {
+  if (entries.length === 0) return [];
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
   const result = await build({
-    stdin: { contents: entry, resolveDir: ROOT, sourcefile: `${name}-entry.ts`, loader: 'ts' },
-    outfile: file,
+    // Virtual entries: `<name>` resolves to a generated module that serves that function's handler.
+    entryPoints: entries.map((entry) => ({ in: `${ENTRY_NAMESPACE}:${entry.name}`, out: entry.out })),
+    plugins: [
+      {
+        name: ENTRY_NAMESPACE,
+        setup(plugin) {
+          plugin.onResolve({ filter: new RegExp(`^${ENTRY_NAMESPACE}:`) }, (args) => ({
+            path: args.path.slice(ENTRY_NAMESPACE.length + 1),
+            namespace: ENTRY_NAMESPACE,
+          }));
+          plugin.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, (args) => {
+            const entry = byName.get(args.path);
+            if (entry === undefined) return { errors: [{ text: `unknown function ${args.path}` }] };
+            return { contents: entryModule(entry), loader: 'ts', resolveDir: ROOT };
+          });
+        },
+      },
+    ],
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: false,
     platform: 'node',
     target: 'node20',
     format: 'esm',
@@ -100,10 +139,35 @@ export async function bundleFunction(
     logLevel: 'warning',
     legalComments: 'none',
   });
-  await writeFile(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
-  if (options.writeMetafile ?? true) await writeMetafile(join(outDir, 'meta.json'), result.metafile);
-  const { size } = await stat(file);
-  return { name, file, bytes: size, milliseconds: Math.round(performance.now() - started) };
+  return Promise.all(
+    entries.map(async (entry) => {
+      const file = join(outdir, `${entry.out}.mjs`);
+      await writeFile(join(dirname(file), 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+      if (options.writeMetafile ?? true) {
+        await writeFile(join(dirname(file), 'meta.json'), JSON.stringify(metafileOf(result.metafile, file)));
+      }
+      const { size } = await stat(file);
+      return { name: entry.name, file, bytes: size };
+    }),
+  );
+}
+
+function entryModule(entry: Entry): string {
+  return [
+    `import { handler } from ${JSON.stringify(resolve(entry.handlerPath))};`,
+    `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
+    `await serve(handler, { name: ${JSON.stringify(entry.name)} });`,
+  ].join('\n');
+}
+
+/** The part of a multi-entry metafile that concerns one bundle (its output, map and inputs). */
+function metafileOf(metafile: Metafile, file: string): Metafile {
+  const outputs = Object.fromEntries(
+    Object.entries(metafile.outputs).filter(([path]) => resolve(path) === file || resolve(path) === `${file}.map`),
+  );
+  const used = new Set(Object.values(outputs).flatMap((output) => Object.keys(output.inputs)));
+  const inputs = Object.fromEntries(Object.entries(metafile.inputs).filter(([path]) => used.has(path)));
+  return { inputs, outputs };
 }
 
 /** The functions of the platform: every folder of `functions/` that has a `handler.ts`, by name. */
@@ -119,7 +183,7 @@ export async function findFunctions(functionsDir = join(ROOT, 'functions')): Pro
 }
 
 /**
- * Bundles the named functions (all when `names` is empty) in parallel into `build/functions/`. A full build
+ * Bundles the named functions (all when `names` is empty) into `build/functions/`. A full build
  * also removes bundles of functions that no longer exist.
  */
 export async function buildFunctions(names: readonly string[] = []): Promise<BundleResult[]> {
@@ -128,10 +192,7 @@ export async function buildFunctions(names: readonly string[] = []): Promise<Bun
   if (unknown.length > 0) throw new Error(`no functions/<name>/handler.ts for: ${unknown.join(', ')}`);
   const selected = names.length === 0 ? all : all.filter((source) => names.includes(source.name));
   if (names.length === 0) await removeStaleBundles(all.map((source) => source.name));
-  const version = await platformVersion();
-  return Promise.all(
-    selected.map((source) => bundleFunction(source.name, source.handlerPath, join(BUILD_DIR, source.name), { version })),
-  );
+  return bundleFunctions(selected, BUILD_DIR);
 }
 
 /** Renders the size table `npm run build` prints. */
@@ -140,13 +201,12 @@ export function formatSizeTable(results: readonly BundleResult[]): string {
     result.name,
     String(result.bytes),
     (result.bytes / 1024).toFixed(1),
-    String(result.milliseconds),
     relative(ROOT, result.file),
   ]);
-  const header = ['function', 'bytes', 'KiB', 'ms', 'bundle'];
+  const header = ['function', 'bytes', 'KiB', 'bundle'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (column >= 1 && column <= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
+    cells.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -158,10 +218,6 @@ async function platformVersion(): Promise<string> {
     cachedVersion = typeof manifest.version === 'string' ? manifest.version : '0.0.0';
   }
   return cachedVersion;
-}
-
-async function writeMetafile(path: string, metafile: Metafile): Promise<void> {
-  await writeFile(path, JSON.stringify(metafile));
 }
 
 async function removeStaleBundles(current: readonly string[]): Promise<void> {
