@@ -6,6 +6,7 @@
 #   PostgreSQL 15      127.0.0.1:55432  postgres://dataplatform:dataplatform@127.0.0.1:55432/dataplatform
 #   FerretDB v1.24.2   127.0.0.1:27017  mongodb://127.0.0.1:27017/?directConnection=true (stores in PostgreSQL)
 #   OpenBao (dev)      127.0.0.1:8200   VAULT_TOKEN=dev-root-token, KV v2 at secret/
+#   watchdog           .local/bin/watchdog: the real of-watchdog when installable, else dev/watchdog's stand-in
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +20,8 @@ HERE="$ROOT/dev/services"
 . "$HERE/ferretdb.sh"
 # shellcheck source=services/openbao.sh
 . "$HERE/openbao.sh"
+# shellcheck source=services/watchdog.sh
+. "$HERE/watchdog.sh"
 
 usage() {
   say "usage: dev/services.sh up|down|status|install"
@@ -33,11 +36,13 @@ main() {
       pg_install
       ferret_install
       bao_install
+      watchdog_install
       ;;
     up)
       pg_up
       ferret_up
       bao_up
+      watchdog_install
       ;;
     down)
       bao_down
@@ -49,6 +54,7 @@ main() {
       pg_status || ok=1
       ferret_status || ok=1
       bao_status || ok=1
+      watchdog_status || ok=1
       return "$ok"
       ;;
     *) usage ;;

@@ -38,14 +38,8 @@ ferret_install() {
   if ferret_stale; then ferret_build; fi
 }
 
-ferret_ping() {
-  if [ -d "$ROOT/node_modules/mongodb" ]; then
-    node "$ROOT/dev/services/mongo-ping.mjs" "$FERRET_URL"
-  else
-    # Before `npm ci` there is no driver: settle for the port answering.
-    ! port_free "$FERRET_PORT"
-  fi
-}
+# A real `ping` over the wire protocol (dev/services/mongo-ping.mjs needs only node).
+ferret_ping() { node "$ROOT/dev/services/mongo-ping.mjs" "$FERRET_ADDR"; }
 
 ferret_up() {
   local rebuilt=0

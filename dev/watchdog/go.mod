@@ -1,0 +1,3 @@
+module github.com/dataplatform/dev/watchdog
+
+go 1.22
