@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { inTransaction, query, type Db } from '../adapters/postgres/transaction.ts';
+import { parseRunInput } from './run-errors.ts';
+import { CursorWindow } from './run-types.ts';
+
+/** Where a delta load stands: the last successful window of a system (or one of its entities). */
+export interface CursorPosition {
+  readonly system_id: string;
+  readonly entity_id: string | null;
+  readonly batch_id: string;
+  readonly batch_timestamp: Date;
+  readonly window_start: Date | null;
+  readonly window_end: Date;
+  readonly position: string | null;
+  readonly recorded_at: Date;
+}
+
+/** Which cursor: a system's own (`entity_id` absent) or one entity's. */
+export const CursorRef = z.strictObject({
+  system_id: z.string().min(1),
+  entity_id: z.string().min(1).nullish(),
+});
+export type CursorRef = z.input<typeof CursorRef>;
+
+/** A window to record for a batch. */
+export const CursorAdvance = CursorWindow.extend({ system_id: z.string().min(1), batch_id: z.uuid() });
+export type CursorAdvance = z.input<typeof CursorAdvance>;
+
+/** Whether a window was recorded, and if not, why. */
+export type CursorAdvanceResult =
+  | { readonly advanced: true; readonly cursor: CursorPosition }
+  | { readonly advanced: false; readonly reason: 'batch_not_succeeded' | 'behind_current' | 'already_recorded' };
+
+const SELECT_LATEST = `
+  select system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position, recorded_at
+    from audit.cursor
+   where system_id = $1
+     and (entity_id = $2 or ($2::text is null and entity_id is null))
+   order by window_end desc, recorded_at desc
+   limit 1`;
+
+/**
+ * Reads the lower bound of the next delta load: the greatest window end recorded for the system (or entity).
+ * `undefined` means no successful load yet, so the connector loads from its configured start.
+ */
+export async function readCursor(db: Db, ref: CursorRef): Promise<CursorPosition | undefined> {
+  const request = parseRunInput(CursorRef, ref, 'read cursor');
+  const result = await query<CursorPosition>(db, 'read cursor', SELECT_LATEST, [request.system_id, request.entity_id ?? null]);
+  return result.rows[0];
+}
+
+/**
+ * Records the window a batch fetched, moving the cursor forward. Refused unless the batch's landing succeeded,
+ * and when the window ends before the current cursor (never backwards); recording the same batch twice is a
+ * no-op. Cursors of one system and entity take turns on an advisory lock, so "never backwards" holds under
+ * concurrency. `finishSystemRun` calls this in its transaction; call it directly for windows learned later.
+ */
+export async function advanceCursor(db: Db, input: CursorAdvance): Promise<CursorAdvanceResult> {
+  const request = parseRunInput(CursorAdvance, input, 'advance cursor');
+  const entityId = request.entity_id ?? null;
+  return inTransaction(db, async (tx) => {
+    await query(tx, 'lock cursor', 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `dataplatform:cursor:${request.system_id}:${entityId ?? ''}`,
+    ]);
+    const batch = await query<{ batch_timestamp: Date }>(
+      tx,
+      'check batch succeeded',
+      `select batch_timestamp
+         from audit.system_run
+        where batch_id = $1
+          and system_id = $2
+          and status = 'succeeded'
+        limit 1`,
+      [request.batch_id, request.system_id],
+    );
+    const batchTimestamp = batch.rows[0]?.batch_timestamp;
+    if (!batchTimestamp) return { advanced: false, reason: 'batch_not_succeeded' };
+    const current = await query<CursorPosition>(tx, 'read cursor', SELECT_LATEST, [request.system_id, entityId]);
+    const currentEnd = current.rows[0]?.window_end;
+    if (currentEnd && request.window_end.getTime() < currentEnd.getTime()) return { advanced: false, reason: 'behind_current' };
+    const inserted = await query<CursorPosition>(
+      tx,
+      'advance cursor',
+      `insert into audit.cursor (system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position)
+       values ($1, $2, $3, $4, $5, $6, $7)
+       on conflict on constraint cursor_batch_key do nothing
+       returning system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position, recorded_at`,
+      [request.system_id, entityId, request.batch_id, batchTimestamp, request.window_start ?? null, request.window_end, request.position ?? null],
+    );
+    const cursor = inserted.rows[0];
+    return cursor ? { advanced: true, cursor } : { advanced: false, reason: 'already_recorded' };
+  });
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { PayloadTooLargeError } from '../errors.ts';
+import { retryDelaySeconds } from '../core/retry-backoff.ts';
+import { query, type Db } from '../adapters/postgres/transaction.ts';
+import { newRunId } from './ids.ts';
+import { clipError } from './run-types.ts';
+import { parseRunInput } from './run-errors.ts';
+
+/** The largest body the OpenFaaS CE async route accepts; chained calls carry references, never data. */
+export const MAX_ASYNC_BODY_BYTES = 256_000;
+
+/** A row of `audit.outbox`: a chained call, written with the data it announces and delivered by the scheduler. */
+export interface OutboxMessage {
+  readonly id: string;
+  readonly batch_id: string;
+  readonly batch_timestamp: Date;
+  readonly call_id: string | null;
+  readonly target_function: string;
+  readonly payload: unknown;
+  readonly created_at: Date;
+  readonly delivered_at: Date | null;
+  readonly attempts: number;
+  readonly next_attempt_at: Date;
+  readonly last_error: string | null;
+}
+
+/** A chained call to write: which function, with which (small, JSON) payload, for which batch. */
+export const OutboxEntry = z.strictObject({
+  target_function: z.string().min(1),
+  payload: z.json(),
+  batch_id: z.uuid(),
+  batch_timestamp: z.date(),
+  /** The call that writes the message. */
+  call_id: z.string().min(1).nullish(),
+});
+export type OutboxEntry = z.input<typeof OutboxEntry>;
+
+/**
+ * Writes a chained call to the outbox. Pass the transaction that writes the data the call announces: the
+ * message then exists exactly when the data does. A payload over the async limit is refused here, not at delivery.
+ */
+export async function enqueueCall(db: Db, entry: OutboxEntry): Promise<OutboxMessage> {
+  const request = parseRunInput(OutboxEntry, entry, 'enqueue call');
+  const body = JSON.stringify(request.payload);
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_ASYNC_BODY_BYTES) {
+    throw new PayloadTooLargeError(
+      `outbox payload for ${request.target_function} is ${bytes} bytes; async calls take at most ${MAX_ASYNC_BODY_BYTES}`,
+    );
+  }
+  const result = await query<OutboxMessage>(
+    db,
+    'enqueue call',
+    `insert into audit.outbox (id, batch_id, batch_timestamp, call_id, target_function, payload)
+     values ($1, $2, $3, $4, $5, $6::jsonb)
+     returning *`,
+    [newRunId(), request.batch_id, request.batch_timestamp, request.call_id ?? null, request.target_function, body],
+  );
+  return result.rows[0] as OutboxMessage;
+}
+
+/**
+ * Claims up to `limit` due messages for delivery, oldest first: each gets one more attempt and a lease (its next
+ * attempt moves `leaseSeconds` ahead), so a second scheduler running at the same time claims other messages
+ * (`skip locked`), and a deliverer that dies leaves its messages due again once the lease ends.
+ */
+export async function claimDueCalls(
+  db: Db,
+  options: { limit?: number; leaseSeconds?: number } = {},
+): Promise<OutboxMessage[]> {
+  const result = await query<OutboxMessage>(
+    db,
+    'claim outbox messages',
+    `update audit.outbox
+        set attempts = attempts + 1,
+            next_attempt_at = now() + make_interval(secs => $2)
+      where id in (
+        select id
+          from audit.outbox
+         where delivered_at is null
+           and next_attempt_at <= now()
+         order by next_attempt_at, id
+         limit $1
+           for update skip locked
+      )
+      returning *`,
+    [options.limit ?? 50, options.leaseSeconds ?? 120],
+  );
+  return result.rows.sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime() || a.id.localeCompare(b.id));
+}
+
+/** Records that the gateway accepted a claimed message; it is never delivered again. */
+export async function markDelivered(db: Db, id: string): Promise<void> {
+  await query(db, 'mark outbox message delivered', 'update audit.outbox set delivered_at = now(), last_error = null where id = $1', [id]);
+}
+
+/**
+ * Records a failed delivery of a claimed message and when to try again: after a delay doubling with each attempt
+ * (30 s, 1 min, 2 min, … at most 1 h), so a gateway that is down is not hammered.
+ */
+export async function markDeliveryFailed(
+  db: Db,
+  message: Pick<OutboxMessage, 'id' | 'attempts'>,
+  error: string,
+): Promise<void> {
+  await query(
+    db,
+    'mark outbox delivery failed',
+    `update audit.outbox
+        set last_error = $2,
+            next_attempt_at = now() + make_interval(secs => $3)
+      where id = $1
+        and delivered_at is null`,
+    [message.id, clipError(error), retryDelaySeconds(message.attempts)],
+  );
+}
