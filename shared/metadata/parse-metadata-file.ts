@@ -17,19 +17,26 @@ export function recordLabel(record: unknown, index: number): string {
 }
 
 /**
- * Parses a metadata file's text: valid JSON, a top-level array, each record against `schema`, ids unique.
- * Every problem is reported, each naming the file, the record and the JSON path.
+ * Parses a metadata file's text: valid JSON, then `parseMetadataRecords`.
  */
 export function parseMetadataFile<S extends z.ZodType>(file: string, text: string, schema: S): ParsedFile<z.infer<S>> {
-  const records: z.infer<S>[] = [];
-  const declaredIds = new Set<string>();
-  const issues: string[] = [];
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { records, declaredIds, issues: [formatIssue(file, undefined, [], describeJsonError(text, error as Error))] };
+    return { records: [], declaredIds: new Set(), issues: [formatIssue(file, undefined, [], describeJsonError(text, error as Error))] };
   }
+  return parseMetadataRecords(file, json, schema);
+}
+
+/**
+ * Checks a metadata file's content: a top-level array, each record against `schema`, ids unique. Every problem
+ * is reported, each naming the file, the record and the JSON path.
+ */
+export function parseMetadataRecords<S extends z.ZodType>(file: string, json: unknown, schema: S): ParsedFile<z.infer<S>> {
+  const records: z.infer<S>[] = [];
+  const declaredIds = new Set<string>();
+  const issues: string[] = [];
   if (!Array.isArray(json)) {
     return { records, declaredIds, issues: [formatIssue(file, undefined, [], 'expected a JSON array of records')] };
   }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { InvalidPayloadError } from '../errors.ts';
 import { Action } from './action-schema.ts';
 import { checkModels } from './check-models.ts';
@@ -6,7 +7,7 @@ import { crossCheckMetadata } from './cross-check-metadata.ts';
 import { Entity } from './entity-schema.ts';
 import { METADATA_FILES, type MetadataKind, type MetadataSet, type ValidatedMetadata } from './metadata-set.ts';
 import type { ModelRegistry } from './model-dsl.ts';
-import { parseMetadataFile, type ParsedFile } from './parse-metadata-file.ts';
+import { parseMetadataFile, parseMetadataRecords, type ParsedFile } from './parse-metadata-file.ts';
 import { System } from './system-schema.ts';
 
 /** The text of each metadata file; `undefined` when the file is missing. */
@@ -29,16 +30,26 @@ export type MetadataValidation =
  * All problems of all files are collected; nothing is returned unless there are none.
  */
 export function validateMetadata(texts: MetadataTexts, registry: ModelRegistry): MetadataValidation {
-  const read = <T>(kind: MetadataKind, parse: (file: string, text: string) => ParsedFile<T>): ParsedFile<T> => {
-    const text = texts[kind];
-    if (text === undefined) {
-      return { records: [], declaredIds: new Set<string>(), issues: [`${METADATA_FILES[kind]}: file not found`] };
-    }
-    return parse(METADATA_FILES[kind], text);
-  };
-  const systems = read('systems', (file, text) => parseMetadataFile(file, text, System));
-  const entities = read('entities', (file, text) => parseMetadataFile(file, text, Entity));
-  const actions = read('actions', (file, text) => parseMetadataFile(file, text, Action));
+  return validateParsed(
+    (kind, schema) => {
+      const text = texts[kind];
+      return text === undefined ? missingFile(kind) : parseMetadataFile(METADATA_FILES[kind], text, schema);
+    },
+    registry,
+  );
+}
+
+/** The same checks on JSON values already read (metadata as read back from MongoDB). */
+export function validateMetadataRecords(values: Readonly<Record<MetadataKind, unknown>>, registry: ModelRegistry): MetadataValidation {
+  return validateParsed((kind, schema) => parseMetadataRecords(METADATA_FILES[kind], values[kind], schema), registry);
+}
+
+type ParseKind = <S extends z.ZodType>(kind: MetadataKind, schema: S) => ParsedFile<z.infer<S>>;
+
+function validateParsed(parse: ParseKind, registry: ModelRegistry): MetadataValidation {
+  const systems = parse('systems', System);
+  const entities = parse('entities', Entity);
+  const actions = parse('actions', Action);
   const checkedModels = checkModels(registry);
   const crossIssues = crossCheckMetadata({
     systems: systems.records,
@@ -52,6 +63,10 @@ export function validateMetadata(texts: MetadataTexts, registry: ModelRegistry):
   if (issues.length > 0) return { ok: false, issues };
   const set: MetadataSet = { systems: systems.records, entities: entities.records, actions: actions.records };
   return { ok: true, metadata: { ...set, hash: metadataHash(set), models: checkedModels.models } };
+}
+
+function missingFile(kind: MetadataKind): ParsedFile<never> {
+  return { records: [], declaredIds: new Set(), issues: [`${METADATA_FILES[kind]}: file not found`] };
 }
 
 /** Like `validateMetadata`, but throws `MetadataValidationError` listing every problem. */
