@@ -98,7 +98,7 @@ interface RunningWatchdog extends Spawned {
   readonly url: string;
 }
 
-async function startWatchdog(bundle: string, env: Record<string, string> = {}): Promise<RunningWatchdog> {
+async function startWatchdog(bundle: string, probePath = '/'): Promise<RunningWatchdog> {
   if (!existsSync(WATCHDOG)) {
     throw new Error(`${WATCHDOG} is missing: run \`npm run services -- up\`, which installs the watchdog`);
   }
@@ -115,11 +115,10 @@ async function startWatchdog(bundle: string, env: Record<string, string> = {}): 
     write_timeout: '5s',
     healthcheck_interval: '1s',
     prefix_logs: 'false',
-    ...env,
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(() => answersOk(`${url}/_/health`), 'watchdog /_/health 200', spawned);
-  await waitFor(() => answersOk(url), 'function answering through the watchdog', spawned);
+  await waitFor(() => answersOk(url + probePath), 'function answering through the watchdog', spawned);
   return { ...spawned, url };
 }
 
@@ -134,7 +133,7 @@ describe('a function bundle behind the watchdog', () => {
   });
 
   it('passes a 400 from the function through with its JSON body', async () => {
-    const watchdog = await startWatchdog(slowBundle);
+    const watchdog = await startWatchdog(slowBundle, '/?ms=0');
     const response = await fetch(`${watchdog.url}/?ms=soon`);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toBe(JSON_TYPE);
@@ -142,7 +141,7 @@ describe('a function bundle behind the watchdog', () => {
   });
 
   it('answers 504 when the function runs past exec_timeout, and keeps serving afterwards', async () => {
-    const watchdog = await startWatchdog(slowBundle);
+    const watchdog = await startWatchdog(slowBundle, '/?ms=0');
     const before = Date.now();
     const timedOut = await fetch(`${watchdog.url}/?ms=4000`);
     await timedOut.arrayBuffer();
