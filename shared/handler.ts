@@ -58,6 +58,11 @@ export interface FunctionContext {
    * else the error's (500 for a non-platform value).
    */
   fail(value: unknown): void;
+  /**
+   * `parsePayload(schema, value, where)`: the parsed value, or `InvalidPayloadError` (400) with the issues.
+   * @example `const request = ctx.parse(BronzeRequest, event.body);`
+   */
+  parse<Schema extends z.ZodType>(schema: Schema, value: unknown, where?: string): z.output<Schema>;
   /** The function's logger with `call_id` (the `x-call-id` header) bound. */
   readonly log: Logger;
   /** The OpenFaaS `X-Call-Id` of this invocation, when the gateway sent one. */
@@ -72,7 +77,7 @@ export interface FunctionContext {
  * const PingRequest = z.strictObject({ name: z.string() });
  *
  * export const handler: Handler = (event, ctx) => {
- *   const request = parsePayload(PingRequest, event.body); // a bad body → 400 with the issues
+ *   const request = ctx.parse(PingRequest, event.body); // a bad body → 400 with the issues
  *   ctx.log.info({ name: request.name }, 'ping received');
  *   return { greeting: `hello ${request.name}`, call_id: ctx.callId };
  * };

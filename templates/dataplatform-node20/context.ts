@@ -1,4 +1,5 @@
-import type { FunctionContext } from '../../shared/handler.ts';
+import type { z } from 'zod';
+import { type FunctionContext, parsePayload } from '../../shared/handler.ts';
 import type { Logger } from '../../shared/log.ts';
 
 /** How an invocation ended: a value to answer with, a `fail()` value, or an error the handler threw. */
@@ -55,6 +56,10 @@ export class InvocationContext implements FunctionContext {
     for (const [name, value] of Object.entries(map)) lowered[name.toLowerCase()] = String(value);
     this.#headers = lowered;
     return this;
+  }
+
+  parse<Schema extends z.ZodType>(schema: Schema, value: unknown, where?: string): z.output<Schema> {
+    return parsePayload(schema, value, where);
   }
 
   succeed(value: unknown): void {

@@ -106,9 +106,11 @@ describe('serve: errors become their status, always as JSON', () => {
     `);
   });
 
-  it('answers parsePayload failures with 400 and the issue paths', async () => {
-    const Request = z.strictObject({ batch_id: z.uuid() });
-    const { url } = await start((event) => parsePayload(Request, event.body));
+  it.each<[string, Handler]>([
+    ['parsePayload', (event) => parsePayload(z.strictObject({ batch_id: z.uuid() }), event.body)],
+    ['context.parse', (event, context) => context.parse(z.strictObject({ batch_id: z.uuid() }), event.body)],
+  ])('answers %s failures with 400 and the issue paths', async (_name, handler) => {
+    const { url } = await start(handler);
     const answer = await call(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
