@@ -91,7 +91,7 @@ export function createSystemApi(deps: SystemApiDeps): (req: IncomingMessage, res
     if (route === '/system/namespaces') return answerGet(req, res, () => sendJson(res, 200, [FUNCTION_NAMESPACE]));
     if (route === '/system/info') return answerGet(req, res, () => sendJson(res, 200, info()));
     if (route === '/system/queue') return answerGet(req, res, () => sendJson(res, 200, deps.queueState()));
-    if (route === '/system/logs') return answerGet(req, res, () => streamLogs(deps.logs, url, req, res));
+    if (route === '/system/logs') return answerGet(req, res, () => streamLogs(deps.logs, url, res));
     if (route === '/system/secrets') return void handleSecrets(deps, req, res);
     if (UNSUPPORTED.test(route)) return notOffered(req, res);
     req.resume();
@@ -136,7 +136,7 @@ function lastValue(url: URL, name: string): string | null {
  * `follow=true` keeps the answer open and streams new lines until the caller hangs up. A malformed `tail` or
  * `since` (or no `name`) → 422 `could not parse the log request`.
  */
-function streamLogs(store: LogStore, url: URL, req: IncomingMessage, res: ServerResponse): void {
+function streamLogs(store: LogStore, url: URL, res: ServerResponse): void {
   const name = lastValue(url, 'name') ?? '';
   const tailText = lastValue(url, 'tail') ?? '';
   const sinceText = lastValue(url, 'since') ?? '';
@@ -154,8 +154,8 @@ function streamLogs(store: LogStore, url: URL, req: IncomingMessage, res: Server
   const unfollow = store.follow(name, (line) => {
     if (matches(line)) res.write(`${JSON.stringify(line)}\n`);
   });
+  // Not req's 'close': a request emits it as soon as its (empty) body is read.
   res.on('close', unfollow);
-  req.on('close', unfollow);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
