@@ -5,8 +5,8 @@
 import { DataRejectedError } from '../errors.ts';
 
 /**
- * Two source fields (or a source field and a column a processor adds) land on one column name. Never resolved
- * silently: give one of them an explicit `source` path in the model, or `ignore` it in the processor options.
+ * Two source fields (or a source field and a column a processor adds) land on one column name that the model
+ * reads. Never resolved silently: the model column names the field it means with an exact `$.` source path.
  */
 export class ColumnCollisionError extends DataRejectedError {
   constructor(
@@ -19,7 +19,7 @@ export class ColumnCollisionError extends DataRejectedError {
   ) {
     super(
       `${entity === undefined ? '' : `entity ${entity}: `}source fields ${paths[0]} and ${paths[1]} both map to column ${column}; ` +
-        'give one an explicit source path in the model or ignore it in the processor options',
+        'read the one you mean through an exact source path ("$.key.path") in the model',
     );
   }
 }

@@ -22,6 +22,11 @@ export interface FlattenOptions {
   readonly skip?: PathTree;
   /** Columns the caller already put in the target (a processor's own columns), described for collision messages. */
   readonly reserved?: ReadonlyMap<string, string>;
+  /**
+   * When given, a collision is recorded here (column → the two source paths) and the first value kept, instead of
+   * throwing; the caller then fails only if it reads that column (see `processors/row-mapping.ts`).
+   */
+  readonly collisions?: Map<string, readonly [string, string]>;
 }
 
 /**
@@ -100,8 +105,9 @@ function visit(
         continue;
       }
     }
-    if (Object.hasOwn(target, name)) throw collision(name, root, options);
-    target[name] = value;
+    if (!Object.hasOwn(target, name)) target[name] = value;
+    else if (options.collisions === undefined) throw collision(name, root, options);
+    else if (!options.collisions.has(name)) options.collisions.set(name, collision(name, root, options).paths);
   }
 }
 

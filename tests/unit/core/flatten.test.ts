@@ -113,7 +113,7 @@ describe('flattenRecord', () => {
 
   it('names both paths in the collision message', () => {
     expect(catchError(() => flattenRecord({ a_b: 1, a: { b: 2 } }))?.message).toMatchInlineSnapshot(
-      `"source fields a_b and a.b both map to column a_b; give one an explicit source path in the model or ignore it in the processor options"`,
+      `"source fields a_b and a.b both map to column a_b; read the one you mean through an exact source path ("$.key.path") in the model"`,
     );
   });
 

@@ -1,0 +1,55 @@
+/** `explode_map`: each entry of an object with dynamic keys is a child row (docs/processors/explode-map.md). */
+import type { EntityModel } from '../entity-model.ts';
+import { isJsonObject, parsePath, readPath } from '../json.ts';
+import { childId } from './child-id.ts';
+import { DEFAULT_VALUE_COLUMN } from './explode-scalars.ts';
+import { compileParentKey, describeParentKey } from './parent-key.ts';
+import { compileRowMapping, emptyFlatRecord } from './row-mapping.ts';
+import { describeShape } from './shape.ts';
+import type { ExplodeMapOptions, ProcessorIssue, RecordProcessor, Row } from './types.ts';
+
+/**
+ * Compiles `explode_map`: every key of the object at `path` (Nightscout's profile `store`: `{"Default": {…},
+ * "Sport": {…}}`) becomes a row with the parent key columns, the key as written in `key_column`, and (with
+ * `id_column`) a child id; an object value is flattened like `as_is`, any other value goes to `value_column`.
+ * Keys become values, never column names, so a renamed profile changes rows, not the table.
+ */
+export function compileExplodeMap(options: ExplodeMapOptions, model: EntityModel): RecordProcessor {
+  const keys = parsePath(options.path);
+  const parentKey = compileParentKey(options.parent_key);
+  const keyColumn = options.key_column;
+  const valueColumn = options.value_column ?? DEFAULT_VALUE_COLUMN;
+  const idColumn = options.id_column;
+  const own = new Map(describeParentKey(options.parent_key));
+  own.set(keyColumn, '(explode_map key_column)');
+  if (idColumn !== undefined) own.set(idColumn, '(explode_map id_column)');
+  const mapping = compileRowMapping(model, { nested: 'flatten', own });
+  const writesId = idColumn !== undefined && mapping.has(idColumn);
+
+  return (record, position) => {
+    const rows: Row[] = [];
+    const unmapped: string[] = [];
+    const issues: ProcessorIssue[] = [];
+    const map = readPath(record, keys);
+    if (map === undefined || map === null) return { rows, unmapped, issues };
+    if (!isJsonObject(map)) {
+      issues.push({ position, path: options.path, reason: `expected an object with one entry per key, found ${describeShape(map)}` });
+      return { rows, unmapped, issues };
+    }
+    const parentValues = parentKey.read(record);
+    for (const key of Object.keys(map)) {
+      const value = map[key] ?? null;
+      const flat = emptyFlatRecord();
+      parentKey.write(flat, parentValues);
+      flat[keyColumn] = key;
+      if (writesId) flat[idColumn] = childId(parentValues, options.path, key);
+      if (isJsonObject(value)) {
+        rows.push(mapping.map(value, flat, unmapped));
+      } else {
+        flat[valueColumn] = value;
+        rows.push(mapping.map(undefined, flat, unmapped));
+      }
+    }
+    return { rows, unmapped, issues };
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * How a processor's flattened object becomes a model row. A model column reads, in this order of preference:
+ * its `source` as an exact key path when it starts with `$.` (`$.pump.pumpID`); else the flattened field its
+ * `source` names, normalised like every column (`pump_pumpID` → `pump_pump_id`); else the field of its own name.
+ */
+import type { EntityModel } from '../entity-model.ts';
+import { ColumnCollisionError } from '../errors.ts';
+import { buildPathTree, flattenInto, type FlatRecord, type FlattenOptions } from '../flatten.ts';
+import { parsePath, readPath, type JsonObject, type JsonValue } from '../json.ts';
+import { makeIdentifier } from '../naming.ts';
+import type { Row } from './types.ts';
+
+/** A `source` starting with this is an exact key path into the processor's object, left out of flattening. */
+export const EXACT_PATH_PREFIX = '$.';
+
+/** How a processor wants its objects mapped. */
+export interface RowMappingOptions {
+  /** `flatten` descends into nested objects (as_is and the like); `drop` keeps top-level values only. */
+  readonly nested: 'flatten' | 'drop';
+  /** The processor's own columns (parent key, index, type…), described for collision messages. */
+  readonly own?: ReadonlyMap<string, string>;
+}
+
+/** A model's columns compiled for one processor. */
+export interface RowMapping {
+  /** Whether the model has this column, so a processor can skip work (a child id) nobody reads. */
+  has(column: string): boolean;
+  /**
+   * Flattens `object` into `flat` (which already holds the processor's own values), returns the model row, and
+   * appends to `unmapped` every source field with a value that no column reads. Throws `ColumnCollisionError` when
+   * a column reads a field two source paths landed on.
+   */
+  map(object: JsonObject | undefined, flat: FlatRecord, unmapped: string[]): Row;
+}
+
+type ColumnPlan = { readonly name: string; readonly keys: readonly string[]; readonly field?: undefined } | { readonly name: string; readonly field: string; readonly keys?: undefined };
+
+/** Compiles the model once per entity; `map` then runs per object without re-reading the model. */
+export function compileRowMapping(model: EntityModel, options: RowMappingOptions): RowMapping {
+  const own = options.own ?? new Map<string, string>();
+  const plans: ColumnPlan[] = model.columns.map((column) => {
+    if (column.source?.startsWith(EXACT_PATH_PREFIX) === true) {
+      return { name: column.name, keys: parsePath(column.source.slice(EXACT_PATH_PREFIX.length)) };
+    }
+    return { name: column.name, field: column.source === undefined ? column.name : makeIdentifier(column.source) };
+  });
+  const read = new Set(plans.flatMap((plan) => (plan.field === undefined ? [] : [plan.field])));
+  const keepWhole = new Set(
+    model.columns.flatMap((column, i) => (column.type === 'jsonb' && plans[i]?.field !== undefined ? [plans[i].field] : [])),
+  );
+  const collisions = new Map<string, readonly [string, string]>();
+  const flattenOptions: FlattenOptions = {
+    nested: options.nested,
+    keepWhole,
+    skip: buildPathTree(plans.flatMap((plan) => (plan.keys === undefined ? [] : [plan.keys]))),
+    reserved: own,
+    collisions,
+  };
+  const columns = new Set(model.columns.map((column) => column.name));
+
+  return {
+    has: (column) => columns.has(column),
+    map(object, flat, unmapped) {
+      if (collisions.size > 0) collisions.clear();
+      if (object !== undefined) flattenInto(flat, object, flattenOptions);
+      const row: Row = {};
+      for (const plan of plans) {
+        let value: JsonValue | undefined;
+        if (plan.field === undefined) {
+          value = readPath(object, plan.keys);
+        } else {
+          if (collisions.size > 0) {
+            const paths = collisions.get(plan.field);
+            if (paths !== undefined) throw new ColumnCollisionError(plan.field, paths, model.name);
+          }
+          value = flat[plan.field];
+        }
+        row[plan.name] = value === undefined ? null : value;
+      }
+      for (const field in flat) {
+        if (read.has(field) || own.has(field)) continue;
+        const value = flat[field];
+        if (value !== null && !(Array.isArray(value) && value.length === 0)) unmapped.push(field);
+      }
+      return row;
+    },
+  };
+}
+
+/** A fresh target for `RowMapping.map`, without a prototype so any column name is safe. */
+export function emptyFlatRecord(): FlatRecord {
+  return Object.create(null) as FlatRecord;
+}
