@@ -14,6 +14,8 @@ export interface CrossCheckInput {
   readonly entities: readonly Entity[];
   readonly actions: readonly Action[];
   readonly declared: { readonly systems: ReadonlySet<string>; readonly entities: ReadonlySet<string> };
+  /** Whether every record of the file passed its schema (else "nothing emits this event" cannot be known). */
+  readonly complete: { readonly systems: boolean; readonly entities: boolean };
   /** Models that describe cleanly, by name. */
   readonly models: Readonly<Record<string, EntityModel>>;
   /** Every model name in the registry (including broken ones, whose own problems are reported elsewhere). */
@@ -97,7 +99,7 @@ function checkActions(input: CrossCheckInput): string[] {
           (entity_id === undefined || entity.id === entity_id) &&
           (layers === undefined || layers.some((layer) => (ENTITY_LAYERS[entity.kind] as readonly string[]).includes(layer))),
       );
-      if (emitters.length === 0 && (entity_id === undefined || input.entities.some((entity) => entity.id === entity_id))) {
+      if (emitters.length === 0 && input.complete.entities && (entity_id === undefined || input.declared.entities.has(entity_id))) {
         at(['on', 'event'], `no entity matching this filter emits "${event}" (list it in the entity's "events")`);
       }
     } else {
@@ -105,7 +107,7 @@ function checkActions(input: CrossCheckInput): string[] {
       const emitters = input.systems.filter(
         (system) => system.events.includes(event) && (system_id === undefined || system.id === system_id),
       );
-      if (emitters.length === 0 && (system_id === undefined || input.systems.some((system) => system.id === system_id))) {
+      if (emitters.length === 0 && input.complete.systems && (system_id === undefined || input.declared.systems.has(system_id))) {
         at(['on', 'event'], `no system matching this filter emits "${event}" (list it in the system's "events")`);
       }
     }

@@ -29,5 +29,5 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]
     if (received === 'undefined') return [{ path: issue.path, message: `required field is missing (expected ${issue.expected})` }];
     return [{ path: issue.path, message: `expected ${issue.expected}${received ? `, got ${received}` : ''}` }];
   }
-  return [{ path: issue.path, message: issue.message.replace(/^Invalid input: /, '') }];
+  return [{ path: issue.path, message: issue.message.replace(/^Invalid (input|option): /, '') }];
 }

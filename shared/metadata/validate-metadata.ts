@@ -56,6 +56,7 @@ function validateParsed(parse: ParseKind, registry: ModelRegistry): MetadataVali
     entities: entities.records,
     actions: actions.records,
     declared: { systems: systems.declaredIds, entities: entities.declaredIds },
+    complete: { systems: systems.issues.length === 0, entities: entities.issues.length === 0 },
     models: checkedModels.models,
     modelNames: new Set(Object.keys(registry)),
   });
