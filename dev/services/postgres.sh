@@ -109,7 +109,8 @@ pg_up() {
   wait_until 30 pg_ready || fail postgres "not accepting connections on 127.0.0.1:$PG_PORT" "$PG_LOG"
 
   # Idempotent bootstrap: only creates what is missing.
-  pg_psql >/dev/null 2>"$LOG_DIR/postgres-bootstrap.log" <<'SQL' || fail postgres "creating roles/databases failed" "$LOG_DIR/postgres-bootstrap.log"
+  local bootlog="$LOG_DIR/postgres-bootstrap.log"
+  pg_psql >/dev/null 2>"$bootlog" <<'SQL' || fail postgres "creating roles/databases failed" "$bootlog"
 SELECT format('CREATE ROLE dataplatform LOGIN CREATEDB PASSWORD %L', 'dataplatform')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dataplatform')
 \gexec
@@ -125,7 +126,8 @@ SQL
 pg_down() {
   pg_pick_dirs
   if pg_running; then
-    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -w -t 60 -m fast stop >/dev/null || fail postgres "pg_ctl stop failed" "$PG_LOG"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -w -t 60 -m fast stop >/dev/null \
+      || fail postgres "pg_ctl stop failed" "$PG_LOG"
     say "services: postgres stopped"
   fi
 }
