@@ -108,15 +108,13 @@ process.on('exit', () => {
 export interface FunctionProcessOptions {
   readonly fn: StackFunction;
   readonly watchdogPath: string;
-  /** The gateway's state folder (`.local/gateway`): per-function temp and secret folders go below it. */
-  readonly stateDir: string;
+  /** This gateway instance's own folder: per-function temp and secret folders go below it. */
+  readonly runDir: string;
   /** The secret store: one file per secret name. */
   readonly secretStoreDir: string;
   readonly logs: LogStore;
   readonly log: Logger;
   readonly startupTimeoutMs: number;
-  /** How long `stop()` waits after SIGTERM before SIGKILL. */
-  readonly stopGraceMs: number;
 }
 
 /**
@@ -152,8 +150,8 @@ export class FunctionProcess {
       throw new ConfigurationError(`function ${fn.name}: no bundle at ${path.join(fn.handlerDir, 'index.mjs')}; run "npm run build"`);
     }
     const paths: FunctionPaths = {
-      secretsDir: path.join(options.stateDir, 'secrets', fn.name),
-      tmpDir: path.join(options.stateDir, 'tmp', fn.name),
+      secretsDir: path.join(options.runDir, 'secrets', fn.name),
+      tmpDir: path.join(options.runDir, 'tmp', fn.name),
     };
     await linkSecrets(fn, options.secretStoreDir, paths.secretsDir);
     await rm(paths.tmpDir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -115,6 +116,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   if (unknown.length > 0) throw new ConfigurationError(`not in ${stack.file}: ${unknown.join(', ')}`);
   const served = stack.functions.filter((fn) => wanted === undefined || wanted.includes(fn.name));
   const credentials = await loadCredentials(at(settings.stateDir), settings.password, env);
+  // Each instance gets its own folder, so two gateways (a developer's and a test's) never share lock files.
+  await mkdir(at(settings.stateDir), { recursive: true });
+  await removeStaleRunDirs(at(settings.stateDir));
+  const runDir = await mkdtemp(path.join(at(settings.stateDir), `run-${process.pid}-`));
 
   const logStore = new LogStore(settings.logLines, onFunctionLog);
   const processes = new Map<string, FunctionProcess>();
@@ -182,26 +187,27 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       server.close(() => resolve());
       server.closeAllConnections();
     });
-  try {
-    await Promise.all(
-      served.map(async (fn) => {
-        const running = await FunctionProcess.start({
-          fn,
-          watchdogPath: at(settings.watchdogPath),
-          stateDir: at(settings.stateDir),
-          secretStoreDir: at(settings.secretStoreDir),
-          logs: logStore,
-          log,
-          startupTimeoutMs: settings.startupTimeoutMs,
-          stopGraceMs: settings.stopGraceMs,
-        });
-        processes.set(fn.name, running);
-      }),
-    );
-  } catch (error) {
+  // allSettled, not all: when one function fails, the others must have finished starting before they are stopped.
+  const started = await Promise.allSettled(
+    served.map(async (fn) => {
+      const running = await FunctionProcess.start({
+        fn,
+        watchdogPath: at(settings.watchdogPath),
+        runDir,
+        secretStoreDir: at(settings.secretStoreDir),
+        logs: logStore,
+        log,
+        startupTimeoutMs: settings.startupTimeoutMs,
+      });
+      processes.set(fn.name, running);
+    }),
+  );
+  const failure = started.find((outcome) => outcome.status === 'rejected');
+  if (failure) {
     await stopFunctions();
     await closeServer();
-    throw error;
+    await rm(runDir, { recursive: true, force: true });
+    throw failure.reason;
   }
 
   const cron = new CronConnector(served, { gatewayUrl, async: settings.cron.async, clock, tickMs: settings.cron.tickMs, log });
@@ -242,9 +248,29 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         queue.close();
         await closeServer();
         await stopFunctions();
+        await rm(runDir, { recursive: true, force: true });
         log.info('gateway stopped');
       })();
       return stopped;
     },
   };
+}
+
+/** Removes the run folders of gateways that are gone (a crash or a killed test worker leaves them behind). */
+async function removeStaleRunDirs(stateDir: string): Promise<void> {
+  for (const entry of await readdir(stateDir)) {
+    const pid = Number(/^run-(\d+)-/.exec(entry)?.[1]);
+    if (!Number.isInteger(pid) || pid === 0 || isAlive(pid)) continue;
+    await rm(path.join(stateDir, entry), { recursive: true, force: true });
+  }
+}
+
+/** True when a process with this id exists (signal 0 only checks, it sends nothing). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -23,7 +23,8 @@ const HELP = `Usage: npx tsx dev/gateway/main.ts [options]
   --no-cron                do not run cron schedules
   --help                   this text
 
-The /system/* password is GATEWAY_PASSWORD, else .local/gateway/basic-auth-password (generated).`;
+Environment: GATEWAY_PASSWORD (else .local/gateway/basic-auth-password, generated), GATEWAY_SECRETS_DIR
+(default .local/secrets), GATEWAY_WATCHDOG (default .local/bin/watchdog).`;
 
 /** Reads a Go duration setting (`60s`, `5m5s`, or plain seconds like the watchdog accepts). */
 function durationMs(name: string, value: string): number {
@@ -62,6 +63,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): GatewayOptions | u
     ...(values.stack !== undefined ? { stackFile: values.stack } : {}),
     ...(values.function !== undefined ? { functions: values.function } : {}),
     ...(env.GATEWAY_SECRETS_DIR !== undefined ? { secretStoreDir: env.GATEWAY_SECRETS_DIR } : {}),
+    ...(env.GATEWAY_WATCHDOG !== undefined ? { watchdogPath: env.GATEWAY_WATCHDOG } : {}),
     ...(upstream !== undefined ? { upstreamTimeoutMs: durationMs('upstream timeout', upstream) } : {}),
     queue: {
       ...(concurrency !== undefined ? { concurrency: Count.parse(concurrency) } : {}),
