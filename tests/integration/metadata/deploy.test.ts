@@ -58,9 +58,9 @@ describe('deployMetadata', () => {
   });
 
   it('records the deploy (hash, time, counts) and the active pointer', async () => {
-    const deploys = client.db(database).collection<Record<string, unknown>>('deploys');
+    const deploys = client.db(database).collection<{ _id: string; generation?: string; hash?: string }>('deploys');
     const pointer = await deploys.findOne({ _id: 'active' });
-    const entry = await deploys.findOne({ _id: pointer?.generation as string });
+    const entry = await deploys.findOne({ _id: pointer?.generation ?? '' });
     expect(entry).toMatchObject({ status: 'active', hash: pointer?.hash, counts: { systems: 3, entities: 17, actions: 3 } });
   });
 
