@@ -1,0 +1,110 @@
+/**
+ * Makes a derived table match its model inside the caller's transaction: creates it when missing, adds new
+ * columns, and refuses what cannot change in place (`UnsafeModelChangeError`).
+ */
+import { UnsafeModelChangeError } from '../../errors.ts';
+import { ident, qualified } from '../../adapters/postgres/sql.ts';
+import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
+import { planTableChange, type ExistingColumn, type ExistingTable } from './table-change.ts';
+import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotNullSql, parseTableMeta, type TableMeta, type TableSpec } from './table-ddl.ts';
+
+/**
+ * Serialises DDL on derived tables across all entities and functions. Concurrent `create … if not exists` of
+ * one name can still fail on the catalog's unique index, so whoever changes a table holds this lock (until its
+ * transaction ends) and looks again. Taken only when a change is needed, and always after any per-entity lock,
+ * so the order of locks is the same everywhere.
+ */
+const TAKE_DDL_LOCK = `select pg_advisory_xact_lock(hashtextextended('dataplatform:table-ddl', 0))`;
+
+const READ_COLUMNS = `
+  select attribute.attname as name,
+         format_type(attribute.atttypid, attribute.atttypmod) as type,
+         not attribute.attnotnull as nullable
+    from pg_attribute as attribute
+   where attribute.attrelid = to_regclass($1)
+     and attribute.attnum > 0
+     and not attribute.attisdropped
+   order by attribute.attnum`;
+
+const READ_TABLE = `
+  select to_regclass($1) is not null as table_exists,
+         to_regnamespace($2) is not null as schema_exists,
+         obj_description(to_regclass($1), 'pg_class') as comment`;
+
+const READ_INDEXES = `
+  select index_class.relname as name
+    from pg_index as index
+    join pg_class as index_class on index_class.oid = index.indexrelid
+   where index.indrelid = to_regclass($1)`;
+
+/** What `ensureTable` found and did. */
+export interface EnsuredTable {
+  /** The table did not exist and was created. */
+  readonly created: boolean;
+  /** Columns added to an existing table. */
+  readonly addedColumns: readonly string[];
+  /** The meta the table's comment held before (undefined for a new table or one without it). */
+  readonly previousMeta: TableMeta | undefined;
+}
+
+interface TableState {
+  readonly tableExists: boolean;
+  readonly schemaExists: boolean;
+  readonly existing: ExistingTable;
+  readonly indexes: ReadonlySet<string>;
+}
+
+async function readTable(tx: Transaction, spec: TableSpec): Promise<TableState> {
+  const name = qualified(spec.schema, spec.table);
+  const table = await query<{ table_exists: boolean; schema_exists: boolean; comment: string | null }>(tx, `read table ${spec.schema}.${spec.table}`, READ_TABLE, [name, ident(spec.schema)]);
+  const row = table.rows[0];
+  if (!row?.table_exists) {
+    return { tableExists: false, schemaExists: row?.schema_exists ?? false, existing: { columns: [], meta: undefined }, indexes: new Set() };
+  }
+  const columns = await query<ExistingColumn>(tx, `read columns of ${spec.schema}.${spec.table}`, READ_COLUMNS, [name]);
+  const indexes = await query<{ name: string }>(tx, `read indexes of ${spec.schema}.${spec.table}`, READ_INDEXES, [name]);
+  return {
+    tableExists: true,
+    schemaExists: true,
+    existing: { columns: columns.rows, meta: parseTableMeta(row.comment) },
+    indexes: new Set(indexes.rows.map((index) => index.name)),
+  };
+}
+
+function needsChange(spec: TableSpec, state: TableState): boolean {
+  if (!state.tableExists) return true;
+  const plan = planTableChange(spec, state.existing);
+  return plan.refusals.length > 0 || plan.addColumns.length > 0 || plan.dropNotNull.length > 0 || plan.rewriteMeta || spec.indexes.some((index) => !state.indexes.has(index.name));
+}
+
+/**
+ * Creates the table (and its schema) when missing, else brings it to the model: adds new columns (nullable),
+ * relaxes not-null on dropped columns, creates missing indexes, records the new meta in the comment. A type
+ * change or a changed key throws `UnsafeModelChangeError` naming each problem and what to do; nothing changes.
+ * The common case (nothing to do) reads the catalog and takes no lock.
+ */
+export async function ensureTable(tx: Transaction, spec: TableSpec): Promise<EnsuredTable> {
+  let state = await readTable(tx, spec);
+  const previousMeta = state.existing.meta;
+  if (!needsChange(spec, state)) return { created: false, addedColumns: [], previousMeta };
+
+  await query(tx, 'lock table changes', TAKE_DDL_LOCK);
+  state = await readTable(tx, spec);
+  if (!state.tableExists) {
+    if (!state.schemaExists) await query(tx, `create schema ${spec.schema}`, `create schema if not exists ${ident(spec.schema)}`);
+    for (const statement of createTableSql(spec)) await query(tx, `create table ${spec.schema}.${spec.table}`, statement);
+    return { created: true, addedColumns: [], previousMeta: undefined };
+  }
+  const plan = planTableChange(spec, state.existing);
+  if (plan.refusals.length > 0) {
+    throw new UnsafeModelChangeError(`the model of ${spec.schema}.${spec.table} changed in a way the table cannot take:\n- ${plan.refusals.join('\n- ')}`);
+  }
+  const action = `change table ${spec.schema}.${spec.table}`;
+  for (const column of plan.addColumns) await query(tx, action, addColumnSql(spec, column));
+  for (const column of plan.dropNotNull) await query(tx, action, dropNotNullSql(spec, column));
+  for (const index of spec.indexes) {
+    if (!state.indexes.has(index.name)) await query(tx, action, createIndexSql(spec, index));
+  }
+  if (plan.rewriteMeta) await query(tx, action, commentTableSql(spec));
+  return { created: false, addedColumns: plan.addColumns.map((column) => column.name), previousMeta: state.existing.meta };
+}

@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
+import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
+import type { BatchRef, SilverEntity, SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
+import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { batchAt, customerModel, newEntity, readSilver, versionsOf, writeBronze, type Row } from './fixtures.ts';
+
+describe('applySilverBatch', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  const apply = (entity: SilverEntity, batch: BatchRef, callId = 'call-silver'): Promise<SilverResult> =>
+    withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId }));
+  const load = async (entity: SilverEntity, batch: BatchRef, rows: readonly Row[]): Promise<SilverResult> => {
+    await writeBronze(db.pool, entity, batch, rows);
+    return apply(entity, batch);
+  };
+  const customer = (id: string, extra: Row = {}): Row => ({ id, name: `name ${id}`, tier: 'bronze', score: '1.5', email: `${id}@example.org`, seen_at: null, ...extra });
+
+  it('opens one current version per new key, valid from the batch timestamp', async () => {
+    const entity = newEntity(customerModel, 'full');
+    const b1 = batchAt(1);
+    const result = await load(entity, b1, [customer('a'), customer('b')]);
+    expect(result).toEqual({
+      mode: 'applied',
+      counts: { records_in: 2, records_inserted: 2, records_updated: 0, records_deleted: 0, records_unchanged: 0 },
+      duplicates: 0,
+      batches_replayed: 1,
+    });
+    const rows = await readSilver(db.pool, entity, { withCallId: true });
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({
+      id: 'a',
+      tier: 'bronze',
+      score: '1.5',
+      _dp_valid_from: b1.batch_timestamp,
+      _dp_valid_to: null,
+      _dp_is_current: true,
+      _dp_is_deleted: false,
+      _dp_batch_id: b1.batch_id,
+      _dp_call_id: 'call-silver',
+      _dp_updated_batch_id: null,
+    });
+  });
+
+  it('handles SCD1 and SCD2 changes in one batch: new versions for SCD2, SCD1 overwritten on every version', async () => {
+    const entity = newEntity(customerModel, 'full');
+    const [b1, b2] = [batchAt(1), batchAt(2)];
+    await load(entity, b1, [customer('a'), customer('b'), customer('c'), customer('u')]);
+    const result = await load(entity, b2, [
+      customer('a', { tier: 'gold' }), // SCD2 only
+      customer('b', { email: 'b@new.example.org' }), // SCD1 only
+      customer('c', { tier: 'silver', email: 'c@new.example.org' }), // both
+      customer('d'), // new key
+      customer('u', { score: '1.50' }), // the same number: unchanged
+    ]);
+    expect(result.counts).toEqual({ records_in: 5, records_inserted: 3, records_updated: 3, records_deleted: 0, records_unchanged: 1 });
+
+    const rows = await readSilver(db.pool, entity);
+    const a = versionsOf(rows, 'a');
+    expect(a.map((row) => [row.tier, row._dp_valid_from, row._dp_valid_to, row._dp_is_current])).toEqual([
+      ['bronze', b1.batch_timestamp, b2.batch_timestamp, false],
+      ['gold', b2.batch_timestamp, null, true],
+    ]);
+    expect(a[0]?._dp_updated_batch_id).toBe(b2.batch_id);
+    expect(versionsOf(rows, 'b')).toEqual([expect.objectContaining({ email: 'b@new.example.org', _dp_valid_to: null, _dp_is_current: true, _dp_updated_batch_id: b2.batch_id })]);
+    const c = versionsOf(rows, 'c');
+    expect(c.map((row) => [row.tier, row.email, row._dp_is_current])).toEqual([
+      ['bronze', 'c@new.example.org', false],
+      ['silver', 'c@new.example.org', true],
+    ]);
+    expect(versionsOf(rows, 'd')).toHaveLength(1);
+    expect(versionsOf(rows, 'u')).toEqual([expect.objectContaining({ score: '1.5', _dp_updated_batch_id: null })]);
+  });
+
+  it('overwrites SCD1 columns on closed versions too, when only SCD1 changes later', async () => {
+    const entity = newEntity(customerModel, 'delta');
+    await load(entity, batchAt(1), [customer('a')]);
+    await load(entity, batchAt(2), [customer('a', { tier: 'gold' })]);
+    const result = await load(entity, batchAt(3), [customer('a', { tier: 'gold', email: 'fixed@example.org' })]);
+    expect(result.counts).toMatchObject({ records_inserted: 0, records_updated: 2, records_unchanged: 0 });
+    const rows = await readSilver(db.pool, entity);
+    expect(rows.map((row) => [row.tier, row.email])).toEqual([
+      ['bronze', 'fixed@example.org'],
+      ['gold', 'fixed@example.org'],
+    ]);
+  });
+
+  it('deletes keys absent from a full load, and gives a key that comes back a new version', async () => {
+    const entity = newEntity(customerModel, 'full');
+    const [b1, b2, b3] = [batchAt(1), batchAt(2), batchAt(3)];
+    await load(entity, b1, [customer('a'), customer('b')]);
+    const deleting = await load(entity, b2, [customer('a')]);
+    expect(deleting.counts).toEqual({ records_in: 1, records_inserted: 0, records_updated: 0, records_deleted: 1, records_unchanged: 1 });
+    let b = versionsOf(await readSilver(db.pool, entity), 'b');
+    expect(b).toEqual([expect.objectContaining({ _dp_valid_to: b2.batch_timestamp, _dp_is_current: true, _dp_is_deleted: true, _dp_updated_batch_id: b2.batch_id })]);
+
+    const returning = await load(entity, b3, [customer('a'), customer('b')]);
+    expect(returning.counts).toEqual({ records_in: 2, records_inserted: 1, records_updated: 1, records_deleted: 0, records_unchanged: 1 });
+    b = versionsOf(await readSilver(db.pool, entity), 'b');
+    expect(b.map((row) => [row._dp_valid_from, row._dp_valid_to, row._dp_is_current, row._dp_is_deleted])).toEqual([
+      [b1.batch_timestamp, b2.batch_timestamp, false, true],
+      [b3.batch_timestamp, null, true, false],
+    ]);
+  });
+
+  it('never closes absent keys in a delta load', async () => {
+    const entity = newEntity(customerModel, 'delta');
+    await load(entity, batchAt(1), [customer('a'), customer('b')]);
+    const result = await load(entity, batchAt(2), [customer('a', { tier: 'gold' })]);
+    expect(result.counts.records_deleted).toBe(0);
+    const rows = await readSilver(db.pool, entity);
+    expect(versionsOf(rows, 'b')).toEqual([expect.objectContaining({ _dp_valid_to: null, _dp_is_current: true, _dp_is_deleted: false })]);
+  });
+
+  it('changes nothing for an empty delta batch', async () => {
+    const entity = newEntity(customerModel, 'delta');
+    await load(entity, batchAt(1), [customer('a')]);
+    const before = await readSilver(db.pool, entity);
+    const result = await load(entity, batchAt(2), []);
+    expect(result.counts).toEqual({ records_in: 0, records_inserted: 0, records_updated: 0, records_deleted: 0, records_unchanged: 0 });
+    expect(await readSilver(db.pool, entity)).toEqual(before);
+  });
+
+  it('deletes every key on an empty full load (the whole set is empty)', async () => {
+    const entity = newEntity(customerModel, 'full');
+    await load(entity, batchAt(1), [customer('a'), customer('b')]);
+    const result = await load(entity, batchAt(2), []);
+    expect(result.counts.records_deleted).toBe(2);
+    expect((await readSilver(db.pool, entity)).every((row) => row._dp_is_deleted === true && row._dp_is_current === true)).toBe(true);
+  });
+
+  it('keeps the last record of a key by position when a batch holds the key twice', async () => {
+    const entity = newEntity(customerModel, 'full');
+    const result = await load(entity, batchAt(1), [
+      customer('a', { tier: 'late', _dp_position: 7 }),
+      customer('a', { tier: 'early', _dp_position: 3 }),
+      customer('b'),
+    ]);
+    expect(result.counts).toMatchObject({ records_in: 3, records_inserted: 2 });
+    expect(result.duplicates).toBe(1);
+    expect(versionsOf(await readSilver(db.pool, entity), 'a')).toEqual([expect.objectContaining({ tier: 'late' })]);
+  });
+
+  it('keeps the record with the greatest latest_by value when the entity names one; nulls lose', async () => {
+    const entity = newEntity(customerModel, 'full', { latestBy: 'seen_at' });
+    await load(entity, batchAt(1), [
+      customer('a', { tier: 'newest', seen_at: new Date('2026-01-02T00:00:00Z'), _dp_position: 0 }),
+      customer('a', { tier: 'older', seen_at: new Date('2026-01-01T00:00:00Z'), _dp_position: 1 }),
+      customer('a', { tier: 'unknown', seen_at: null, _dp_position: 2 }),
+    ]);
+    expect(versionsOf(await readSilver(db.pool, entity), 'a')).toEqual([expect.objectContaining({ tier: 'newest' })]);
+  });
+
+  it('takes validity from the batch timestamp to the microsecond', async () => {
+    const entity = newEntity(customerModel, 'delta');
+    const batch = { batch_id: '00000000-0000-7000-8000-000000000099', batch_timestamp: '2026-01-01T00:00:00.123456Z' };
+    await load(entity, batch, [customer('a')]);
+    const result = await db.pool.query<{ valid_from: string }>(`select to_char("_dp_valid_from" at time zone 'UTC', 'HH24:MI:SS.US') as valid_from from silver.${entity.table}`);
+    expect(result.rows).toEqual([{ valid_from: '00:00:00.123456' }]);
+  });
+
+  it('reads only the latest bronze write of a batch (a forced bronze rerun replaces its rows)', async () => {
+    const entity = newEntity(customerModel, 'full');
+    const batch = batchAt(1);
+    await writeBronze(db.pool, entity, batch, [customer('a', { tier: 'first write' }), customer('b')], { runId: 1 });
+    await writeBronze(db.pool, entity, batch, [customer('a', { tier: 'second write' })], { runId: 2 });
+    const result = await apply(entity, batch);
+    expect(result.counts).toMatchObject({ records_in: 1, records_inserted: 1 });
+    expect(await readSilver(db.pool, entity)).toEqual([expect.objectContaining({ id: 'a', tier: 'second write' })]);
+  });
+
+  it('replays from bronze when a batch older than silver arrives, ending as if applied in order', async () => {
+    const inOrder = newEntity(customerModel, 'full');
+    const late = newEntity(customerModel, 'full');
+    const batches = [batchAt(1), batchAt(2), batchAt(3)];
+    const contents = [[customer('a'), customer('b')], [customer('a', { tier: 'gold' })], [customer('a', { tier: 'gold' }), customer('b', { email: 'x@y.z' })]];
+    for (const [index, batch] of batches.entries()) {
+      await writeBronze(db.pool, inOrder, batch, contents[index] ?? []);
+      await writeBronze(db.pool, late, batch, contents[index] ?? []);
+    }
+    const expected: SilverResult[] = [];
+    for (const batch of batches) expected.push(await apply(inOrder, batch));
+
+    await apply(late, batches[0] as BatchRef);
+    await apply(late, batches[2] as BatchRef);
+    const result = await apply(late, batches[1] as BatchRef);
+    expect(result).toEqual({ ...expected[1], mode: 'rebuilt', batches_replayed: 3 });
+    expect(await readSilver(db.pool, late)).toEqual(await readSilver(db.pool, inOrder));
+  });
+
+  it('replays when the newest batch is applied again (a forced rerun), changing nothing', async () => {
+    const entity = newEntity(customerModel, 'full');
+    await load(entity, batchAt(1), [customer('a'), customer('b')]);
+    await load(entity, batchAt(2), [customer('a', { tier: 'gold' })]);
+    const before = await readSilver(db.pool, entity);
+    const again = await apply(entity, batchAt(2));
+    expect(again).toMatchObject({ mode: 'rebuilt', batches_replayed: 2, counts: { records_inserted: 1, records_deleted: 1 } });
+    expect(await readSilver(db.pool, entity)).toEqual(before);
+  });
+
+  it('orders batches of one timestamp by batch id', async () => {
+    const entity = newEntity(customerModel, 'delta');
+    const first = batchAt(5, '00000000-0000-7000-8000-00000000000a');
+    const second = batchAt(5, '00000000-0000-7000-8000-00000000000b');
+    await writeBronze(db.pool, entity, first, [customer('a', { tier: 'first' })]);
+    await writeBronze(db.pool, entity, second, [customer('a', { tier: 'second' })]);
+    await apply(entity, second);
+    const result = await apply(entity, first);
+    expect(result.mode).toBe('rebuilt');
+    const rows = await readSilver(db.pool, entity);
+    expect(rows.find((row) => row._dp_is_current)).toMatchObject({ tier: 'second' });
+  });
+});
