@@ -10,8 +10,9 @@ PG_SOCK="$RUN_DIR/postgres"
 PG_LOG="$LOG_DIR/postgres.log"
 
 # Runs a command as the postgres user when we are root; a non-root developer runs PostgreSQL as themself.
+# From / : the checkout itself may be out of the postgres user's reach (see pg_pick_dirs).
 as_pg() {
-  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_install() {
