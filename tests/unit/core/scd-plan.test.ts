@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { ColumnSpec, EntityModel } from '../../../shared/core/entity-model.ts';
+import { encodeForHash, hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
+import { InvalidPayloadError } from '../../../shared/errors.ts';
+
+const col = (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type: 'text', key: false, scd: 2, nullable: true, ...extra });
+
+const customer: EntityModel = {
+  name: 'customer',
+  key: ['id'],
+  columns: [col('id', { key: true, nullable: false }), col('name'), col('email', { scd: 1 }), col('tier'), col('updated_at', { type: 'timestamptz', scd: 1 })],
+};
+
+function issuesOf(model: EntityModel, latestBy?: string): readonly string[] {
+  try {
+    planScd(model, latestBy === undefined ? {} : { latestBy });
+  } catch (error) {
+    if (error instanceof InvalidPayloadError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected planScd to refuse the model');
+}
+
+describe('planScd', () => {
+  it('splits non-key columns into SCD2 (the default) and SCD1, in model order', () => {
+    const plan = planScd(customer);
+    expect(plan.key).toEqual(['id']);
+    expect(plan.scd2.map((c) => c.name)).toEqual(['name', 'tier']);
+    expect(plan.scd1.map((c) => c.name)).toEqual(['email', 'updated_at']);
+    expect(plan.columns.map((c) => c.name)).toEqual(['id', 'name', 'email', 'tier', 'updated_at']);
+  });
+
+  it('never hashes key columns, whatever their SCD type says', () => {
+    const plan = planScd({ ...customer, columns: [col('id', { key: true, nullable: false, scd: 1 }), col('name')] });
+    expect([...plan.scd1, ...plan.scd2].map((c) => c.name)).toEqual(['name']);
+  });
+
+  it('signs the hash inputs: a changed SCD type, type or column changes the signature; a key-only change does not', () => {
+    const base = planScd(customer).signature;
+    expect(base).toBe('v1;scd2=name:text,tier:text;scd1=email:text,updated_at:timestamptz');
+    const scdMoved = planScd({ ...customer, columns: customer.columns.map((c) => (c.name === 'tier' ? { ...c, scd: 1 as const } : c)) });
+    expect(scdMoved.signature).not.toBe(base);
+    const added = planScd({ ...customer, columns: [...customer.columns, col('city')] });
+    expect(added.signature).not.toBe(base);
+  });
+
+  it('keeps latestBy when it names a model column', () => {
+    expect(planScd(customer, { latestBy: 'updated_at' }).latestBy).toBe('updated_at');
+  });
+
+  it.each([
+    ['no key', { ...customer, key: [] }, undefined, 'models › customer: the model has no key column; silver needs a business key'],
+    ['a key that is not a column', { ...customer, key: ['nope'] }, undefined, 'models › customer: key column nope is not a column of the model'],
+    ['a nullable key', { ...customer, key: ['name'] }, undefined, 'models › customer: key column name is nullable; key columns are never null'],
+    ['a reserved name', { ...customer, columns: [...customer.columns, col('_dp_valid_from')] }, undefined, 'models › customer: column _dp_valid_from: names starting with _dp_ are reserved for system columns'],
+    ['a column declared twice', { ...customer, columns: [...customer.columns, col('name')] }, undefined, 'models › customer: column name is declared twice'],
+    ['an unknown latestBy', customer, 'nope', 'models › customer: latest_by column nope is not a column of the model'],
+  ])('refuses %s', (_case, model, latestBy, issue) => {
+    expect(issuesOf(model, latestBy)).toContain(issue);
+  });
+});
+
+describe('encodeForHash', () => {
+  it.each([
+    ['text', 'x'],
+    ['integer', 'x'],
+    ['bigint', 'x'],
+    ['boolean', 'x'],
+    ['uuid', 'x'],
+    ['numeric', 'trim_scale(x)'], // 1.50 and 1.5 are one value
+    ['double', "encode(float8send(x + 0), 'hex')"], // exact bits, -0 = 0, no extra_float_digits
+    ['timestamptz', 'extract(epoch from x)'], // exact, no TimeZone or DateStyle
+    ['date', 'extract(epoch from x)'],
+    ['jsonb', 'x::text'], // jsonb text is normalised (key order, spacing)
+  ] as const)('encodes %s as %s', (type, expected) => {
+    expect(encodeForHash(type, 'x')).toBe(expected);
+  });
+});
+
+describe('hashExpression', () => {
+  it('hashes the text of a row of the encodings', () => {
+    expect(hashExpression([col('a'), col('b', { type: 'numeric' })], (name) => `incoming."${name}"`)).toBe(
+      'md5(row(incoming."a", trim_scale(incoming."b"))::text)',
+    );
+  });
+
+  it('hashes an empty column list to a constant', () => {
+    expect(hashExpression([], (name) => name)).toBe('md5(row()::text)');
+  });
+});
