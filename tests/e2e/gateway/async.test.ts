@@ -104,7 +104,7 @@ describe('async route with OpenFaaS CE queue semantics', () => {
 
   it('exposes the queue state to tests under basic auth', async () => {
     expect((await fetch(`${gateway.url}/system/queue`)).status).toBe(401);
-    await submit('echo?sleep_ms=300');
+    await submit('echo?sleep_ms=1500');
     await submit('echo-two');
     const state = (await (await fetch(`${gateway.url}/system/queue`, { headers: AUTH })).json()) as Record<string, unknown>;
     expect(state).toMatchObject({ settings: { concurrency: 1, ackWaitMs: 305_000 }, inFlight: 1, pending: 1 });
