@@ -2,6 +2,7 @@ import { isPlatformError } from '../errors.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 import { runMetadataCommand } from './metadata-command.ts';
 
+/** The help text, printed by `dataplatform help` and after a usage error. */
 export const USAGE = `usage: dataplatform <command>
 
 commands:

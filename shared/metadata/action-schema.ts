@@ -4,9 +4,11 @@ import { Identifier, SystemId } from './identifier.ts';
 
 /** The platform events actions subscribe to. */
 export const PLATFORM_EVENTS = ['entity-layer-processed', 'system-layer-processed'] as const;
+/** An event name as `actions.json` subscribes to it. */
 export const PlatformEvent = z.enum(PLATFORM_EVENTS);
 export type PlatformEvent = z.infer<typeof PlatformEvent>;
 
+/** The platform's layers, as events and filters name them. */
 export const Layer = z.enum(['landing', 'bronze', 'silver', 'gold']);
 export type Layer = z.infer<typeof Layer>;
 

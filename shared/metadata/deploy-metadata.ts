@@ -4,6 +4,7 @@ import type { ValidatedMetadata } from './metadata-set.ts';
 import type { ModelRegistry } from './model-dsl.ts';
 import { requireValidMetadata, type MetadataTexts } from './validate-metadata.ts';
 
+/** What a deploy needs: the store to write to, the models to validate against, a logger and the time. */
 export interface DeployMetadataDeps {
   readonly store: MetadataStore;
   readonly models: ModelRegistry;

@@ -11,6 +11,7 @@ export const MetadataEnv = z.object({
   METADATA_REFRESH_MS: z.coerce.number().int().min(0).default(0),
 });
 
+/** The parsed metadata environment. */
 export interface MetadataConfig {
   readonly mongodbUrl: string;
   readonly database: string;

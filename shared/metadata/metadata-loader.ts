@@ -21,6 +21,7 @@ export interface LoadedMetadata extends ValidatedMetadata {
 /** Metadata with every secret reference replaced by its value. Short-lived: never log it, cache it or store it. */
 export type ResolvedMetadata = Omit<LoadedMetadata, keyof MetadataSet> & Resolved<MetadataSet>;
 
+/** What a loader reads from (store), validates against (models) and resolves secrets with. */
 export interface MetadataLoaderDeps {
   readonly store: MetadataStore;
   readonly models: ModelRegistry;

@@ -10,6 +10,7 @@ export const METADATA_FILES = {
   actions: 'actions.json',
 } as const;
 export type MetadataKind = keyof typeof METADATA_FILES;
+/** The kinds in deploy order. */
 export const METADATA_KINDS = Object.keys(METADATA_FILES) as MetadataKind[];
 
 /** Parsed metadata, as deployed to MongoDB: secret references are still references. */

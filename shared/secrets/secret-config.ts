@@ -17,6 +17,7 @@ export const SecretEnv = z.object({
   SECRET_CACHE_TTL_MS: z.coerce.number().int().min(0).default(DEFAULT_SECRET_TTL_MS),
 });
 
+/** The parsed secret store configuration (the Vault token is only ever held here and in the client). */
 export interface SecretConfig {
   readonly kind: SecretStoreKind;
   readonly vault: { address: string; token: string; mount: string; pathPrefix: string };

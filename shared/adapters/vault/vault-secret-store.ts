@@ -4,6 +4,7 @@ import { ConfigurationError, SecretNotFoundError, UpstreamUnavailableError } fro
 import { secretVaultLocation } from '../../secrets/secret-location.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
 
+/** Where the Vault store reads (from `SECRET_STORE=vault` settings). */
 export interface VaultSecretStoreOptions {
   /** Vault (or OpenBao) address, e.g. `http://127.0.0.1:8200`. */
   readonly address: string;
