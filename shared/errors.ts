@@ -71,6 +71,25 @@ export class UpstreamUnavailableError extends PlatformError {
   override readonly retryable = true;
 }
 
+/**
+ * A source answered, but not with something usable: an error status a retry cannot fix (400, 401, 403, 404…),
+ * a redirect, or an answer that fails its schema. The facts are fields; the message names the source, method
+ * and path, never a header, a secret query value or the body.
+ */
+export class UpstreamError extends PlatformError {
+  readonly status = 502;
+  readonly code = 'upstream_error';
+
+  constructor(
+    message: string,
+    /** The source's HTTP status, when it answered with one. */
+    readonly upstreamStatus: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A configuration value (environment, secret store) is missing or malformed. */
 export class ConfigurationError extends PlatformError {
   readonly status = 500;
