@@ -16,26 +16,28 @@ import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotN
  */
 const TAKE_DDL_LOCK = `select pg_advisory_xact_lock(hashtextextended('dataplatform:table-ddl', 0))`;
 
-const READ_COLUMNS = `
-  select attribute.attname as name,
-         format_type(attribute.atttypid, attribute.atttypmod) as type,
-         not attribute.attnotnull as nullable
-    from pg_attribute as attribute
-   where attribute.attrelid = to_regclass($1)
-     and attribute.attnum > 0
-     and not attribute.attisdropped
-   order by attribute.attnum`;
-
+/** Everything `ensureTable` compares, in one round trip: existence, comment, columns and index names. */
 const READ_TABLE = `
   select to_regclass($1) is not null as table_exists,
          to_regnamespace($2) is not null as schema_exists,
-         obj_description(to_regclass($1), 'pg_class') as comment`;
-
-const READ_INDEXES = `
-  select index_class.relname as name
-    from pg_index as index
-    join pg_class as index_class on index_class.oid = index.indexrelid
-   where index.indrelid = to_regclass($1)`;
+         obj_description(to_regclass($1), 'pg_class') as comment,
+         coalesce((
+           select json_agg(json_build_object(
+                    'name', attribute.attname,
+                    'type', format_type(attribute.atttypid, attribute.atttypmod),
+                    'nullable', not attribute.attnotnull
+                  ) order by attribute.attnum)
+             from pg_attribute as attribute
+            where attribute.attrelid = to_regclass($1)
+              and attribute.attnum > 0
+              and not attribute.attisdropped
+         ), '[]') as columns,
+         coalesce((
+           select json_agg(index_class.relname::text)
+             from pg_index as index
+             join pg_class as index_class on index_class.oid = index.indexrelid
+            where index.indrelid = to_regclass($1)
+         ), '[]') as indexes`;
 
 /** What `ensureTable` found and did. */
 export interface EnsuredTable {
@@ -55,19 +57,18 @@ interface TableState {
 }
 
 async function readTable(tx: Transaction, spec: TableSpec): Promise<TableState> {
-  const name = qualified(spec.schema, spec.table);
-  const table = await query<{ table_exists: boolean; schema_exists: boolean; comment: string | null }>(tx, `read table ${spec.schema}.${spec.table}`, READ_TABLE, [name, ident(spec.schema)]);
-  const row = table.rows[0];
-  if (!row?.table_exists) {
-    return { tableExists: false, schemaExists: row?.schema_exists ?? false, existing: { columns: [], meta: undefined }, indexes: new Set() };
-  }
-  const columns = await query<ExistingColumn>(tx, `read columns of ${spec.schema}.${spec.table}`, READ_COLUMNS, [name]);
-  const indexes = await query<{ name: string }>(tx, `read indexes of ${spec.schema}.${spec.table}`, READ_INDEXES, [name]);
+  const result = await query<{ table_exists: boolean; schema_exists: boolean; comment: string | null; columns: ExistingColumn[]; indexes: string[] }>(
+    tx,
+    `read table ${spec.schema}.${spec.table}`,
+    READ_TABLE,
+    [qualified(spec.schema, spec.table), ident(spec.schema)],
+  );
+  const row = result.rows[0];
   return {
-    tableExists: true,
-    schemaExists: true,
-    existing: { columns: columns.rows, meta: parseTableMeta(row.comment) },
-    indexes: new Set(indexes.rows.map((index) => index.name)),
+    tableExists: row?.table_exists ?? false,
+    schemaExists: row?.schema_exists ?? false,
+    existing: { columns: row?.columns ?? [], meta: parseTableMeta(row?.comment) },
+    indexes: new Set(row?.indexes ?? []),
   };
 }
 
