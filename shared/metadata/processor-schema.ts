@@ -12,6 +12,12 @@ const ParentKeyColumn = z.strictObject({
 /** The parent's key columns every child row carries, in order (at least one). */
 const ParentKey = z.array(ParentKeyColumn).min(1, { error: 'expected at least one parent key column' });
 
+/**
+ * Column for a deterministic child id (a hash of the parent key values, `path` and the list index or map key);
+ * not written when absent.
+ */
+const IdColumn = Identifier.optional();
+
 /** Each landing record is one row; nested objects are flattened (`a.b` → `a_b`). */
 export const AsIsProcessor = z.strictObject({ name: z.literal('as_is') });
 
@@ -24,6 +30,7 @@ export const ExplodeListProcessor = z.strictObject({
   path: RecordPath,
   parent_key: ParentKey,
   index_column: Identifier.default('list_index'),
+  id_column: IdColumn,
 });
 
 /** Each element (a scalar) of the list at `path` is one row: parent key, list index and the value. */
@@ -33,6 +40,7 @@ export const ExplodeScalarsProcessor = z.strictObject({
   parent_key: ParentKey,
   index_column: Identifier.default('list_index'),
   value_column: Identifier.default('value'),
+  id_column: IdColumn,
 });
 
 /**
@@ -45,6 +53,7 @@ export const ExplodeMapProcessor = z.strictObject({
   key_column: Identifier,
   parent_key: ParentKey,
   value_column: Identifier.default('value'),
+  id_column: IdColumn,
 });
 
 /**
@@ -80,19 +89,24 @@ export const GoldProcessor = z.strictObject({
 });
 export type GoldProcessor = z.infer<typeof GoldProcessor>;
 
-/** The model columns a bronze processor writes itself (parent key, index, key, value, type). */
+/** The model columns a bronze processor writes itself (parent key, index, key, value, type, child id). */
 export function processorColumns(processor: BronzeProcessor): string[] {
   switch (processor.name) {
     case 'as_is':
     case 'drop_nested':
       return [];
     case 'explode_list':
-      return [...processor.parent_key.map((part) => part.column), processor.index_column];
+      return [...childColumns(processor), processor.index_column];
     case 'explode_scalars':
-      return [...processor.parent_key.map((part) => part.column), processor.index_column, processor.value_column];
+      return [...childColumns(processor), processor.index_column, processor.value_column];
     case 'explode_map':
-      return [...processor.parent_key.map((part) => part.column), processor.key_column];
+      return [...childColumns(processor), processor.key_column];
     case 'unwrap_type':
       return [processor.type_column];
   }
+}
+
+function childColumns(processor: { parent_key: { column: string }[]; id_column?: string | undefined }): string[] {
+  const columns = processor.parent_key.map((part) => part.column);
+  return processor.id_column === undefined ? columns : [...columns, processor.id_column];
 }

@@ -44,6 +44,16 @@ export const Quality = z.strictObject({
    * null and reports the value's path as a failed check. Never dropped silently.
    */
   on_uncoercible: z.enum(['fail', 'null']).default('fail'),
+  /**
+   * Full loads only: fail on an empty extract, or one below `min_ratio` (default 0.5) of the previous successful
+   * batch, since a full load closes every absent key in silver. On when absent; `false` turns it off.
+   */
+  full_load_guard: z
+    .union([
+      z.literal(false),
+      z.strictObject({ min_ratio: z.number().min(0).max(1).optional(), allow_empty: z.boolean().optional() }),
+    ])
+    .optional(),
 });
 export type Quality = z.infer<typeof Quality>;
 

@@ -137,6 +137,19 @@ describe('validateMetadata', () => {
       'entities.json › nightscout_profile_store › processor: column "name" is not in model "nightscout_profile_store"',
     ],
     [
+      'a child id column missing from the model',
+      () =>
+        withEdit('entities', 'test_customer_tag', (entity) => {
+          entity.processor = { ...(entity.processor as object), id_column: 'tag_id' };
+        }),
+      'entities.json › test_customer_tag › processor: column "tag_id" is not in model "test_customer_tag"',
+    ],
+    [
+      'a full-load guard ratio above 1',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { full_load_guard: { min_ratio: 2 } })),
+      'entities.json › test_customer › quality.full_load_guard.min_ratio: Too big: expected number to be <=1',
+    ],
+    [
       'a quality column missing from the model',
       () =>
         withEdit('entities', 'bunq_payment', (entity) => {
