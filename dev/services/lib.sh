@@ -60,12 +60,15 @@ apt_install() {
 # ensure_cmd CMD PKG: installs PKG when CMD is not on PATH.
 ensure_cmd() { command -v "$1" >/dev/null 2>&1 || apt_install "$2"; }
 
-# pid_alive PIDFILE: true when the pid file names a running process.
+# pid_alive PIDFILE: true when the pid file names a running process whose command line mentions the pid
+# file's name (ferretdb.pid → ferretdb), so a pid reused after a reboot does not pass for the service.
 pid_alive() {
-  local pid
+  local pid name
   [ -s "$1" ] || return 1
   pid="$(cat "$1")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  name="$(basename "$1" .pid)"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ ! -r "/proc/$pid/cmdline" ] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$name"
 }
 
 # stop_pidfile NAME PIDFILE: SIGTERM, wait up to 10 s, then SIGKILL; removes the pid file.

