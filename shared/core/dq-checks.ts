@@ -180,9 +180,15 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
   const accumulator: CheckAccumulator = {
     add(values, unmapped) {
       rowCount += 1;
-      const key = keyIndexes.map((index) => values[index] ?? null);
-      if (key.includes(null)) nullKeys += 1;
-      else keys.add(key);
+      if (keyIndexes.length === 1) {
+        const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
+        if (value === null) nullKeys += 1;
+        else keys.add(value);
+      } else {
+        const key = keyIndexes.map((index) => values[index] ?? null);
+        if (key.includes(null)) nullKeys += 1;
+        else keys.add(key);
+      }
       for (const { column, index } of notNull) if (values[index] === null || values[index] === undefined) nullCounts[column]! += 1;
       for (const { column, index, values: allowed } of accepted) {
         const value = values[index];
@@ -262,11 +268,13 @@ function createKeyTracker() {
   const seen = new Set<string>();
   const duplicates = sampler();
   return {
-    add(key: readonly JsonValue[]): void {
+    /** A one-column key as its value, a composite key as its tuple. */
+    add(key: JsonValue | readonly JsonValue[]): void {
       // One column: its text (a column holds one type after coercion); several: the JSON tuple.
-      const text = key.length === 1 ? asText(key[0] ?? null) : JSON.stringify(key);
-      if (seen.has(text)) duplicates.add([...key]);
-      else seen.add(text);
+      const single = !Array.isArray(key);
+      const text = single ? asText(key as JsonValue) : JSON.stringify(key);
+      if (!seen.has(text)) seen.add(text);
+      else duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
     },
     duplicates: () => duplicates.result(),
   };

@@ -6,7 +6,7 @@ import { ColumnCollisionError } from './errors.ts';
 import { formatPath, type JsonObject, type JsonValue } from './json.ts';
 import { joinIdentifiers, MAX_IDENTIFIER_BYTES, normalizeIdentifier, shortenIdentifier } from './naming.ts';
 
-/** One level of columns, keyed by identifier. Created without a prototype, so any column name is safe to read. */
+/** One level of columns, keyed by identifier. A plain object (fast in V8); read it with `Object.hasOwn` in mind. */
 export type FlatRecord = Record<string, JsonValue>;
 
 /** A set of key paths as a tree; `true` marks where a path ends (that value, and all below it, is meant). */
@@ -27,6 +27,8 @@ export interface FlattenOptions {
    * throwing; the caller then fails only if it reads that column (see `processors/row-mapping.ts`).
    */
   readonly collisions?: Map<string, readonly [string, string]>;
+  /** With `unmapped`: the columns somebody reads; any other column with a value is appended to `unmapped`. */
+  readonly known?: ReadonlySet<string>;
 }
 
 /**
@@ -36,14 +38,18 @@ export interface FlattenOptions {
  * @example flattenRecord({ amount: { value: '-12.50', currency: 'EUR' } }) // { amount_value: '-12.50', amount_currency: 'EUR' }
  */
 export function flattenRecord(record: JsonObject, options: FlattenOptions = {}): FlatRecord {
-  const flat: FlatRecord = Object.create(null) as FlatRecord;
+  const flat: FlatRecord = {};
   flattenInto(flat, record, options);
   return flat;
 }
 
-/** Flattens `record` into an existing target (which may already hold `options.reserved` columns). */
-export function flattenInto(target: FlatRecord, record: JsonObject, options: FlattenOptions = {}): void {
-  visit(target, record, '', options.skip, options, record);
+/**
+ * Flattens `record` into an existing target (which may already hold `options.reserved` columns). With `unmapped`
+ * and `options.known`, it also lists the columns that carry a value (not null, not an empty list) nobody reads,
+ * so the caller need not walk the target again.
+ */
+export function flattenInto(target: FlatRecord, record: JsonObject, options: FlattenOptions = {}, unmapped?: string[]): void {
+  visit(target, record, names, options.skip, options, record, unmapped);
 }
 
 /** The column a key path flattens to (before any `keepWhole` stop): the keys normalised, joined, shortened. */
@@ -79,15 +85,51 @@ export function buildPathTree(paths: Iterable<readonly string[]>): PathTree | un
   return isEmpty ? undefined : (root as PathTree);
 }
 
+// Column names by key path, built once and reused by every record: flattening then costs one map lookup per key
+// instead of normalising and joining strings. Bounded, because maps with dynamic keys would grow it without end.
+interface NameNode {
+  /** The joined, normalised column before shortening (the prefix of its children). */
+  readonly column: string;
+  /** The column name (shortened when over 63 bytes). */
+  readonly name: string;
+  children: Map<string, NameNode> | undefined;
+}
+const NAME_NODE_LIMIT = 100_000;
+let names: NameNode = { column: '', name: '', children: undefined };
+let nameNodeCount = 0;
+
+function nameNode(parent: NameNode, key: string): NameNode {
+  let children = parent.children;
+  if (children === undefined) {
+    children = new Map();
+    parent.children = children;
+  }
+  let node = children.get(key);
+  if (node === undefined) {
+    if (nameNodeCount >= NAME_NODE_LIMIT) {
+      names = { column: '', name: '', children: undefined }; // the current walk keeps its detached branch
+      nameNodeCount = 0;
+    }
+    const segment = normalizeIdentifier(key);
+    const column = parent.column === '' ? segment : joinIdentifiers(parent.column, segment);
+    node = { column, name: column.length > MAX_IDENTIFIER_BYTES ? shortenIdentifier(column) : column, children: undefined };
+    children.set(key, node);
+    nameNodeCount += 1;
+  }
+  return node;
+}
+
 function visit(
   target: FlatRecord,
   object: JsonObject,
-  prefix: string,
+  parent: NameNode,
   skip: PathTree | undefined,
   options: FlattenOptions,
   root: JsonObject,
+  unmapped: string[] | undefined,
 ): void {
-  for (const key of Object.keys(object)) {
+  // for…in: no key array per object; JSON objects have no inherited enumerable keys.
+  for (const key in object) {
     let below: PathTree | undefined;
     if (skip !== undefined) {
       const node = skip.get(key);
@@ -95,15 +137,17 @@ function visit(
       below = node;
     }
     const value = object[key] as JsonValue;
-    const segment = normalizeIdentifier(key);
-    const column = prefix === '' ? segment : joinIdentifiers(prefix, segment);
-    const name = column.length > MAX_IDENTIFIER_BYTES ? shortenIdentifier(column) : column;
+    const node = nameNode(parent, key);
+    const name = node.name;
     if (typeof value === 'object' && value !== null && options.keepWhole?.has(name) !== true) {
       if (options.nested === 'drop') continue;
       if (!Array.isArray(value)) {
-        visit(target, value, column, below, options, root);
+        visit(target, value, node, below, options, root, unmapped);
         continue;
       }
+    }
+    if (unmapped !== undefined && options.known?.has(name) !== true && value !== null && !(Array.isArray(value) && value.length === 0)) {
+      unmapped.push(name);
     }
     if (!Object.hasOwn(target, name)) target[name] = value;
     else if (options.collisions === undefined) throw collision(name, root, options);

@@ -33,7 +33,9 @@ export interface RowMapping {
   map(object: JsonObject | undefined, flat: FlatRecord, unmapped: string[]): Row;
 }
 
-type ColumnPlan = { readonly name: string; readonly keys: readonly string[]; readonly field?: undefined } | { readonly name: string; readonly field: string; readonly keys?: undefined };
+type ColumnPlan =
+  | { readonly name: string; readonly keys: readonly string[]; readonly field?: undefined }
+  | { readonly name: string; readonly field: string; readonly keys?: undefined; readonly inherited: boolean };
 
 /** Compiles the model once per entity; `map` then runs per object without re-reading the model. */
 export function compileRowMapping(model: EntityModel, options: RowMappingOptions): RowMapping {
@@ -42,7 +44,9 @@ export function compileRowMapping(model: EntityModel, options: RowMappingOptions
     if (column.source?.startsWith(EXACT_PATH_PREFIX) === true) {
       return { name: column.name, keys: parsePath(column.source.slice(EXACT_PATH_PREFIX.length)) };
     }
-    return { name: column.name, field: column.source === undefined ? column.name : makeIdentifier(column.source) };
+    const field = column.source === undefined ? column.name : makeIdentifier(column.source);
+    // `constructor` is the one identifier a plain object also inherits: read it as an own property only.
+    return { name: column.name, field, inherited: field in Object.prototype };
   });
   const read = new Set(plans.flatMap((plan) => (plan.field === undefined ? [] : [plan.field])));
   const keepWhole = new Set(
@@ -55,6 +59,7 @@ export function compileRowMapping(model: EntityModel, options: RowMappingOptions
     skip: buildPathTree(plans.flatMap((plan) => (plan.keys === undefined ? [] : [plan.keys]))),
     reserved: own,
     collisions,
+    known: new Set([...read, ...own.keys()]),
   };
   const columns = new Set(model.columns.map((column) => column.name));
 
@@ -62,7 +67,7 @@ export function compileRowMapping(model: EntityModel, options: RowMappingOptions
     has: (column) => columns.has(column),
     map(object, flat, unmapped) {
       if (collisions.size > 0) collisions.clear();
-      if (object !== undefined) flattenInto(flat, object, flattenOptions);
+      if (object !== undefined) flattenInto(flat, object, flattenOptions, unmapped);
       const row: Row = {};
       for (const plan of plans) {
         let value: JsonValue | undefined;
@@ -73,21 +78,16 @@ export function compileRowMapping(model: EntityModel, options: RowMappingOptions
             const paths = collisions.get(plan.field);
             if (paths !== undefined) throw new ColumnCollisionError(plan.field, paths, model.name);
           }
-          value = flat[plan.field];
+          value = plan.inherited && !Object.hasOwn(flat, plan.field) ? undefined : flat[plan.field];
         }
         row[plan.name] = value === undefined ? null : value;
-      }
-      for (const field in flat) {
-        if (read.has(field) || own.has(field)) continue;
-        const value = flat[field];
-        if (value !== null && !(Array.isArray(value) && value.length === 0)) unmapped.push(field);
       }
       return row;
     },
   };
 }
 
-/** A fresh target for `RowMapping.map`, without a prototype so any column name is safe. */
+/** A fresh target for `RowMapping.map`. */
 export function emptyFlatRecord(): FlatRecord {
-  return Object.create(null) as FlatRecord;
+  return {};
 }

@@ -8,7 +8,7 @@ import { bunqPayment, loopDevicestatus } from './fixtures/sources.ts';
 
 describe('flattenRecord', () => {
   it('joins nested keys with _ and normalises each key', () => {
-    expect({ ...flattenRecord(loopDevicestatus) }).toEqual({
+    expect(flattenRecord(loopDevicestatus)).toEqual({
       _id: '65f8745c1a2b3c4d5e6f7090',
       device: 'loop://iPhone',
       created_at: '2026-03-18T17:00:00.000Z',
@@ -49,7 +49,7 @@ describe('flattenRecord', () => {
   });
 
   it('produces nothing for an empty nested object', () => {
-    expect({ ...flattenRecord({ id: 1, settings: {} }) }).toEqual({ id: 1 });
+    expect(flattenRecord({ id: 1, settings: {} })).toEqual({ id: 1 });
   });
 
   it('keeps the value of a keepWhole column as one value', () => {
@@ -59,7 +59,7 @@ describe('flattenRecord', () => {
   });
 
   it('keeps only top-level values in drop mode, unless a column is kept whole', () => {
-    expect({ ...flattenRecord(loopDevicestatus, { nested: 'drop', keepWhole: new Set(['uploader']) }) }).toEqual({
+    expect(flattenRecord(loopDevicestatus, { nested: 'drop', keepWhole: new Set(['uploader']) })).toEqual({
       _id: '65f8745c1a2b3c4d5e6f7090',
       device: 'loop://iPhone',
       created_at: '2026-03-18T17:00:00.000Z',
@@ -83,12 +83,12 @@ describe('flattenRecord', () => {
   });
 
   it('treats keys with dots and dollars like any other key', () => {
-    expect({ ...flattenRecord({ 'a.b': 1, $c: { 'd.e': 2 } }) }).toEqual({ a_b: 1, _c_d_e: 2 });
+    expect(flattenRecord({ 'a.b': 1, $c: { 'd.e': 2 } })).toEqual({ a_b: 1, _c_d_e: 2 });
   });
 
-  it('reads a column named like an Object.prototype member safely', () => {
-    const flat = flattenRecord({ id: 1 });
-    expect(flat.constructor).toBeUndefined();
+  it('flattens a key named like an Object.prototype member as any other', () => {
+    expect(Object.hasOwn(flattenRecord({ constructor: 1 }), 'constructor')).toBe(true);
+    expect(flattenRecord({ constructor: 1, toString: 2 })).toEqual({ constructor: 1, to_string: 2 });
   });
 
   it.each([

@@ -92,11 +92,11 @@ describe('as_is', () => {
     );
   });
 
-  it('reports a collision the model does not read as an unmapped field', () => {
+  it('reports both fields of a collision the model does not read as unmapped', () => {
     const model = defineModel('m', [['id', 'integer']]);
     expect(compileAsIs({ name: 'as_is' }, model)({ id: 1, a_b: 1, a: { b: 2 } }, 0)).toEqual({
       rows: [{ id: 1 }],
-      unmapped: ['a_b'],
+      unmapped: ['a_b', 'a_b'],
       issues: [],
     });
   });
@@ -111,6 +111,13 @@ describe('as_is', () => {
       unmapped: [],
       issues: [],
     });
+  });
+
+  it('reads a column named constructor only from the record, never from Object.prototype', () => {
+    const model = defineModel('m', [['constructor', 'text']]);
+    const process = compileAsIs({ name: 'as_is' }, model);
+    expect(process({}, 0).rows).toEqual([{ constructor: null }]);
+    expect(process({ constructor: 'x' }, 0).rows).toEqual([{ constructor: 'x' }]);
   });
 
   it('reads a key containing a dot through an escaped $. path', () => {
