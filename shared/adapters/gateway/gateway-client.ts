@@ -1,0 +1,168 @@
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { z } from 'zod';
+import { PayloadTooLargeError, PlatformError, UpstreamUnavailableError } from '../../errors.ts';
+
+/** The OpenFaaS CE async route refuses bodies over this many bytes (with a 500). */
+export const MAX_ASYNC_BODY_BYTES = 256_000;
+
+/** Function names the gateway routes (`name` or `name.namespace`). */
+const FUNCTION_NAME = /^[-a-zA-Z_0-9.]+$/;
+
+/** A call the gateway (or the function behind it) answered with a status the caller cannot accept. */
+export class GatewayCallError extends PlatformError {
+  readonly status = 502;
+  readonly code = 'gateway_call_failed';
+  override readonly retryable: boolean;
+
+  constructor(
+    /** The function called. */
+    readonly functionName: string,
+    /** The gateway's HTTP status. */
+    readonly gatewayStatus: number,
+    /** The start of the gateway's answer (the CE gateway answers errors as plain text). */
+    readonly answer: string,
+    options?: ErrorOptions,
+  ) {
+    super(`gateway answered ${gatewayStatus} for ${functionName}${answer === '' ? '' : `: ${answer}`}`, options);
+    // 5xx (gateway or provider trouble) and 429 may pass; a 4xx will not.
+    this.retryable = gatewayStatus >= 500 || gatewayStatus === 429;
+  }
+}
+
+/** The gateway accepted an async call (202): it is queued, and the queue-worker will call the function. */
+export interface AsyncCallAccepted {
+  /** The call id the gateway gave the queued call, when it sent one back. */
+  readonly callId: string | undefined;
+}
+
+/** The answer of a synchronous call: the function's status and body (JSON parsed when it says it is JSON). */
+export interface SyncCallAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly callId: string | undefined;
+}
+
+/** How a function reaches others through the OpenFaaS gateway. */
+export interface GatewayClient {
+  /** The gateway's base URL (`http://gateway:8080`), for messages. */
+  readonly baseUrl: string;
+  /**
+   * Queues a call (`POST /async-function/<name>` with a JSON body) and resolves once the gateway answered 202.
+   * Anything else throws: `GatewayCallError` with the status, or `UpstreamUnavailableError` when unreachable.
+   */
+  invokeAsync(functionName: string, payload: unknown, options?: { callbackUrl?: string }): Promise<AsyncCallAccepted>;
+  /**
+   * Calls a function and waits for its answer (`POST /function/<name>`), whatever its status; throws only when the
+   * gateway cannot be reached or does not answer in time (`UpstreamUnavailableError`).
+   */
+  invoke(functionName: string, payload: unknown, options?: { timeoutMs?: number }): Promise<SyncCallAnswer>;
+}
+
+/** Settings of a gateway client. */
+export interface GatewayClientOptions {
+  /** `GATEWAY_URL`, e.g. `http://127.0.0.1:8080`; a trailing slash is ignored. */
+  readonly baseUrl: string;
+  /** How long one call may take before it counts as unreachable. Default 10 s (async calls answer at once). */
+  readonly timeoutMs?: number;
+}
+
+// Only the headers the platform reads; anything else the gateway sends is ignored.
+const AnswerHeaders = z.looseObject({
+  'x-call-id': z.string().min(1).optional(),
+  'content-type': z.string().optional(),
+});
+
+/**
+ * Creates a gateway client on axios. Proxy variables in the environment are ignored on purpose: the gateway is a
+ * neighbour on the function network, and a corporate proxy would only break the call.
+ *
+ * @example
+ * const gateway = createGatewayClient({ baseUrl: env.GATEWAY_URL });
+ * await gateway.invokeAsync('bronze', { batch_id, system_id, entity_id });
+ */
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const http: AxiosInstance = axios.create({
+    baseURL: baseUrl,
+    timeout: options.timeoutMs ?? 10_000,
+    proxy: false,
+    maxRedirects: 0,
+    // Every status is an answer to look at, not an exception; the body stays text until its type is known.
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    headers: { 'content-type': 'application/json' },
+  });
+
+  const post = async (route: string, functionName: string, payload: unknown, headers: Record<string, string>, timeoutMs?: number) => {
+    const body = encodePayload(functionName, payload);
+    try {
+      return await http.post<string>(`/${route}/${functionName}`, body, {
+        headers,
+        ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+      });
+    } catch (error) {
+      throw new UpstreamUnavailableError(`gateway at ${baseUrl} unreachable while calling ${route}/${functionName}: ${reason(error)}`, {
+        cause: error,
+      });
+    }
+  };
+
+  return {
+    baseUrl,
+    async invokeAsync(functionName, payload, callOptions = {}) {
+      checkFunctionName(functionName);
+      const headers: Record<string, string> = callOptions.callbackUrl ? { 'x-callback-url': callOptions.callbackUrl } : {};
+      const response = await post('async-function', functionName, payload, headers);
+      if (response.status !== 202) throw new GatewayCallError(functionName, response.status, excerpt(response.data));
+      return { callId: answerHeaders(response)['x-call-id'] };
+    },
+    async invoke(functionName, payload, callOptions = {}) {
+      checkFunctionName(functionName);
+      const response = await post('function', functionName, payload, {}, callOptions.timeoutMs);
+      const headers = answerHeaders(response);
+      return { status: response.status, body: decodeBody(response.data, headers['content-type']), callId: headers['x-call-id'] };
+    },
+  };
+}
+
+function checkFunctionName(name: string): void {
+  if (!FUNCTION_NAME.test(name)) throw new TypeError(`"${name}" is not a function name the gateway routes`);
+}
+
+function encodePayload(functionName: string, payload: unknown): string {
+  const body = JSON.stringify(payload ?? {});
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_ASYNC_BODY_BYTES) {
+    throw new PayloadTooLargeError(`payload for ${functionName} is ${bytes} bytes; the gateway takes at most ${MAX_ASYNC_BODY_BYTES}`);
+  }
+  return body;
+}
+
+function answerHeaders(response: AxiosResponse): z.infer<typeof AnswerHeaders> {
+  const parsed = AnswerHeaders.safeParse({ ...response.headers });
+  return parsed.success ? parsed.data : {};
+}
+
+function decodeBody(text: unknown, contentType: string | undefined): unknown {
+  const body = typeof text === 'string' ? text : '';
+  if (body === '') return undefined;
+  if (contentType !== undefined && /[/+]json\b/i.test(contentType)) {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
+function excerpt(text: unknown): string {
+  const body = typeof text === 'string' ? text.trim() : '';
+  return body.length > 300 ? `${body.slice(0, 299)}…` : body;
+}
+
+function reason(error: unknown): string {
+  if (axios.isAxiosError(error)) return error.code ?? error.message;
+  return error instanceof Error ? error.message : String(error);
+}
