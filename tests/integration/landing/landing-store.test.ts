@@ -1,0 +1,132 @@
+import { fc, test } from '@fast-check/vitest';
+import type { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLandingStore, type LandedRecord, type LandingRunRef, type LandingStore } from '../../../shared/adapters/mongo/landing-store.ts';
+import type { JsonValue } from '../../../shared/core/json.ts';
+import { writeJsonText } from '../../../shared/core/landing-encoding.ts';
+import { DataRejectedError } from '../../../shared/errors.ts';
+import { newBatchId, newRunId } from '../../../shared/runs/ids.ts';
+import { anyJson, nastyJson, nestedArrays, nestedObjects } from '../../unit/landing/nasty-json.ts';
+import { connectTestMongo, uniqueLandingDatabase } from './landing-test-env.ts';
+
+let client: MongoClient;
+let database: string;
+let store: LandingStore;
+
+beforeAll(async () => {
+  client = await connectTestMongo();
+  database = uniqueLandingDatabase('store');
+  store = createLandingStore(client.db(database), { chunkRecords: 8 });
+});
+
+afterAll(async () => {
+  await client.db(database).dropDatabase();
+  await client.close();
+});
+
+function newRun(system_id = 'TST01', batch_id = newBatchId()): LandingRunRef {
+  return { system_id, batch_id, batch_timestamp: new Date('2026-03-01T12:00:00.000Z'), run_id: newRunId(), call_id: 'call-1' };
+}
+
+async function land(run: LandingRunRef, landing_entity: string, records: readonly JsonValue[]): Promise<void> {
+  const writer = store.openWriter(run);
+  for (const record of records) await writer.append(landing_entity, record);
+  await writer.flush();
+}
+
+async function readAll(run: LandingRunRef, landing_entity: string): Promise<LandedRecord[]> {
+  const read: LandedRecord[] = [];
+  for await (const record of store.readRun({ ...run, landing_entity })) read.push(record);
+  return read;
+}
+
+describe('landing store', () => {
+  it('numbers records per landing entity and reads them back in order, across chunks', async () => {
+    const run = newRun();
+    const writer = store.openWriter(run);
+    for (let i = 0; i < 30; i += 1) {
+      await writer.append('customers', { id: `c${i}` });
+      if (i % 3 === 0) await writer.append('products', { sku: `p${i}` });
+    }
+    await writer.flush();
+    expect(writer.counts()).toEqual({ customers: 30, products: 10 });
+    const customers = await readAll(run, 'customers');
+    expect(customers.map((record) => record.position)).toEqual([...Array(30).keys()]);
+    expect(customers[17]).toEqual({ record_id: `${run.run_id}:17`, position: 17, record: { id: 'c17' } });
+    expect((await readAll(run, 'products')).map((record) => record.record)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map((i) => ({ sku: `p${i}` })));
+  });
+
+  it('stores the system fields beside the record, which stays untouched', async () => {
+    const run = newRun();
+    await land(run, 'readings', [{ _id: 'source-own-id', _dp: 'source field', Thermometer: { id: 1 } }]);
+    const stored = await client.db(database).collection('TST01__readings').findOne({ '_dp.run_id': run.run_id });
+    expect(stored).toEqual({
+      _id: `${run.run_id}:0`,
+      _dp: { system_id: 'TST01', batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, run_id: run.run_id, call_id: 'call-1', position: 0 },
+      record: { _id: 'source-own-id', _dp: 'source field', Thermometer: { id: 1 } },
+    });
+  });
+
+  it.each<[string, JsonValue]>([
+    ['a dot in a key', { 'pref.language': 'nl' }],
+    ['a key starting with $', { $type: 'x', nested: { $ref: 1 } }],
+    ['an empty key', { '': '' }],
+    ['arrays inside arrays', { coordinates: [[4.89, 52.37], [5.12, 52.09]] }],
+    ['a NUL in a string and in a key', { 'a\u0000b': 'x\u0000y' }],
+    ['a lone surrogate', { nick: 'Anna \ud83d' }],
+    ['-0', { delta: -0 }],
+    ['unicode keys and values', { ключ: 'значение ✨', 'e\u0301': '😀' }],
+    ['nesting beyond what MongoDB allows', nestedObjects(150)],
+    ['nesting beyond what JSON.stringify can write', nestedArrays(10_000)],
+    ['a record that is not an object', [1, 'two', null]],
+  ])('reads back exactly: %s', async (_case, record) => {
+    const run = newRun();
+    await land(run, 'odd_records', [record]);
+    const [read] = await readAll(run, 'odd_records');
+    expect(writeJsonText(read?.record ?? null)).toBe(writeJsonText(record));
+  });
+
+  it('keeps the runs of one batch apart and removes the ones not kept', async () => {
+    const failed = newRun();
+    const succeeded = { ...newRun('TST01', failed.batch_id) };
+    await land(failed, 'customers', [{ id: 'half' }]);
+    await land(succeeded, 'customers', [{ id: 'a' }, { id: 'b' }]);
+    await land(succeeded, 'products', [{ sku: 'x' }]);
+    expect((await readAll(succeeded, 'customers')).map((record) => record.record)).toEqual([{ id: 'a' }, { id: 'b' }]);
+    expect(await store.removeOtherRuns({ system_id: 'TST01', batch_id: failed.batch_id, keepRunId: succeeded.run_id })).toBe(1);
+    expect(await readAll(failed, 'customers')).toEqual([]);
+    expect(await store.removeRun({ system_id: 'TST01', batch_id: failed.batch_id, run_id: succeeded.run_id })).toBe(3);
+    expect(await readAll(succeeded, 'customers')).toEqual([]);
+  });
+
+  it('treats documents already stored by a lost chunk write as written', async () => {
+    const run = newRun();
+    const collection = client.db(database).collection('TST01__retried');
+    await collection.insertOne({ _id: `${run.run_id}:2` as never, _dp: { ...run, position: 2 }, record: { n: 2 } });
+    await land(run, 'retried', [0, 1, 2, 3].map((n) => ({ n })));
+    expect((await readAll(run, 'retried')).map((record) => record.record)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it('refuses a landing entity name that is not an identifier', async () => {
+    const writer = store.openWriter(newRun());
+    await expect(writer.append('Customers.json', {})).rejects.toThrow(DataRejectedError);
+  });
+
+  it('lists the landing entities of a system', async () => {
+    const run = newRun('TST02');
+    await land(run, 'zeta', [{}]);
+    await land(run, 'alpha', [{}]);
+    expect(await store.listLandingEntities('TST02')).toEqual(['alpha', 'zeta']);
+  });
+
+  test.prop([fc.array(fc.oneof(nastyJson, anyJson), { minLength: 1, maxLength: 20 })], { numRuns: 100 })(
+    'any JSON values read back equal from FerretDB, in order',
+    async (records) => {
+      const run = newRun('PRP01');
+      await land(run, 'values', records);
+      const read = await readAll(run, 'values');
+      expect(read.map((record) => record.record)).toEqual(records);
+      expect(read.map((record) => writeJsonText(record.record))).toEqual(records.map((record) => writeJsonText(record)));
+    },
+  );
+});
