@@ -38,7 +38,7 @@ export interface CheckResult {
   readonly details?: JsonObject;
 }
 
-/** An entity's `quality` block (mirrors `shared/metadata/quality-schema.ts`, plus `full_load_guard`). */
+/** An entity's `quality` block (mirrors `shared/metadata/quality-schema.ts`). */
 export interface QualityConfig {
   readonly row_count?: { readonly min?: number; readonly max?: number; readonly max_change_pct?: number };
   readonly not_null?: readonly string[];
@@ -47,7 +47,7 @@ export interface QualityConfig {
   readonly on_uncoercible?: 'fail' | 'null';
   /**
    * Full loads only: fail on an empty extract, or one below `min_ratio` (default 0.5) of the previous successful
-   * batch. On by default; `false` turns it off. (Not in the zod schema yet.)
+   * batch. On by default; `false` turns it off.
    */
   readonly full_load_guard?: false | { readonly min_ratio?: number; readonly allow_empty?: boolean };
 }

@@ -1,7 +1,7 @@
 /**
  * The bronze processors' contract and options. The options mirror `shared/metadata/processor-schema.ts` (the zod
- * schema is the source; these plain types keep core free of zod), plus `id_column`, which core supports and the
- * schema does not offer yet.
+ * schema is the source; these plain types keep core free of zod); a parsed `BronzeProcessor` is a valid
+ * `ProcessorOptions` (tests/unit/core/processors/options-alignment.test.ts).
  */
 import type { JsonObject, JsonValue } from '../json.ts';
 
@@ -31,7 +31,7 @@ interface ChildRowOptions {
   readonly parent_key: readonly ParentKeyColumn[];
   /**
    * Column for a deterministic child id: hash of the parent key values, `path` and the list index or map key.
-   * Not written when absent. (Not in the zod schema yet.)
+   * Not written when absent.
    */
   readonly id_column?: string;
 }
