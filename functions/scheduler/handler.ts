@@ -1,13 +1,15 @@
 import { runSchedulerTick } from '../../shared/layers/scheduler/scheduler-tick.ts';
-import { defineFunction } from '../../shared/runtime/define-function.ts';
+import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
 import { SchedulerRequest } from '../../shared/runtime/payloads.ts';
 
 /**
  * The platform's heartbeat, called every minute by cron-connector (no body, no content type): starts the systems
  * whose schedule is due, re-queues failed and lost work, delivers the outbox. See docs/runtime.md.
  */
-export const handler = defineFunction({
+export const scheduler: FunctionDefinition<typeof SchedulerRequest> = {
   name: 'scheduler',
   request: SchedulerRequest,
   run: (_request, call) => runSchedulerTick(call),
-});
+};
+
+export const handler = defineFunction(scheduler);

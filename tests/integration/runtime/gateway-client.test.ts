@@ -1,0 +1,90 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGatewayClient, GatewayCallError } from '../../../shared/adapters/gateway/gateway-client.ts';
+import { PayloadTooLargeError, UpstreamUnavailableError } from '../../../shared/errors.ts';
+import { closedPort, startGatewayStandIn, type GatewayStandIn } from './gateway-stand-in.ts';
+
+describe('gateway client', () => {
+  let gateway: GatewayStandIn;
+  beforeAll(async () => {
+    gateway = await startGatewayStandIn();
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it('posts an async call as JSON to /async-function/<name> and returns the queued call id', async () => {
+    gateway.status = 202;
+    const client = createGatewayClient({ baseUrl: `${gateway.url}/` });
+    const accepted = await client.invokeAsync('bronze', { batch_id: 'b', entity_id: 'e' });
+    expect(accepted.callId).toMatch(/^queued-\d+$/);
+    expect(gateway.received.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/async-function/bronze',
+      headers: { 'content-type': 'application/json' },
+      body: { batch_id: 'b', entity_id: 'e' },
+    });
+  });
+
+  it('passes a callback URL as X-Callback-Url', async () => {
+    gateway.status = 202;
+    const client = createGatewayClient({ baseUrl: gateway.url });
+    await client.invokeAsync('silver', {}, { callbackUrl: 'http://127.0.0.1:9/done' });
+    expect(gateway.received.at(-1)?.headers['x-callback-url']).toBe('http://127.0.0.1:9/done');
+  });
+
+  it('fails an async call the gateway does not accept with the status and its text, retryable for 5xx', async () => {
+    gateway.status = 500;
+    const client = createGatewayClient({ baseUrl: gateway.url });
+    const error = await client.invokeAsync('bronze', {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GatewayCallError);
+    expect(error).toMatchObject({ gatewayStatus: 500, retryable: true, message: 'gateway answered 500 for bronze: Error queuing request: nats unavailable' });
+  });
+
+  it('reports a gateway that is down as unavailable', async () => {
+    const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    const error = await client.invokeAsync('bronze', {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect((error as Error).message).toMatch(/^gateway at http:\/\/127\.0\.0\.1:\d+ unreachable while calling async-function\/bronze: ECONNREFUSED$/);
+  });
+
+  it('refuses a payload over the async limit before sending it', async () => {
+    const client = createGatewayClient({ baseUrl: gateway.url });
+    const before = gateway.received.length;
+    await expect(client.invokeAsync('bronze', { data: 'x'.repeat(256_000) })).rejects.toThrow(PayloadTooLargeError);
+    expect(gateway.received.length).toBe(before);
+  });
+
+  it('refuses a name the gateway does not route', async () => {
+    const client = createGatewayClient({ baseUrl: gateway.url });
+    await expect(client.invokeAsync('../system/functions', {})).rejects.toThrow('is not a function name the gateway routes');
+  });
+
+  it('returns a sync call’s status and JSON body, whatever the status', async () => {
+    const server = createServer((request, response) => {
+      response.writeHead(request.url === '/function/ok' ? 200 : 422, { 'content-type': 'application/json; charset=utf-8', 'x-call-id': 'c-1' });
+      response.end(JSON.stringify({ path: request.url }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      expect(await client.invoke('ok', {})).toEqual({ status: 200, body: { path: '/function/ok' }, callId: 'c-1' });
+      expect(await client.invoke('bad', {})).toEqual({ status: 422, body: { path: '/function/bad' }, callId: 'c-1' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives up on a sync call that outlives its timeout', async () => {
+    const server = createServer(() => undefined); // never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      await expect(client.invoke('slow', {}, { timeoutMs: 100 })).rejects.toThrow(UpstreamUnavailableError);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
