@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DataRejectedError, NotFoundError } from '../../../shared/errors.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { defineFunction, type FunctionDefinition } from '../../../shared/runtime/define-function.ts';
