@@ -1,4 +1,4 @@
-import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 
 /** An RSA key pair in PEM: the private key as PKCS#8 (what bunq's SDK exports), the public key as SPKI. */
 export interface BunqKeyPair {
@@ -14,6 +14,11 @@ export function generateBunqKeyPair(): BunqKeyPair {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   return { private_key_pem: privateKey, public_key_pem: publicKey };
+}
+
+/** The key pair of a configured PEM private key (metadata's `private_key`), its public half derived. */
+export function keyPairFromPrivateKey(privateKeyPem: string): BunqKeyPair {
+  return { private_key_pem: privateKeyPem, public_key_pem: createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString() };
 }
 
 /**
