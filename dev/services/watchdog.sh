@@ -34,10 +34,12 @@ standin_build() {
   [ -x "$STANDIN_BIN" ] && [ "$(cat "$STANDIN_BIN.stamp" 2>/dev/null)" = "$want" ] && return 0
   ensure_go
   say "services: watchdog: building the stand-in $STANDIN_BIN"
+  local began=$SECONDS
   (cd "$WATCHDOG_SRC" && go build -trimpath -buildvcs=false -o "$STANDIN_BIN.tmp" .) >"$LOG_DIR/watchdog-build.log" 2>&1 \
     || fail watchdog "go build of dev/watchdog failed" "$LOG_DIR/watchdog-build.log"
   mv -f "$STANDIN_BIN.tmp" "$STANDIN_BIN"
   printf '%s\n' "$want" >"$STANDIN_BIN.stamp"
+  say "services: watchdog: built in $((SECONDS - began)) s"
 }
 
 watchdog_install() {
