@@ -60,7 +60,13 @@ log_min_duration_statement = 2000
 CONF
 }
 
-pg_running() { [ -s "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+# The postmaster's pid is the first line of postmaster.pid (readable by root and by the owner).
+pg_running() {
+  local pid
+  pid="$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null)" || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ ! -r "/proc/$pid/cmdline" ] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q postgres
+}
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2; }
 
 pg_login_works() {
@@ -95,12 +101,14 @@ pg_up() {
 
   local conf="$PG_DATA/dataplatform.conf" wanted changed=0
   wanted="$(pg_settings)"
-  if [ "$(as_pg cat "$conf" 2>/dev/null)" != "$wanted" ]; then
+  if [ "$(cat "$conf" 2>/dev/null)" != "$wanted" ]; then
     printf '%s\n' "$wanted" | as_pg tee "$conf" >/dev/null
     changed=1
   fi
 
+  local started=1
   if pg_running; then
+    started="$changed"
     if [ "$changed" -eq 1 ]; then
       say "services: postgres: settings changed, restarting"
       as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -m fast restart >/dev/null \
@@ -118,7 +126,8 @@ pg_up() {
   fi
   wait_until 30 pg_ready || fail postgres "not accepting connections on 127.0.0.1:$PG_PORT" "$PG_LOG"
 
-  # Idempotent bootstrap: only creates what is missing.
+  # Idempotent bootstrap, once per start: only creates what is missing.
+  [ "$started" -eq 1 ] || return 0
   local bootlog="$LOG_DIR/postgres-bootstrap.log"
   pg_psql >/dev/null 2>"$bootlog" <<'SQL' || fail postgres "creating roles/databases failed" "$bootlog"
 SELECT format('CREATE ROLE dataplatform LOGIN CREATEDB PASSWORD %L', 'dataplatform')
