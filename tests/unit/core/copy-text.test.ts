@@ -49,7 +49,7 @@ describe('escapeCopyText', () => {
 });
 
 describe('encodeCopyValue', () => {
-  it.each<[CopyValue, CopyEncoding, string]>([
+  const writes: [CopyValue, CopyEncoding, string][] = [
     // null and a missing value are SQL null in every column
     [null, 'plain', '\\N'],
     [undefined, 'json', '\\N'],
@@ -77,23 +77,25 @@ describe('encodeCopyValue', () => {
     [12, 'json', '12'],
     [false, 'json', 'false'],
     [[], 'json', '[]'],
-  ].map(([value, encoding, expected]) => [show(value), value, encoding, expected] as const))('writes %s in a %s column', (_shown, value, encoding, expected) => {
+  ];
+  it.each(writes.map(([value, encoding, expected]) => [show(value), value, encoding, expected] as const))('writes %s in a %s column', (_shown, value, encoding, expected) => {
     expect(encodeCopyValue(value, encoding)).toBe(expected);
   });
 
-  it.each<[CopyValue, CopyEncoding, string]>([
+  const refusals: [CopyValue, CopyEncoding, string][] = [
     [{ a: 1 }, 'plain', 'a object needs a jsonb column'],
     [[1], 'plain', 'a array needs a jsonb column'],
     [new Date(Number.NaN), 'plain', 'cannot write an invalid Date'],
     [new Date(0), 'json', 'a jsonb column cannot take a Date'],
     [1n, 'json', 'a jsonb column cannot take a bigint'],
-  ].map(([value, encoding, message]) => [show(value), value, encoding, message] as const))('refuses %s in a %s column', (_shown, value, encoding, message) => {
+  ];
+  it.each(refusals.map(([value, encoding, message]) => [show(value), value, encoding, message] as const))('refuses %s in a %s column', (_shown, value, encoding, message) => {
     expect(() => encodeCopyValue(value, encoding)).toThrow(new TypeError(message));
   });
 
   // JSON null at the top is SQL null (coercion's rule), checked in the table above
   test.prop([fc.jsonValue().filter((value) => value !== null)])('any JSON value in a json column reads back as its JSON text', (value) => {
-    const text = decodeColumn(encodeCopyValue(value, 'json'));
+    const text = decodeColumn(encodeCopyValue(value as CopyValue, 'json'));
     expect(text).toBe(JSON.stringify(value));
   });
 });
