@@ -47,9 +47,13 @@ export type EntityLayerRequest = z.output<typeof EntityLayerRequest>;
 export const BronzeRequest = EntityLayerRequest;
 export type BronzeRequest = EntityLayerRequest;
 
-/** The `silver` function's payload. */
-export const SilverRequest = EntityLayerRequest;
-export type SilverRequest = EntityLayerRequest;
+/**
+ * The `silver` function's payload: an entity layer request, plus `rebuild: true` to replay the entity's whole
+ * silver history from bronze (every batch whose bronze run succeeded); a rebuild runs even when the batch
+ * already succeeded in silver, as `force` does.
+ */
+export const SilverRequest = EntityLayerRequest.extend({ rebuild: z.boolean().default(false) });
+export type SilverRequest = z.output<typeof SilverRequest>;
 
 /** Recomputes a gold entity; `batch_id` is the silver batch that changed one of its sources (absent: a manual rebuild). */
 export const GoldRequest = z.strictObject({
@@ -131,8 +135,9 @@ export type SchedulerRequest = z.output<typeof SchedulerRequest>;
 export function payloadSchemaFor(target: string): z.ZodType | undefined {
   switch (target) {
     case 'bronze':
-    case 'silver':
       return EntityLayerRequest;
+    case 'silver':
+      return SilverRequest;
     case 'gold':
       return GoldRequest;
     case 'scheduler':
