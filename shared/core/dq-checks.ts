@@ -1,12 +1,8 @@
 /**
  * Data-quality checks, bronze's first step (docs/processors/README.md, "Checks"). Pure: `evaluateChecks` judges a
- * batch summary; `createCheckAccumulator` builds that summary row by row, so a batch too large for memory is
- * checked while it streams (only the key set grows with the batch).
+ * batch summary, however it was built; `dq-accumulator.ts` builds one row by row while the batch streams.
  */
-import type { CellValue, CoercionIssue } from './coerce.ts';
-import { formatCoercionIssue } from './coerce.ts';
 import type { EntityModel } from './entity-model.ts';
-import { ConfigurationError } from '../errors.ts';
 import type { JsonObject, JsonValue } from './json.ts';
 
 /** The checks, generic (every entity) and configured (an entity's `quality`). */
@@ -85,17 +81,6 @@ export interface BatchSummary {
   readonly uncoercible: SampledCount;
 }
 
-/** Builds a batch summary one row at a time. */
-export interface CheckAccumulator {
-  /** One coerced row, values in model column order (what `coerceRow` returns), and its unmapped source fields. */
-  add(values: readonly CellValue[], unmapped?: readonly string[]): void;
-  /** The coercion issues of the batch (the count matters with `on_uncoercible: null`). */
-  addCoercionIssues(issues: readonly CoercionIssue[]): void;
-  summary(): BatchSummary;
-  results(): CheckResult[];
-}
-
-const SAMPLE_LIMIT = 5;
 const DEFAULT_MIN_RATIO = 0.5;
 
 /** Judges a batch summary: one result per check that applies, generic checks first. */
@@ -142,82 +127,6 @@ export function hasFailedChecks(results: readonly CheckResult[]): boolean {
   return results.some((check) => !check.passed && check.severity === 'error');
 }
 
-/** Counts duplicate keys in a list of key tuples ("given key tuples"); tuples with a null part are left out. */
-export function countDuplicateKeys(keys: Iterable<readonly JsonValue[]>): SampledCount {
-  const tracker = createKeyTracker();
-  for (const key of keys) if (!key.includes(null)) tracker.add(key);
-  return tracker.duplicates();
-}
-
-/**
- * Starts a batch's checks. Memory: the set of distinct keys (for uniqueness) and small counters, never the rows.
- *
- * @example
- * const checks = createCheckAccumulator({ model, load_type: 'full', quality, previous_row_count: 1200 });
- * for (const values of rows) checks.add(values, unmapped);
- * const failed = hasFailedChecks(checks.results());
- */
-export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
-  const quality = config.quality ?? {};
-  const indexOf = columnIndexes(config.model);
-  const keyIndexes = config.model.key.map(indexOf);
-  const notNull = (quality.not_null ?? []).map((column) => ({ column, index: indexOf(column) }));
-  const accepted = (quality.accepted_values ?? []).map(({ column, values }) => ({
-    column,
-    index: indexOf(column),
-    values: new Set(values.map(String)),
-  }));
-  const patterns = (quality.regex ?? []).map(({ column, pattern }) => ({ column, index: indexOf(column), pattern: new RegExp(pattern, 'u') }));
-  const keys = createKeyTracker();
-  const nullCounts: Record<string, number> = Object.fromEntries(notNull.map(({ column }) => [column, 0]));
-  const unaccepted = Object.fromEntries(accepted.map(({ column }) => [column, sampler()]));
-  const mismatches = Object.fromEntries(patterns.map(({ column }) => [column, sampler()]));
-  const unmappedFields = new Map<string, number>();
-  const uncoercible = sampler();
-  let rowCount = 0;
-  let nullKeys = 0;
-
-  const accumulator: CheckAccumulator = {
-    add(values, unmapped) {
-      rowCount += 1;
-      if (keyIndexes.length === 1) {
-        const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
-        if (value === null) nullKeys += 1;
-        else keys.add(value);
-      } else {
-        const key = keyIndexes.map((index) => values[index] ?? null);
-        if (key.includes(null)) nullKeys += 1;
-        else keys.add(key);
-      }
-      for (const { column, index } of notNull) if (values[index] === null || values[index] === undefined) nullCounts[column]! += 1;
-      for (const { column, index, values: allowed } of accepted) {
-        const value = values[index];
-        if (value !== null && value !== undefined && !allowed.has(asText(value))) unaccepted[column]!.add(value);
-      }
-      for (const { column, index, pattern } of patterns) {
-        const value = values[index];
-        if (value !== null && value !== undefined && !pattern.test(asText(value))) mismatches[column]!.add(value);
-      }
-      if (unmapped !== undefined) for (const field of unmapped) unmappedFields.set(field, (unmappedFields.get(field) ?? 0) + 1);
-    },
-    addCoercionIssues(issues) {
-      for (const found of issues) uncoercible.add(formatCoercionIssue(found));
-    },
-    summary: () => ({
-      row_count: rowCount,
-      null_keys: nullKeys,
-      duplicate_keys: keys.duplicates(),
-      unmapped_fields: Object.fromEntries(unmappedFields),
-      null_counts: { ...nullCounts },
-      unaccepted: mapValues(unaccepted, (found) => found.result()),
-      regex_mismatches: mapValues(mismatches, (found) => found.result()),
-      uncoercible: uncoercible.result(),
-    }),
-    results: () => evaluateChecks(accumulator.summary(), config),
-  };
-  return accumulator;
-}
-
 function columnCount(summary: BatchSummary, config: CheckConfig): CheckResult {
   const own = new Set(config.processor_columns ?? []);
   const sourceColumns = config.model.columns.filter((column) => !own.has(column.name)).length;
@@ -262,56 +171,4 @@ function result(check: CheckName, observed: number, expected: string, passed: bo
     severity: 'error',
     ...(details === undefined ? {} : { details }),
   };
-}
-
-function createKeyTracker() {
-  const seen = new Set<string>();
-  const duplicates = sampler();
-  return {
-    /** A one-column key as its value, a composite key as its tuple. */
-    add(key: JsonValue | readonly JsonValue[]): void {
-      // One column: its text (a column holds one type after coercion); several: the JSON tuple.
-      const single = !Array.isArray(key);
-      const text = single ? asText(key as JsonValue) : JSON.stringify(key);
-      if (!seen.has(text)) seen.add(text);
-      else duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
-    },
-    duplicates: () => duplicates.result(),
-  };
-}
-
-function sampler() {
-  let count = 0;
-  const samples: JsonValue[] = [];
-  const texts = new Set<string>();
-  return {
-    add(value: JsonValue): void {
-      count += 1;
-      if (samples.length >= SAMPLE_LIMIT) return;
-      const text = JSON.stringify(value);
-      if (!texts.has(text)) {
-        texts.add(text);
-        samples.push(value);
-      }
-    },
-    result: (): SampledCount => ({ count, samples: [...samples] }),
-  };
-}
-
-function columnIndexes(model: EntityModel): (column: string) => number {
-  const indexes = new Map(model.columns.map((column, index) => [column.name, index]));
-  return (column) => {
-    const index = indexes.get(column);
-    if (index === undefined) throw new ConfigurationError(`check names column "${column}", which model ${model.name} does not have`);
-    return index;
-  };
-}
-
-// Checks compare values as text, so an accepted 12 matches a coerced "12" (numeric columns coerce to text).
-function asText(value: JsonValue): string {
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
 }

@@ -1,6 +1,7 @@
 // Core's plain option types must take what the metadata schemas produce; this file fails to type-check otherwise.
 import { describe, expect, it } from 'vitest';
-import { createCheckAccumulator, type QualityConfig } from '../../../../shared/core/dq-checks.ts';
+import { createCheckAccumulator } from '../../../../shared/core/dq-accumulator.ts';
+import type { QualityConfig } from '../../../../shared/core/dq-checks.ts';
 import { compileProcessor } from '../../../../shared/core/processors/index.ts';
 import type { ProcessorOptions } from '../../../../shared/core/processors/types.ts';
 import { BronzeProcessor } from '../../../../shared/metadata/processor-schema.ts';
