@@ -1,0 +1,148 @@
+/**
+ * The streaming heart of bronze: landed records in, COPY rows out. Each record goes through the entity's
+ * processor, each row through coercion to the model's types, and every row feeds the data-quality checks as it
+ * passes, so memory does not grow with the batch (only the checks' key set does).
+ */
+import { createRowCoercer, type CoercionIssue } from '../../core/coerce.ts';
+import type { CopyValue } from '../../core/copy-text.ts';
+import { createCheckAccumulator } from '../../core/dq-accumulator.ts';
+import type { CheckResult } from '../../core/dq-checks.ts';
+import { isJsonObject } from '../../core/json.ts';
+import { compileProcessor } from '../../core/processors/index.ts';
+import type { ProcessorIssue } from '../../core/processors/types.ts';
+import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
+import type { BronzeEntity } from './bronze-entity.ts';
+
+/** The values of the bronze system columns every row of this write carries (`BRONZE_SYSTEM_COLUMNS` order). */
+export interface BronzeWrite {
+  readonly batch_id: string;
+  readonly batch_timestamp: Date;
+  readonly call_id: string;
+  /** `_dp_run_id`: the bronze run's attempt number for this batch and entity, so a later write sorts later. */
+  readonly run_number: number;
+}
+
+/** What a stream counted once it has been read to the end. */
+export interface BronzeRowCounts {
+  /** Landing records read. */
+  readonly records_in: number;
+  /** Rows the processor made (what the checks judged). */
+  readonly rows_out: number;
+  /** Rows handed to COPY. */
+  readonly rows_written: number;
+  /** Rows not written (a value that cannot be stored) plus records the processor could not read. */
+  readonly rows_rejected: number;
+  /** Source fields no model column reads: field → rows that had a value for it. Reported, never dropped silently. */
+  readonly unmapped_fields: Readonly<Record<string, number>>;
+}
+
+/** A batch's rows for one entity, produced once, and what they showed. */
+export interface BronzeRowStream {
+  /** The rows to COPY, values in bronze column order (model columns, then system columns). Read once. */
+  readonly rows: AsyncIterable<CopyValue[]>;
+  /** The counts; complete once `rows` has been read to the end. */
+  counts(): BronzeRowCounts;
+  /** The checks' results over every row the processor made; call after `rows` is read. */
+  checkResults(): CheckResult[];
+}
+
+/** Options of a stream: what the checks compare with. */
+export interface BronzeRowStreamOptions {
+  /** Rows of the entity's previous successful batch (row-count change, full-load guard); null when none. */
+  readonly previous_row_count: number | null;
+}
+
+/**
+ * Builds the row stream of one entity's batch. The failure policy (`quality.on_uncoercible`): with `fail` (the
+ * default) a row with any value that cannot be coerced is not written and the `values_coercible` check fails the
+ * run; with `null` such values are stored as null and the check only warns, except in a key or non-nullable
+ * column, which cannot hold null: that row is not written and the check fails the run. Records the processor
+ * cannot read (wrong shape, unknown wrapper type) are reported through the same check with their path.
+ */
+export function createBronzeRowStream(
+  source: AsyncIterable<LandedRecord>,
+  bronze: BronzeEntity,
+  write: BronzeWrite,
+  options: BronzeRowStreamOptions,
+): BronzeRowStream {
+  const { model, entity, quality } = bronze;
+  const process = compileProcessor(bronze.processor, model);
+  const coerce = createRowCoercer(model, entity.id, { timeZone: bronze.timeZone });
+  const checks = createCheckAccumulator({
+    model,
+    load_type: entity.load_type,
+    quality,
+    processor_columns: bronze.processorColumns,
+    previous_row_count: options.previous_row_count,
+  });
+  const keys = new Set(model.key);
+  const required = new Set(model.columns.filter((column) => column.key || !column.nullable || keys.has(column.name)).map((column) => column.name));
+  const nullsAllowed = quality.on_uncoercible === 'null';
+  let recordsIn = 0;
+  let rowsOut = 0;
+  let rowsWritten = 0;
+  let rowsRejected = 0;
+  let requiredIssues = 0;
+
+  async function* rows(): AsyncGenerator<CopyValue[]> {
+    const issues: CoercionIssue[] = [];
+    for await (const landed of source) {
+      recordsIn += 1;
+      const { position } = landed;
+      if (!isJsonObject(landed.record)) {
+        rowsRejected += 1;
+        checks.addCoercionIssues([processorIssue(entity.id, { position, path: '(record)', reason: 'expected an object record' })]);
+        continue;
+      }
+      const result = process(landed.record, position);
+      if (result.issues.length > 0) {
+        rowsRejected += result.issues.length;
+        checks.addCoercionIssues(result.issues.map((found) => processorIssue(entity.id, found)));
+      }
+      for (let i = 0; i < result.rows.length; i += 1) {
+        rowsOut += 1;
+        issues.length = 0;
+        const values = coerce(result.rows[i]!, position, issues);
+        checks.add(values, i === 0 ? result.unmapped : undefined);
+        if (issues.length > 0) {
+          checks.addCoercionIssues(issues);
+          const blocking = issues.filter((found) => required.has(found.column)).length;
+          requiredIssues += blocking;
+          if (!nullsAllowed || blocking > 0) {
+            rowsRejected += 1;
+            continue;
+          }
+        }
+        const row: CopyValue[] = values;
+        row.push(write.batch_id, write.batch_timestamp, write.call_id, write.run_number, landed.record_id, position);
+        rowsWritten += 1;
+        yield row;
+      }
+    }
+  }
+
+  return {
+    rows: rows(),
+    counts: () => ({
+      records_in: recordsIn,
+      rows_out: rowsOut,
+      rows_written: rowsWritten,
+      rows_rejected: rowsRejected,
+      unmapped_fields: checks.summary().unmapped_fields,
+    }),
+    checkResults() {
+      const results = checks.results();
+      if (requiredIssues === 0) return results;
+      // Null cannot stand in for a value of a key or non-nullable column: under `null` too, that fails the run.
+      return results.map((check) =>
+        check.check === 'values_coercible'
+          ? { ...check, severity: 'error', details: { ...check.details, required_column_issues: requiredIssues } }
+          : check,
+      );
+    },
+  };
+}
+
+function processorIssue(entity: string, found: ProcessorIssue): CoercionIssue {
+  return { entity, position: found.position, column: '', path: found.path, value: '', reason: found.reason };
+}

@@ -1,0 +1,153 @@
+/**
+ * The bronze use case: one entity of one landed batch, from landing records to `bronze.<table>`, with its checks
+ * and audit rows (docs/bronze.md).
+ */
+import type pg from 'pg';
+import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
+import { withTransaction } from '../../adapters/postgres/transaction.ts';
+import { DataRejectedError, NotFoundError, isPlatformError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { MetadataSet } from '../../metadata/metadata-set.ts';
+import { startEntityRun } from '../../runs/entity-runs.ts';
+import { openSystemLayerRun } from '../../runs/layer-runs.ts';
+import { RunNotRunningError } from '../../runs/run-errors.ts';
+import type { EntityLayerRun, RecordCounts } from '../../runs/run-types.ts';
+import type { Outcome } from '../../runtime/outcome.ts';
+import type { BronzeRequest } from '../../runtime/payloads.ts';
+import { layerEntitiesOf, resolveBronzeEntity, type BronzeMetadata } from './bronze-entity.ts';
+import type { BronzeRowCounts } from './bronze-rows.ts';
+import { finishBronzeFailed, finishBronzeSucceeded, type BronzeRunContext } from './finish-bronze-run.ts';
+import { findSucceededLanding } from './landing-run.ts';
+import { loadBronzeBatch, type BronzeLoad } from './load-bronze-batch.ts';
+import { previousRowCount } from './previous-row-count.ts';
+import { describeFailedChecks } from './rejection-message.ts';
+
+/** What processing needs from outside. */
+export interface BronzeDeps {
+  readonly pool: pg.Pool;
+  readonly landing: Pick<LandingStore, 'readRun'>;
+  readonly metadata: BronzeMetadata & Pick<MetadataSet, 'actions'>;
+  readonly log: Logger;
+  /** This call's `X-Call-Id`; stored on every row (`_dp_call_id`) and audit row. */
+  readonly call_id: string | undefined;
+  /** The function's timeout: a `running` bronze run of the same work older than this is stale. */
+  readonly timeout_seconds: number;
+}
+
+/** Thrown inside the data transaction to roll it back when the checks reject the batch. */
+class BatchRejected extends Error {
+  constructor(readonly load: BronzeLoad) {
+    super('batch rejected by its checks');
+  }
+}
+
+/**
+ * Processes one entity of a landed batch: starts the bronze run (an earlier success or a run in progress answers
+ * `skipped` with the reason; `force` reprocesses a success), streams the batch's landing records through the
+ * entity's processor, coercion and checks into `bronze.<table>` with COPY, in one transaction that also finishes
+ * the run, announces `silver` and emits the events. When an error-severity check fails, the rows are rolled back,
+ * and the checks and a `failed` run naming them are recorded (`DataRejectedError`, 422). Any other failure is
+ * recorded as well, and the batch leaves no rows behind.
+ *
+ * @example
+ * const outcome = await processEntityBatch({ batch_id, system_id: 'TST01', entity_id: 'test_customer', force: false }, deps);
+ */
+export async function processEntityBatch(request: BronzeRequest, deps: BronzeDeps): Promise<Outcome> {
+  const { pool } = deps;
+  const bronze = resolveBronzeEntity(deps.metadata, request.system_id, request.entity_id);
+  if (!bronze.entity.enabled) return { status: 'skipped', reason: 'entity disabled' };
+  const landing = await findSucceededLanding(pool, request.batch_id, request.system_id);
+  if (!landing) throw new NotFoundError(`batch ${request.batch_id} of system ${request.system_id} has no succeeded landing to read`);
+
+  await openSystemLayerRun(pool, {
+    batch_id: request.batch_id,
+    system_id: request.system_id,
+    layer: 'bronze',
+    entities_expected: layerEntitiesOf(deps.metadata, request.system_id).length,
+    call_id: deps.call_id ?? null,
+  });
+  const start = await startEntityRun(pool, {
+    batch_id: request.batch_id,
+    system_id: request.system_id,
+    layer: 'bronze',
+    entity_id: request.entity_id,
+    call_id: deps.call_id ?? null,
+    parent_call_id: request.parent_call_id ?? null,
+    force: request.force,
+    timeout_seconds: deps.timeout_seconds,
+  });
+  if (!start.proceed) {
+    deps.log.info({ reason: start.reason, duplicate_of_run_id: start.duplicateOfRunId }, 'bronze entity skipped');
+    return { status: 'skipped', reason: start.reason, run_id: start.run.run_id, duplicate_of_run_id: start.duplicateOfRunId };
+  }
+
+  const run = start.run;
+  const log = deps.log.child({ run_id: run.run_id });
+  const context: BronzeRunContext = {
+    run,
+    metadata: deps.metadata,
+    call_id: deps.call_id,
+    force: request.force,
+    timeout_seconds: deps.timeout_seconds,
+  };
+  try {
+    const previous = await previousRowCount(pool, request.entity_id, run);
+    const source = deps.landing.readRun({
+      system_id: request.system_id,
+      landing_entity: bronze.entity.landing_entity,
+      batch_id: request.batch_id,
+      run_id: landing.run_id,
+    });
+    const write = { batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, call_id: deps.call_id ?? run.run_id, run_number: run.attempt };
+    const load = await withTransaction(pool, async (tx) => {
+      const loaded = await loadBronzeBatch(tx, bronze, source, write, { previous_row_count: previous });
+      if (loaded.rejected) throw new BatchRejected(loaded);
+      await finishBronzeSucceeded(tx, context, { counts: recordCounts(loaded.counts, loaded.rows_deleted, true), checks: loaded.checks });
+      return loaded;
+    });
+    reportUnmapped(log, load.counts);
+    log.info({ ...recordCounts(load.counts, load.rows_deleted, true), table_changed: load.table_changed }, 'bronze entity loaded');
+    return { status: 'succeeded', run_id: run.run_id, counts: recordCounts(load.counts, load.rows_deleted, true), unmapped_fields: load.counts.unmapped_fields };
+  } catch (error) {
+    return await recordFailure(error, run, context, pool, log);
+  }
+}
+
+async function recordFailure(error: unknown, run: EntityLayerRun, context: BronzeRunContext, pool: pg.Pool, log: Logger): Promise<Outcome> {
+  // Taken over as stale: the run that took over owns the audit row and the batch; this call only stops.
+  if (error instanceof RunNotRunningError) throw error;
+  if (error instanceof BatchRejected) {
+    const { load } = error;
+    const rejection = new DataRejectedError(describeFailedChecks(run.entity_id, load.checks));
+    const counts = recordCounts(load.counts, 0, false);
+    reportUnmapped(log, load.counts);
+    await withTransaction(pool, (tx) => finishBronzeFailed(tx, context, { counts, checks: load.checks, error: rejection.message }));
+    log.warn({ ...counts, reason: rejection.message }, 'bronze entity rejected by its checks');
+    const failed_checks = load.checks.filter((check) => !check.passed && check.severity === 'error').map((check) => check.check);
+    return { status: 'failed', error: rejection, run_id: run.run_id, counts, failed_checks, unmapped_fields: load.counts.unmapped_fields };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  try {
+    await withTransaction(pool, (tx) => finishBronzeFailed(tx, context, { counts: {}, error: message }));
+  } catch (recordError) {
+    // The database is gone or the run was taken over meanwhile: the stale-run rule recovers it later.
+    log.error({ err: recordError }, 'bronze failure could not be recorded');
+  }
+  if (!isPlatformError(error)) throw error;
+  return { status: 'failed', error, run_id: run.run_id };
+}
+
+/** The audit counts: landing records in, rows written (none when rolled back), rows rejected, rows replaced. */
+function recordCounts(counts: BronzeRowCounts, rowsDeleted: number, committed: boolean): Partial<RecordCounts> {
+  return {
+    records_in: counts.records_in,
+    records_inserted: committed ? counts.rows_written : 0,
+    records_rejected: counts.rows_rejected,
+    records_deleted: committed ? rowsDeleted : 0,
+  };
+}
+
+function reportUnmapped(log: Logger, counts: BronzeRowCounts): void {
+  const fields = Object.keys(counts.unmapped_fields);
+  if (fields.length > 0) log.warn({ unmapped_fields: counts.unmapped_fields }, 'source fields that no model column reads');
+}
