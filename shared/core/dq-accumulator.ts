@@ -13,8 +13,10 @@ const SAMPLE_LIMIT = 5;
 
 /** Builds a batch summary one row at a time. */
 export interface CheckAccumulator {
-  /** One coerced row, values in model column order (what `coerceRow` returns), and its unmapped source fields. */
-  add(values: readonly CellValue[], unmapped?: readonly string[]): void;
+  /** One coerced row, values in model column order (what `coerceRow` returns). */
+  add(values: readonly CellValue[]): void;
+  /** A record's unmapped source fields, as its processor returned them (once per record, not per row). */
+  addUnmapped(fields: readonly string[]): void;
   /** The coercion issues of the batch (the count matters with `on_uncoercible: null`). */
   addCoercionIssues(issues: readonly CoercionIssue[]): void;
   summary(): BatchSummary;
@@ -33,7 +35,8 @@ export function countDuplicateKeys(keys: Iterable<readonly JsonValue[]>): Sample
  *
  * @example
  * const checks = createCheckAccumulator({ model, load_type: 'full', quality, previous_row_count: 1200 });
- * for (const values of rows) checks.add(values, unmapped);
+ * for (const values of rows) checks.add(values);
+ * checks.addUnmapped(unmapped);
  * const failed = hasFailedChecks(checks.results());
  */
 export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
@@ -57,12 +60,12 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
   let nullKeys = 0;
 
   const accumulator: CheckAccumulator = {
-    add(values, unmapped) {
+    add(values) {
       rowCount += 1;
       if (keyIndexes.length === 1) {
         const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
         if (value === null) nullKeys += 1;
-        else keys.add(value);
+        else keys.add(Array.isArray(value) ? [value] : value); // a jsonb list key is one value, not a tuple
       } else {
         const key = keyIndexes.map((index) => values[index] ?? null);
         if (key.includes(null)) nullKeys += 1;
@@ -77,7 +80,9 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
         const value = values[index];
         if (value !== null && value !== undefined && !pattern.test(asText(value))) mismatches[column]!.add(value);
       }
-      if (unmapped !== undefined) for (const field of unmapped) unmappedFields.set(field, (unmappedFields.get(field) ?? 0) + 1);
+    },
+    addUnmapped(fields) {
+      for (const field of fields) unmappedFields.set(field, (unmappedFields.get(field) ?? 0) + 1);
     },
     addCoercionIssues(issues) {
       for (const found of issues) uncoercible.add(formatCoercionIssue(found));

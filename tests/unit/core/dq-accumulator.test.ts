@@ -30,7 +30,10 @@ describe('createCheckAccumulator', () => {
 
   function run(rows: unknown[][], unmapped: string[][] = []): CheckResult[] {
     const checks = createCheckAccumulator(config);
-    rows.forEach((values, i) => checks.add(values as never, unmapped[i]));
+    rows.forEach((values, i) => {
+      checks.add(values as never);
+      checks.addUnmapped(unmapped[i] ?? []);
+    });
     return checks.results();
   }
 
@@ -83,7 +86,7 @@ describe('createCheckAccumulator', () => {
     expect(check(checks.results(), 'accepted_values', 'amount_value')?.passed).toBe(true);
   });
 
-  it('counts unmapped fields per row across the batch', () => {
+  it('counts unmapped fields per record across the batch', () => {
     const results = run(
       [
         [1, '1.00', 'EUR', null],
@@ -116,7 +119,8 @@ describe('createCheckAccumulator', () => {
 
   it('summarises the batch for storage', () => {
     const checks = createCheckAccumulator(config);
-    checks.add([1, '1.00', 'EUR', null], ['x']);
+    checks.add([1, '1.00', 'EUR', null]);
+    checks.addUnmapped(['x']);
     expect(checks.summary()).toEqual<BatchSummary>({
       row_count: 1,
       null_keys: 0,
@@ -127,6 +131,15 @@ describe('createCheckAccumulator', () => {
       regex_mismatches: { amount_value: { count: 0, samples: [] } },
       uncoercible: { count: 0, samples: [] },
     });
+  });
+
+  it('treats a list in a one-column key as one value', () => {
+    const model = defineModel('m', [['tags', 'jsonb', { key: true }]]);
+    const checks = createCheckAccumulator({ model, load_type: 'delta', previous_row_count: null });
+    checks.add([['a', 'b']]);
+    checks.add([['a', 'b']]);
+    checks.add([['a']]);
+    expect(check(checks.results(), 'key_unique')).toMatchObject({ observed: 1, details: { samples: [[['a', 'b']]] } });
   });
 
   it('refuses a check on a column the model does not have', () => {
