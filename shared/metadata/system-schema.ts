@@ -53,7 +53,11 @@ export const JsonFileSystem = z.strictObject({
   ...SystemBase,
   type: z.literal('jsonfile'),
   connection: z.strictObject({
-    /** Directory holding `<landing_entity>.json` (an array of records) or `.jsonl` files; relative to the project. */
+    /**
+     * Directory of batch folders (`batch-0001/`, …), each holding one file per landing entity:
+     * `<landing_entity>.jsonl` (a record per line, streamed) or `<landing_entity>.json` (an array, read whole),
+     * as `format` says; relative to the working directory. docs/test-system.md.
+     */
     path: z.string().min(1),
     format: z.enum(['json', 'jsonl']).default('json'),
   }),

@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { models } from '../../metadata/models/index.ts';
+import { generateTestData } from '../layers/landing/jsonfile/generator/generate-test-data.ts';
+import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+
+/** Where TST01 reads its files (its `connection.path` in metadata/systems.json). */
+export const DEFAULT_TEST_DATA_DIR = '.local/jsonfile/TST01';
+
+/** `dataplatform generate [--seed N] [--batches N] [--scale N] [--out DIR]`: the test system's files. */
+export async function runGenerateCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        seed: { type: 'string', default: '1' },
+        batches: { type: 'string', default: '6' },
+        scale: { type: 'string', default: '1' },
+        out: { type: 'string', default: DEFAULT_TEST_DATA_DIR },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const seed = integerOption('seed', parsed.values.seed, 0);
+  const batches = integerOption('batches', parsed.values.batches, 1);
+  const scale = integerOption('scale', parsed.values.scale, 1);
+  const out = resolve(io.cwd, parsed.values.out);
+  const written = await generateTestData({ seed, batches, scale, out, models });
+  for (const batch of written) {
+    const counts = Object.entries(batch.records).map(([entity, count]) => `${count} ${entity}`).join(', ');
+    io.out(`${batch.label}: ${counts}`);
+  }
+  io.out(`wrote ${written.length} batches (seed ${seed}, scale ${scale}) to ${out}`);
+  return EXIT.ok;
+}
+
+function integerOption(name: string, text: string, minimum: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < minimum || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${name} expects a whole number ≥ ${minimum}, got "${text}"`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,119 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { EntityModel } from '../../../../core/entity-model.ts';
+import { ConfigurationError } from '../../../../errors.ts';
+import { describeModel, type ModelRegistry } from '../../../../metadata/model-dsl.ts';
+import { batchNumber } from '../jsonfile-connector.ts';
+import { SilverOracle, type IncomingRow } from './silver-oracle.ts';
+import { simulateTestSource, type SourceBatch } from './test-source.ts';
+import { TST01_ENTITIES, TST01_LANDING_ENTITIES } from './tst01-entities.ts';
+
+/** What to generate and where. */
+export interface GenerateTestDataOptions {
+  readonly seed: number;
+  readonly batches: number;
+  /** The system's folder (`connection.path` of TST01). */
+  readonly out: string;
+  /** Multiplies the record counts (default 1). */
+  readonly scale?: number;
+  /** The entity models (metadata/models/index.ts): keys and SCD types come from them. */
+  readonly models: ModelRegistry;
+}
+
+/** What was written, batch by batch. */
+export interface GeneratedBatch {
+  readonly label: string;
+  readonly records: Readonly<Record<string, number>>;
+  readonly events: readonly string[];
+}
+
+/** `generator.json` in the output folder: what made these files, so a second run cannot mix two data sets. */
+const GeneratorManifest = z.object({
+  generator: z.literal('dataplatform-test-data'),
+  format_version: z.literal(1),
+  seed: z.number().int(),
+  scale: z.number().int(),
+  batches: z.number().int(),
+});
+type GeneratorManifest = z.infer<typeof GeneratorManifest>;
+
+/**
+ * Writes the test system's batches (docs/test-system.md): `batch-NNNN/<landing_entity>.jsonl` for the connector,
+ * and beside them `batch-NNNN/expected/silver/<entity>.json` (the silver state after that batch, from the
+ * oracle) and `batch-NNNN/expected/events.json` (what changed, in words). The same seed and scale give
+ * byte-identical files, and more batches extend fewer without changing them, so a folder can grow (a canary
+ * that needs a new batch each day). Each batch folder appears whole: it is written beside, then renamed.
+ */
+export async function generateTestData(options: GenerateTestDataOptions): Promise<GeneratedBatch[]> {
+  if (!Number.isInteger(options.batches) || options.batches < 1) throw new ConfigurationError(`batches must be a positive integer, got ${options.batches}`);
+  const scale = options.scale ?? 1;
+  await mkdir(options.out, { recursive: true });
+  const previous = await checkManifest(options.out, options.seed, scale);
+  const sourceBatches = simulateTestSource({ seed: options.seed, batches: options.batches, scale });
+  const oracles = TST01_ENTITIES.map((entity) => ({ entity, oracle: new SilverOracle(modelOf(options.models, entity.model), entity.load_type) }));
+  const written: GeneratedBatch[] = [];
+  for (const batch of sourceBatches) {
+    for (const { entity, oracle } of oracles) oracle.apply(batch.label, incomingRows(batch, entity));
+    const expected = Object.fromEntries(oracles.map(({ entity, oracle }) => [entity.id, oracle.rows(labelOrder)]));
+    await writeBatch(options.out, batch, expected);
+    written.push({
+      label: batch.label,
+      records: Object.fromEntries(TST01_LANDING_ENTITIES.map((name) => [name, batch.records[name].length])),
+      events: batch.events,
+    });
+  }
+  // Fewer batches than before leave the later folders in place (they are the same data): count them too.
+  const batches = Math.max(previous?.batches ?? 0, options.batches);
+  const manifest: GeneratorManifest = { generator: 'dataplatform-test-data', format_version: 1, seed: options.seed, scale, batches };
+  await writeFile(join(options.out, 'generator.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return written;
+}
+
+function incomingRows(batch: SourceBatch, entity: (typeof TST01_ENTITIES)[number]): IncomingRow[] {
+  return batch.records[entity.landing_entity].flatMap((record, position) => entity.rows(record).map((row) => ({ position, row })));
+}
+
+function modelOf(models: ModelRegistry, name: string): EntityModel {
+  const schema = models[name];
+  if (!schema) throw new ConfigurationError(`the test system needs model ${name}, which metadata/models does not define`);
+  return describeModel(name, schema);
+}
+
+function labelOrder(label: string): number {
+  return batchNumber(label) ?? 0;
+}
+
+/** The manifest of data already in `out`; refuses to mix in data of another seed or scale. */
+async function checkManifest(out: string, seed: number, scale: number): Promise<GeneratorManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(out, 'generator.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const existing = GeneratorManifest.safeParse(JSON.parse(text));
+  if (!existing.success) throw new ConfigurationError(`${out}/generator.json is not a generator manifest; remove the folder first`);
+  if (existing.data.seed !== seed || existing.data.scale !== scale) {
+    throw new ConfigurationError(
+      `${out} holds test data of seed ${existing.data.seed}, scale ${existing.data.scale}; remove it first to write seed ${seed}, scale ${scale}`,
+    );
+  }
+  return existing.data;
+}
+
+async function writeBatch(out: string, batch: SourceBatch, expected: Record<string, unknown>): Promise<void> {
+  const target = join(out, batch.label);
+  const staging = join(out, `.${batch.label}.writing`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(join(staging, 'expected', 'silver'), { recursive: true });
+  for (const name of TST01_LANDING_ENTITIES) {
+    await writeFile(join(staging, `${name}.jsonl`), batch.records[name].map((record) => `${JSON.stringify(record)}\n`).join(''));
+  }
+  for (const [entity, rows] of Object.entries(expected)) {
+    await writeFile(join(staging, 'expected', 'silver', `${entity}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  }
+  await writeFile(join(staging, 'expected', 'events.json'), `${JSON.stringify(batch.events, null, 2)}\n`);
+  await rm(target, { recursive: true, force: true });
+  await rename(staging, target);
+}
