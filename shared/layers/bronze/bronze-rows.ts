@@ -95,6 +95,7 @@ export function createBronzeRowStream(
         continue;
       }
       const result = process(landed.record, position);
+      if (result.unmapped.length > 0) checks.addUnmapped(result.unmapped);
       if (result.issues.length > 0) {
         rowsRejected += result.issues.length;
         checks.addCoercionIssues(result.issues.map((found) => processorIssue(entity.id, found)));
@@ -103,7 +104,7 @@ export function createBronzeRowStream(
         rowsOut += 1;
         issues.length = 0;
         const values = coerce(result.rows[i]!, position, issues);
-        checks.add(values, i === 0 ? result.unmapped : undefined);
+        checks.add(values);
         if (issues.length > 0) {
           checks.addCoercionIssues(issues);
           const blocking = issues.filter((found) => required.has(found.column)).length;
