@@ -12,15 +12,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 HERE="$ROOT/dev/services"
-# shellcheck source=services/lib.sh
+# shellcheck source=dev/services/lib.sh
 . "$HERE/lib.sh"
-# shellcheck source=services/postgres.sh
+# shellcheck source=dev/services/postgres.sh
 . "$HERE/postgres.sh"
-# shellcheck source=services/ferretdb.sh
+# shellcheck source=dev/services/ferretdb.sh
 . "$HERE/ferretdb.sh"
-# shellcheck source=services/openbao.sh
+# shellcheck source=dev/services/openbao.sh
 . "$HERE/openbao.sh"
-# shellcheck source=services/watchdog.sh
+# shellcheck source=dev/services/watchdog.sh
 . "$HERE/watchdog.sh"
 
 # Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # FerretDB v1.24.2 for dev/services.sh: sourced, not run.
 # Built from dev/ferretdb (a tiny main embedding github.com/FerretDB/FerretDB/ferretdb) into .local/bin/ferretdb,
 # rebuilt when its sources change; serves the MongoDB wire protocol on 127.0.0.1:27017 over the PostgreSQL

