@@ -5,10 +5,12 @@ import { column } from '../../shared/metadata/model-dsl.ts';
 export const BunqMonthlySpending = z
   .strictObject({
     month: column.date({ key: true, description: 'First day of the month.' }),
-    counterparty: column.text({ key: true }),
+    counterparty: column.text({ key: true, description: 'The IBAN, else the display name, else "(unknown)".' }),
     currency: column.text({ key: true }),
+    counterparty_name: column.text({ description: "The name on the month's latest payment." }),
+    counterparty_iban: column.text(),
     payments: column.integer({ nullable: false }),
-    total_out: column.numeric({ nullable: false }),
+    total_out: column.numeric({ nullable: false, description: 'Money out, as a positive amount.' }),
     total_in: column.numeric({ nullable: false }),
   })
   .meta({ description: 'Monthly spending per counterparty.' });

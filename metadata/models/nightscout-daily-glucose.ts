@@ -9,6 +9,8 @@ export const NightscoutDailyGlucose = z
     mean_sgv: column.numeric(),
     min_sgv: column.integer(),
     max_sgv: column.integer(),
-    time_in_range_pct: column.numeric({ description: 'Share of readings within 70–180 mg/dL.' }),
+    time_in_range_pct: column.numeric({ description: 'Share of readings within the range (70–180 mg/dL by default), in %.' }),
+    below_range_pct: column.numeric({ description: 'Share of readings below the range, in %.' }),
+    above_range_pct: column.numeric({ description: 'Share of readings above the range, in %.' }),
   })
   .meta({ description: 'Daily glucose statistics.' });
