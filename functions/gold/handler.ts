@@ -1,0 +1,30 @@
+import { processGoldRequest } from '../../shared/layers/gold/process-gold-request.ts';
+import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
+import { GoldRequest } from '../../shared/runtime/payloads.ts';
+
+/**
+ * The function's timeout in seconds: stack.yml's `exec_timeout` for gold. A `running` gold run older than this
+ * belongs to a call that died, and is taken over.
+ */
+export const GOLD_TIMEOUT_SECONDS = 50;
+
+/**
+ * Recomputes one gold entity from silver, chained by silver with `{gold_entity_id, batch_id}` when a source
+ * finished a batch; `force: true` recomputes again, and a call without `batch_id` recomputes under the newest
+ * batch of its sources. See docs/gold.md.
+ */
+export const gold: FunctionDefinition<typeof GoldRequest> = {
+  name: 'gold',
+  layer: 'gold',
+  request: GoldRequest,
+  run: async (request, call) =>
+    processGoldRequest(request, {
+      pool: await call.deps.pool(),
+      metadata: await call.deps.metadata(),
+      log: call.log,
+      callId: call.callId,
+      timeoutSeconds: GOLD_TIMEOUT_SECONDS,
+    }),
+};
+
+export const handler = defineFunction(gold);
