@@ -39,7 +39,11 @@ export interface BronzeTestEnv {
   /** Lands records per landing entity as one succeeded landing run of a new batch (or of `batch_id`). */
   land(system_id: string, records: Readonly<Record<string, readonly JsonValue[]>>, options?: { batch_id?: string; batch_timestamp?: Date; status?: 'succeeded' | 'failed' }): Promise<Landed>;
   /** Runs bronze for one entity of a landed batch. */
-  process(landed: Landed, entity_id: string, options?: { force?: boolean; call_id?: string; metadata?: ValidatedMetadata; timeout_seconds?: number }): Promise<Outcome>;
+  process(
+    landed: Landed,
+    entity_id: string,
+    options?: { force?: boolean; call_id?: string; metadata?: ValidatedMetadata; timeout_seconds?: number; landing?: BronzeDeps['landing'] },
+  ): Promise<Outcome>;
   /** The repository's metadata with some entities changed (`quality`, `processor`…). */
   withEntities(change: (entity: Entity) => Entity): ValidatedMetadata;
   close(): Promise<void>;
@@ -79,7 +83,7 @@ export async function createBronzeTestEnv(prefix: string): Promise<BronzeTestEnv
       calls += 1;
       const deps: BronzeDeps = {
         pool: db.pool,
-        landing: store,
+        landing: options.landing ?? store,
         metadata: options.metadata ?? metadata,
         log,
         call_id: options.call_id ?? `call-bronze-${calls}`,
