@@ -93,7 +93,7 @@ describe('landing store', () => {
     await land(succeeded, 'customers', [{ id: 'a' }, { id: 'b' }]);
     await land(succeeded, 'products', [{ sku: 'x' }]);
     expect((await readAll(succeeded, 'customers')).map((record) => record.record)).toEqual([{ id: 'a' }, { id: 'b' }]);
-    expect(await store.removeOtherRuns({ system_id: 'TST01', batch_id: failed.batch_id, keepRunId: succeeded.run_id })).toBe(1);
+    expect(await store.removeOtherRuns({ system_id: 'TST01', batch_id: failed.batch_id, keepRunIds: [succeeded.run_id] })).toBe(1);
     expect(await readAll(failed, 'customers')).toEqual([]);
     expect(await store.removeRun({ system_id: 'TST01', batch_id: failed.batch_id, run_id: succeeded.run_id })).toBe(3);
     expect(await readAll(succeeded, 'customers')).toEqual([]);

@@ -1,0 +1,12 @@
+import { createJsonFileConnector } from '../../shared/layers/landing/jsonfile/jsonfile-connector.ts';
+import { connectorFunctionDefinition } from '../../shared/layers/landing/connector-function.ts';
+import { defineFunction } from '../../shared/runtime/define-function.ts';
+
+/**
+ * Lands the next batch folder of a built-in test system (type `jsonfile`, e.g. TST01) and chains bronze.
+ * Payload: `{"system_id": "TST01"}`, optionally `batch_id` (rerun), `force`, `options: {"batch": "batch-0003"}`.
+ * See docs/test-system.md.
+ */
+export const connectorJsonfile = connectorFunctionDefinition('connector-jsonfile', { jsonfile: createJsonFileConnector() });
+
+export const handler = defineFunction(connectorJsonfile);
