@@ -68,11 +68,10 @@ const payload = (batch: Batch, entity: SilverEntity, extra: Record<string, unkno
   ...extra,
 });
 
-const customers = [
-  { id: 'c1', name: 'Ann', tier: 'gold', score: '1.50', email: 'ann@example.org' },
-  { id: 'c2', name: 'Bob', tier: 'silver', score: '2', email: 'bob@example.org' },
-  { id: 'c3', name: 'Cat', tier: 'bronze', score: null, email: null },
-];
+const ann = { id: 'c1', name: 'Ann', tier: 'gold', score: '1.50', email: 'ann@example.org' };
+const bob = { id: 'c2', name: 'Bob', tier: 'silver', score: '2', email: 'bob@example.org' };
+const cat = { id: 'c3', name: 'Cat', tier: 'bronze', score: null, email: null };
+const customers = [ann, bob, cat];
 
 describe('silver function', () => {
   it('applies a bronze batch, records its counts, chains gold and emits its event in one go', async () => {
@@ -125,7 +124,7 @@ describe('silver function', () => {
     const first = await landBatch(db.pool, 'TST01', minute(0));
     const second = await landBatch(db.pool, 'TST01', minute(10));
     await loadBronze(db.pool, entity, 'TST01', first, customers);
-    await loadBronze(db.pool, entity, 'TST01', second, [{ ...customers[0], tier: 'platinum' }, customers[1]]);
+    await loadBronze(db.pool, entity, 'TST01', second, [{ ...ann, tier: 'platinum' }, bob]);
     await fn.post(payload(first, entity));
     await fn.post(payload(second, entity));
     const before = await readSilver(db.pool, entity);
@@ -150,8 +149,8 @@ describe('silver function', () => {
     const second = await landBatch(db.pool, 'TST01', minute(10));
     await loadBronze(db.pool, entity, 'TST01', first, customers);
     await loadBronze(db.pool, entity, 'TST01', second, [
-      { ...customers[0], tier: 'platinum' }, // SCD2 change: c1's open version closed (updated), a new one (inserted)
-      { ...customers[1], email: 'bob@new.example.org' }, // SCD1 change: overwritten in place (updated)
+      { ...ann, tier: 'platinum' }, // SCD2 change: c1's open version closed (updated), a new one (inserted)
+      { ...bob, email: 'bob@new.example.org' }, // SCD1 change: overwritten in place (updated)
       // c3 absent: deleted
       { id: 'c4', name: 'Dan', tier: 'gold', score: '0', email: null }, // new key (inserted)
       { id: 'c4', name: 'Dan', tier: 'gold', score: '0', email: null }, // same key twice in the batch: one record in
@@ -187,8 +186,8 @@ describe('silver function', () => {
     const middle = await landBatch(db.pool, 'TST01', minute(5));
     const late = await landBatch(db.pool, 'TST01', minute(10));
     await loadBronze(db.pool, entity, 'TST01', early, customers);
-    await loadBronze(db.pool, entity, 'TST01', middle, [{ ...customers[0], tier: 'silver' }, customers[1], customers[2]]);
-    await loadBronze(db.pool, entity, 'TST01', late, [{ ...customers[0], tier: 'platinum' }, customers[1], customers[2]]);
+    await loadBronze(db.pool, entity, 'TST01', middle, [{ ...ann, tier: 'silver' }, bob, cat]);
+    await loadBronze(db.pool, entity, 'TST01', late, [{ ...ann, tier: 'platinum' }, bob, cat]);
     await fn.post(payload(early, entity));
     await fn.post(payload(late, entity));
 
