@@ -1,0 +1,134 @@
+/**
+ * What the dashboard shows, read in one go from the audit schema (shared/runs/audit-queries.ts and stuck-work.ts),
+ * the action runs and the gold tables, with the systems and entities of the active metadata.
+ */
+import { qualified } from '../../adapters/postgres/sql.ts';
+import { query, type Db } from '../../adapters/postgres/transaction.ts';
+import { GOLD_SCHEMA } from '../../core/table-layout.ts';
+import { entityTable } from '../../metadata/entity-schema.ts';
+import type { MetadataSet } from '../../metadata/metadata-set.ts';
+import { countsPerBatch, failedWork, latestSystemRuns, type BatchLayerCounts, type FailedWork, type SystemOverview } from '../../runs/audit-queries.ts';
+import { stuckWork, type StuckWork } from '../../runs/stuck-work.ts';
+import { recentActionRuns, type ActionRun } from '../actions/action-runs.ts';
+
+/** A system as the dashboard lists it: what metadata says (null for a system gone from metadata) and its latest landing. */
+export interface SystemStatus {
+  readonly system_id: string;
+  readonly name: string | null;
+  readonly type: string | null;
+  readonly enabled: boolean | null;
+  readonly schedule: string | null;
+  readonly latest: SystemOverview | null;
+}
+
+/** A gold entity's table and its row count (null while the table does not exist yet). */
+export interface GoldTableCount {
+  readonly entity_id: string;
+  readonly system_id: string;
+  readonly table: string;
+  readonly rows: number | null;
+}
+
+/** Everything on the page; the JSON answer (`?format=json`) is this object. */
+export interface DashboardOverview {
+  readonly generated_at: Date;
+  /** The active deploy, or why it could not be read (the audit part still shows). */
+  readonly metadata: { readonly generation: string; readonly deployed_at: Date } | { readonly error: string };
+  readonly system_id: string | null;
+  readonly systems: SystemStatus[];
+  readonly stuck: StuckWork;
+  readonly failed: FailedWork[];
+  readonly batches: BatchLayerCounts[];
+  readonly gold: GoldTableCount[];
+  readonly actions: ActionRun[];
+}
+
+/** The active metadata as the overview uses it, or the reason it could not be loaded. */
+export type OverviewMetadata =
+  | (Pick<MetadataSet, 'systems' | 'entities'> & { readonly generation: string; readonly deployed_at: Date })
+  | { readonly error: string };
+
+/** How much to show. */
+export interface OverviewOptions {
+  /** Only this system (its runs, batches, failures and gold tables). */
+  readonly systemId?: string | undefined;
+  /** Batches in the counts table. Default 20. */
+  readonly batches?: number;
+  /** Failed runs listed. Default 50. */
+  readonly failedLimit?: number;
+  /** Action runs listed. Default 20. */
+  readonly actionLimit?: number;
+}
+
+/**
+ * Reads the dashboard's overview: latest landing and layers per system, stuck work, failed work with errors,
+ * counts per batch, gold row counts and recent action runs. Read-only, a handful of statements.
+ */
+export async function readDashboardOverview(db: Db, metadata: OverviewMetadata, options: OverviewOptions = {}): Promise<DashboardOverview> {
+  const systemId = options.systemId;
+  const keep = <Row extends { readonly system_id: string }>(rows: Row[]): Row[] =>
+    systemId === undefined ? rows : rows.filter((row) => row.system_id === systemId);
+  const [latest, stuck, failed, batches, actions, now] = await Promise.all([
+    latestSystemRuns(db),
+    stuckWork(db),
+    failedWork(db, { limit: options.failedLimit ?? 50 }),
+    countsPerBatch(db, { ...(systemId === undefined ? {} : { systemId }), limit: options.batches ?? 20 }),
+    recentActionRuns(db, { limit: options.actionLimit ?? 20 }),
+    query<{ now: Date }>(db, 'read database time', 'select now() as now'),
+  ]);
+  const known = 'error' in metadata ? undefined : metadata;
+  return {
+    generated_at: now.rows[0]?.now ?? new Date(),
+    metadata: known ? { generation: known.generation, deployed_at: known.deployed_at } : { error: (metadata as { error: string }).error },
+    system_id: systemId ?? null,
+    systems: keep(systemStatuses(known?.systems ?? [], latest)),
+    stuck: { runs: keep(stuck.runs), messages: stuck.messages, layers: keep(stuck.layers) },
+    failed: keep(failed),
+    batches,
+    gold: keep(await goldTableCounts(db, known?.entities ?? [])),
+    actions: keep(actions),
+  };
+}
+
+/** Systems of metadata in its order, then systems that only the audit tables still know. */
+function systemStatuses(systems: MetadataSet['systems'], latest: readonly SystemOverview[]): SystemStatus[] {
+  const byId = new Map(latest.map((overview) => [overview.run.system_id, overview]));
+  const listed: SystemStatus[] = systems.map((system) => ({
+    system_id: system.id,
+    name: system.name,
+    type: system.type,
+    enabled: system.enabled,
+    schedule: system.schedule ?? null,
+    latest: byId.get(system.id) ?? null,
+  }));
+  const gone = latest
+    .filter((overview) => !systems.some((system) => system.id === overview.run.system_id))
+    .map((overview) => ({ system_id: overview.run.system_id, name: null, type: null, enabled: null, schedule: null, latest: overview }));
+  return [...listed, ...gone];
+}
+
+/** Exact row counts of the gold tables (small aggregates); a table not created yet counts as null. */
+async function goldTableCounts(db: Db, entities: MetadataSet['entities']): Promise<GoldTableCount[]> {
+  const gold = entities.filter((entity) => entity.kind === 'gold');
+  if (gold.length === 0) return [];
+  const existing = await query<{ table_name: string }>(
+    db,
+    'read gold tables',
+    `select table_name
+       from information_schema.tables
+      where table_schema = $1`,
+    [GOLD_SCHEMA],
+  );
+  const tables = new Set(existing.rows.map((row) => row.table_name));
+  return Promise.all(
+    gold.map(async (entity) => {
+      const table = entityTable(entity);
+      let rows: number | null = null;
+      if (tables.has(table)) {
+        const counted = await query<{ rows: number }>(db, `count gold table ${table}`, `select count(*)::int as rows from ${qualified(GOLD_SCHEMA, table)}`);
+        rows = counted.rows[0]?.rows ?? 0;
+      }
+      return { entity_id: entity.id, system_id: entity.system_id, table, rows };
+    }),
+  );
+}
