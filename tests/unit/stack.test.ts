@@ -1,0 +1,83 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseGoDuration } from '../../dev/gateway/cron.ts';
+import { TEMPLATE_ENVIRONMENT } from '../../dev/gateway/function-process.ts';
+import { loadStack, type Stack, type StackFunction } from '../../dev/gateway/stack-file.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** faasd CE refuses a 16th function (its EULA check); the local gateway does not, so this test does. */
+const MAX_FUNCTIONS = 15;
+
+/** The gateway's `upstream_timeout` and the faasd provider's `service_timeout` (docs/local-gateway.md). */
+const GATEWAY_TIMEOUT_MS = 60_000;
+
+/** An empty environment: the stack's `${VAR:-default}` values are what a fresh machine gets. */
+let stack: Stack;
+let functionFolders: string[];
+
+beforeAll(async () => {
+  stack = await loadStack(path.join(ROOT, 'stack.yml'), {});
+  const entries = await readdir(path.join(ROOT, 'functions'), { withFileTypes: true });
+  const folders: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const handler = await stat(path.join(ROOT, 'functions', entry.name, 'handler.ts')).catch(() => undefined);
+    if (handler?.isFile()) folders.push(entry.name);
+  }
+  functionFolders = folders.sort();
+});
+
+/** A watchdog timeout of a function as the watchdog reads it: the stack's value, else the template's default. */
+function timeoutMs(fn: StackFunction, name: 'exec_timeout' | 'read_timeout' | 'write_timeout'): number {
+  const text = fn.environment[name] ?? TEMPLATE_ENVIRONMENT[name];
+  const ms = text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) * 1000 : parseGoDuration(text);
+  if (ms === undefined) throw new Error(`${fn.name}: ${name} "${text}" is not a Go duration`);
+  return ms;
+}
+
+describe('stack.yml', () => {
+  it('has an entry for every functions/<name>/handler.ts and a handler for every entry', () => {
+    const names = stack.functions.map((fn) => fn.name).sort();
+    expect({ missing_from_stack: functionFolders.filter((name) => !names.includes(name)) }).toEqual({ missing_from_stack: [] });
+    expect({ missing_handler: names.filter((name) => !functionFolders.includes(name)) }).toEqual({ missing_handler: [] });
+  });
+
+  it(`stays within faasd CE's ${MAX_FUNCTIONS} functions`, () => {
+    expect(stack.functions.length).toBeLessThanOrEqual(MAX_FUNCTIONS);
+  });
+
+  it('points each function at its own bundle folder and the project template', () => {
+    for (const fn of stack.functions) {
+      expect({ name: fn.name, lang: fn.lang, handler: path.relative(ROOT, fn.handlerDir) }).toEqual({
+        name: fn.name,
+        lang: 'dataplatform-node20',
+        handler: path.join('build', 'functions', fn.name),
+      });
+    }
+  });
+
+  it('gives the cron-connector annotations to the scheduler alone, every minute', () => {
+    const cron = stack.functions.filter((fn) => fn.annotations.topic !== undefined || fn.annotations.schedule !== undefined);
+    expect(cron.map((fn) => ({ name: fn.name, topic: fn.annotations.topic, schedule: fn.annotations.schedule }))).toEqual([
+      { name: 'scheduler', topic: 'cron-function', schedule: '* * * * *' },
+    ]);
+  });
+
+  it('orders each function timeouts: exec_timeout ≤ read_timeout, write_timeout ≤ the gateway timeout', () => {
+    const violations = stack.functions.flatMap((fn) => {
+      const exec = timeoutMs(fn, 'exec_timeout');
+      const read = timeoutMs(fn, 'read_timeout');
+      const write = timeoutMs(fn, 'write_timeout');
+      const problems: string[] = [];
+      if (exec > read) problems.push(`${fn.name}: exec_timeout ${exec} ms > read_timeout ${read} ms`);
+      if (exec > write) problems.push(`${fn.name}: exec_timeout ${exec} ms > write_timeout ${write} ms`);
+      if (read > GATEWAY_TIMEOUT_MS) problems.push(`${fn.name}: read_timeout ${read} ms > gateway ${GATEWAY_TIMEOUT_MS} ms`);
+      if (write > GATEWAY_TIMEOUT_MS) problems.push(`${fn.name}: write_timeout ${write} ms > gateway ${GATEWAY_TIMEOUT_MS} ms`);
+      return problems;
+    });
+    expect(violations).toEqual([]);
+  });
+});
