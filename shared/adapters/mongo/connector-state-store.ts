@@ -25,14 +25,26 @@ interface StateDocument {
   updated_at: Date;
 }
 
-/** The connector state store on MongoDB or FerretDB, collection `connector_state` of `db`. */
-export function createConnectorStateStore(db: Db): ConnectorStateStore {
-  const collection = db.collection<StateDocument>('connector_state');
+/**
+ * The connector state store on MongoDB or FerretDB, collection `connector_state` of `db`. `db` may be a function
+ * that connects on first use, so a function module can make its store before the process has a MongoDB client.
+ */
+export function createConnectorStateStore(db: Db | (() => Promise<Db>)): ConnectorStateStore {
+  let resolved: Promise<Db> | undefined;
+  const database = (): Promise<Db> => {
+    if (typeof db !== 'function') return Promise.resolve(db);
+    resolved ??= db().catch((error: unknown) => {
+      resolved = undefined; // MongoDB may be back on the next call
+      throw error;
+    });
+    return resolved;
+  };
+  const collectionOf = async () => (await database()).collection<StateDocument>('connector_state');
   const key = (connector: string, system_id: string): string => `${connector}:${system_id}`;
   return {
     async read(connector, system_id) {
       try {
-        const document = await collection.findOne({ _id: key(connector, system_id) });
+        const document = await (await collectionOf()).findOne({ _id: key(connector, system_id) });
         return document?.state;
       } catch (error) {
         throw toMongoError(error, `reading the ${connector} state of ${system_id}`);
@@ -40,7 +52,7 @@ export function createConnectorStateStore(db: Db): ConnectorStateStore {
     },
     async write(connector, system_id, state) {
       try {
-        await collection.replaceOne(
+        await (await collectionOf()).replaceOne(
           { _id: key(connector, system_id) },
           { connector, system_id, state, updated_at: new Date() },
           { upsert: true },
@@ -51,7 +63,7 @@ export function createConnectorStateStore(db: Db): ConnectorStateStore {
     },
     async remove(connector, system_id) {
       try {
-        await collection.deleteOne({ _id: key(connector, system_id) });
+        await (await collectionOf()).deleteOne({ _id: key(connector, system_id) });
       } catch (error) {
         throw toMongoError(error, `removing the ${connector} state of ${system_id}`);
       }

@@ -1,0 +1,32 @@
+import { CONNECTOR_STATE_DATABASE, createConnectorStateStore } from '../../shared/adapters/mongo/connector-state-store.ts';
+import { createLandingStore } from '../../shared/adapters/mongo/landing-store.ts';
+import type { Handler } from '../../shared/handler.ts';
+import { loadLandingConfig } from '../../shared/layers/landing/landing-config.ts';
+import { handleWebhook } from '../../shared/layers/webhook/handle-webhook.ts';
+import { processFunctionDeps, type FunctionDeps } from '../../shared/runtime/function-deps.ts';
+
+/**
+ * The URL a source calls: `POST /function/webhook/<system id>`. Authenticates the caller as the system's `webhook`
+ * settings say (token and/or the source's signature), refuses bad calls with a JSON 4xx before storing anything,
+ * then starts a pull of the system (202) or lands the pushed records (200). docs/connectors/webhook.md.
+ */
+export function webhookHandler(deps?: FunctionDeps): Handler {
+  return async (event, context) => {
+    const shared = deps ?? processFunctionDeps('webhook', context.log);
+    const answer = await handleWebhook(event, {
+      metadata: () => shared.metadataLoader(),
+      state: async () => createConnectorStateStore((await shared.mongo()).db(CONNECTOR_STATE_DATABASE)),
+      pool: () => shared.pool(),
+      landing: async () => createLandingStore((await shared.mongo()).db(loadLandingConfig().database)),
+      gateway: () => shared.gateway(),
+      log: context.log,
+      callId: context.callId,
+      now: () => shared.now(),
+      timeoutSeconds: loadLandingConfig().timeoutSeconds,
+    });
+    context.status(answer.httpStatus);
+    return answer.body;
+  };
+}
+
+export const handler = webhookHandler();
