@@ -16,7 +16,8 @@ import type { BronzeEntity } from './bronze-entity.ts';
 /** The values of the bronze system columns every row of this write carries (`BRONZE_SYSTEM_COLUMNS` order). */
 export interface BronzeWrite {
   readonly batch_id: string;
-  readonly batch_timestamp: Date;
+  /** The batch's timestamp as PostgreSQL's text (exact to the microsecond), or a Date. */
+  readonly batch_timestamp: string | Date;
   readonly call_id: string;
   /** `_dp_run_id`: the bronze run's attempt number for this batch and entity, so a later write sorts later. */
   readonly run_number: number;

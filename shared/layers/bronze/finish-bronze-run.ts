@@ -6,7 +6,7 @@ import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { CheckResult } from '../../core/dq-checks.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import { recordCheckResults, type CheckOutcome } from '../../runs/check-results.ts';
-import { finishEntityRun, startEntityRun, type EntityRunFinish } from '../../runs/entity-runs.ts';
+import { finishEntityRun, type EntityRunFinish } from '../../runs/entity-runs.ts';
 import { openSystemLayerRun } from '../../runs/layer-runs.ts';
 import type { EntityLayerRun, RecordCounts } from '../../runs/run-types.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
@@ -21,8 +21,6 @@ export interface BronzeRunContext {
   readonly call_id: string | undefined;
   /** The request's `force`, passed on to silver: silver has applied this batch before when bronze did. */
   readonly force: boolean;
-  /** The function's timeout (for the silver run recorded as skipped after a failure). */
-  readonly timeout_seconds: number;
 }
 
 /** How the run ends: its counts, the checks (when they ran), and the error text of a failure. */
@@ -34,13 +32,38 @@ export interface BronzeRunEnd {
 
 /**
  * Ends a successful run in the transaction that wrote its rows: stores the check results, marks the run
- * `succeeded` with its counts, opens the batch's silver layer and announces the `silver` call for the entity
- * (outbox), and emits `entity-layer-processed` (plus `system-layer-processed` when this was the layer's last entity).
+ * `succeeded` with its counts, announces the entity's `silver` call (outbox), and emits `entity-layer-processed`
+ * (plus `system-layer-processed` when this was the layer's last entity).
  */
 export async function finishBronzeSucceeded(tx: Transaction, context: BronzeRunContext, end: BronzeRunEnd): Promise<EntityRunFinish> {
-  const { run } = context;
   await recordChecks(tx, context, end.checks);
-  const finish = await finishEntityRun(tx, run.run_id, { status: 'succeeded', counts: end.counts });
+  const finish = await finishEntityRun(tx, context.run.run_id, { status: 'succeeded', counts: end.counts });
+  await announceSilver(tx, context, context.force);
+  await emitLayerFinishEvents(tx, finish, context.metadata, { call_id: context.call_id });
+  return finish;
+}
+
+/**
+ * Ends a failed run after its data was rolled back: stores the check results (failed ones included), marks the
+ * run `failed` with the error and counts, and emits its events. Silver is announced all the same: it records its
+ * run `skipped` (bronze has not succeeded) and chains gold, so the batch's silver and gold layers still complete.
+ * A later successful bronze run announces silver again, and silver then applies the batch.
+ */
+export async function finishBronzeFailed(tx: Transaction, context: BronzeRunContext, end: BronzeRunEnd): Promise<EntityRunFinish> {
+  await recordChecks(tx, context, end.checks);
+  const finish = await finishEntityRun(tx, context.run.run_id, { status: 'failed', counts: end.counts, error: end.error ?? 'bronze failed' });
+  await announceSilver(tx, context, false);
+  await emitLayerFinishEvents(tx, finish, context.metadata, { call_id: context.call_id });
+  return finish;
+}
+
+/**
+ * Opens the batch's silver layer (idempotent; the count silver itself uses) and writes the entity's `silver`
+ * call to the outbox, in the caller's transaction. `force` passes a forced rerun on: silver has applied this
+ * batch before when bronze had.
+ */
+async function announceSilver(tx: Transaction, context: BronzeRunContext, force: boolean): Promise<void> {
+  const { run } = context;
   await openSystemLayerRun(tx, {
     batch_id: run.batch_id,
     system_id: run.system_id,
@@ -49,48 +72,8 @@ export async function finishBronzeSucceeded(tx: Transaction, context: BronzeRunC
     call_id: context.call_id ?? null,
   });
   await announceCalls(tx, { batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, call_id: context.call_id }, [
-    { function: 'silver', payload: { batch_id: run.batch_id, system_id: run.system_id, entity_id: run.entity_id, force: context.force } },
+    { function: 'silver', payload: { batch_id: run.batch_id, system_id: run.system_id, entity_id: run.entity_id, force } },
   ]);
-  await emitLayerFinishEvents(tx, finish, context.metadata, { call_id: context.call_id });
-  return finish;
-}
-
-/**
- * Ends a failed run after its data was rolled back: stores the check results (failed ones included), marks the
- * run `failed` with the error and counts, emits its events, and records the entity's silver run for the batch as
- * `skipped` (bronze failed), so the silver layer of the batch still completes. A later successful bronze run
- * announces silver again, and silver then runs.
- */
-export async function finishBronzeFailed(tx: Transaction, context: BronzeRunContext, end: BronzeRunEnd): Promise<EntityRunFinish> {
-  const { run } = context;
-  await recordChecks(tx, context, end.checks);
-  const finish = await finishEntityRun(tx, run.run_id, { status: 'failed', counts: end.counts, error: end.error ?? 'bronze failed' });
-  await emitLayerFinishEvents(tx, finish, context.metadata, { call_id: context.call_id });
-  await skipSilver(tx, context);
-  return finish;
-}
-
-async function skipSilver(tx: Transaction, context: BronzeRunContext): Promise<void> {
-  const { run } = context;
-  await openSystemLayerRun(tx, {
-    batch_id: run.batch_id,
-    system_id: run.system_id,
-    layer: 'silver',
-    entities_expected: layerEntitiesOf(context.metadata, run.system_id).length,
-    call_id: context.call_id ?? null,
-  });
-  const silver = await startEntityRun(tx, {
-    batch_id: run.batch_id,
-    system_id: run.system_id,
-    layer: 'silver',
-    entity_id: run.entity_id,
-    call_id: context.call_id ?? null,
-    timeout_seconds: context.timeout_seconds,
-  });
-  // Silver already applied this batch (a forced bronze rerun failed) or is at work: it keeps that outcome.
-  if (!silver.proceed) return;
-  const finish = await finishEntityRun(tx, silver.run.run_id, { status: 'skipped', skip_reason: 'bronze failed' });
-  await emitLayerFinishEvents(tx, finish, context.metadata, { call_id: context.call_id });
 }
 
 async function recordChecks(tx: Transaction, context: BronzeRunContext, checks: readonly CheckResult[] | undefined): Promise<void> {

@@ -3,7 +3,8 @@ import { query, type Db } from '../../adapters/postgres/transaction.ts';
 /** The landing run whose records bronze reads: the batch's succeeded landing. */
 export interface SucceededLanding {
   readonly run_id: string;
-  readonly batch_timestamp: Date;
+  /** As PostgreSQL's text, so bronze rows carry it to the microsecond (pg's Date keeps milliseconds). */
+  readonly batch_timestamp: string;
 }
 
 /**
@@ -15,7 +16,7 @@ export async function findSucceededLanding(db: Db, batch_id: string, system_id: 
   const result = await query<SucceededLanding>(
     db,
     'read succeeded landing run',
-    `select run.run_id, run.batch_timestamp
+    `select run.run_id, run.batch_timestamp::text as batch_timestamp
        from audit.system_run as run
       where run.batch_id = $1
         and run.system_id = $2

@@ -88,7 +88,6 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
     metadata: deps.metadata,
     call_id: deps.call_id,
     force: request.force,
-    timeout_seconds: deps.timeout_seconds,
   };
   try {
     const previous = await previousRowCount(pool, request.entity_id, run);
@@ -98,7 +97,7 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
       batch_id: request.batch_id,
       run_id: landing.run_id,
     });
-    const write = { batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, call_id: deps.call_id ?? run.run_id, run_number: run.attempt };
+    const write = { batch_id: run.batch_id, batch_timestamp: landing.batch_timestamp, call_id: deps.call_id ?? run.run_id, run_number: run.attempt };
     const load = await withTransaction(pool, async (tx) => {
       const loaded = await loadBronzeBatch(tx, bronze, source, write, { previous_row_count: previous });
       if (loaded.rejected) throw new BatchRejected(loaded);

@@ -54,6 +54,14 @@ describe('processEntityBatch (TST01)', () => {
       _dp_batch_id: landed.batch_id, _dp_call_id: 'call-bronze-1', _dp_run_id: '1', _dp_position: 0,
       _dp_record_id: `${landed.landing_run_id}:0`,
     });
+    // every row leads back to its landing run through the batch id and the exact batch timestamp
+    const linked = await env.db.pool.query<{ count: number }>(
+      `select count(*)::int as count from bronze.test_customer as row
+         join audit.system_run as landing on landing.batch_id = row."_dp_batch_id" and landing.batch_timestamp = row."_dp_batch_timestamp"
+        where landing.run_id = $1`,
+      [landed.landing_run_id],
+    );
+    expect(linked.rows[0]?.count).toBe(5);
     // microseconds survive: compare as text in the database
     const updated = await env.db.pool.query<{ text: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as text from bronze.test_customer limit 1`);
     expect(updated.rows[0]?.text).toBe('2026-03-01 10:00:00.123456');
@@ -180,10 +188,9 @@ describe('processEntityBatch (TST01)', () => {
       { check_name: 'accepted_values', observed: 1, passed: false, samples: ['platinum'] },
       { check_name: 'regex', observed: 1, passed: false, samples: ['not an email'] },
     ]);
-    // no silver call for the failed entity; its silver run is recorded skipped so the silver layer can complete
-    const silverCalls = await env.db.pool.query(`select payload->>'entity_id' as entity from audit.outbox where batch_id = $1 and target_function = 'silver'`, [landed.batch_id]);
-    expect(silverCalls.rows.map((row) => row.entity)).not.toContain('test_customer');
-    expect(await runsOf(landed.batch_id, 'silver')).toMatchObject([{ entity_id: 'test_customer', status: 'skipped', skip_reason: 'bronze failed' }]);
+    // silver is called for every entity all the same: it records the failed one skipped, so its layer completes
+    const silverCalls = await env.db.pool.query(`select payload from audit.outbox where batch_id = $1 and target_function = 'silver' order by created_at, id`, [landed.batch_id]);
+    expect(silverCalls.rows.map((row) => [row.payload.entity_id, row.payload.force])).toEqual(TST01_ENTITIES.map((entity) => [entity, false]));
     const layer = await env.db.pool.query(`select status, entities_failed, entities_succeeded from audit.system_layer_run where batch_id = $1 and layer = 'bronze'`, [landed.batch_id]);
     expect(layer.rows).toEqual([{ status: 'failed', entities_failed: 1, entities_succeeded: 5 }]);
     // test_customer emits entity-layer-processed; the failed-run action hears about this failure
