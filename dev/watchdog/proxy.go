@@ -140,7 +140,8 @@ func (w *watchdog) fail(rw http.ResponseWriter, r *http.Request, start time.Time
 	rw.Header().Set("X-Duration-Seconds", seconds(start))
 	rw.Header().Set("X-OpenFaaS-Internal", "of-watchdog")
 	rw.WriteHeader(status)
-	log.Printf("%s %s - %d %s - upstream: %v (%ss)", r.Method, r.URL.Path, status, http.StatusText(status), err, seconds(start))
+	log.Printf("%s %s - %d %s - upstream: %v (%ss)",
+		r.Method, r.URL.Path, status, http.StatusText(status), err, seconds(start))
 }
 
 func seconds(start time.Time) string { return fmt.Sprintf("%f", time.Since(start).Seconds()) }
