@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash dev/services.sh up
 npm run --silent build
 npm run --silent check
+(cd dev/watchdog && go test ./...)
 npx vitest run "$@"
