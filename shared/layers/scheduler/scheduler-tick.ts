@@ -50,11 +50,13 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
   let started: StartedSystem[] = [];
   let requeued: RequeuedRun[] = [];
   if (metadata) {
-    started = await attempt(
+    const report = await attempt(
       'start due systems',
       async () => startDueSystems(await call.deps.pool(), metadata.systems, { now, callId: call.callId, log: call.log }),
-      [],
+      { started: [], failures: [] },
     );
+    started = report.started;
+    for (const failure of report.failures) errors.push({ step: `start ${failure.system_id}`, error: failure.error });
     requeued = await attempt(
       're-queue work',
       async () =>

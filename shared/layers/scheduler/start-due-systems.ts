@@ -17,6 +17,18 @@ export interface StartedSystem {
   readonly connector: string;
 }
 
+/** A system whose start could not be decided or written this tick (it is tried again at the next one). */
+export interface StartFailure {
+  readonly system_id: string;
+  readonly error: unknown;
+}
+
+/** What one pass over the scheduled systems did. */
+export interface StartReport {
+  readonly started: StartedSystem[];
+  readonly failures: StartFailure[];
+}
+
 /** What starting due systems needs. */
 export interface StartDueSystemsOptions {
   readonly now: Date;
@@ -37,22 +49,29 @@ const MAX_CLAIM_ROUNDS = 3;
  * call (`connector-<type>` with `{system_id, batch_id, batch_timestamp}`) per system, written to the outbox in the
  * transaction that claims the firing. Idempotent: two overlapping ticks start a due system once, and a late tick
  * starts a missed firing once (the latest; earlier ones coalesce). The batch is named here, so the connector
- * call, if delivered twice, lands one batch once.
+ * call, if delivered twice, lands one batch once. A system that fails (PostgreSQL refused its claim) does not keep
+ * the others from starting; it is reported and tried again at the next tick.
  */
 export async function startDueSystems(
   pool: pg.Pool,
   systems: readonly System[],
   options: StartDueSystemsOptions,
-): Promise<StartedSystem[]> {
+): Promise<StartReport> {
   const watchFrom = new Date(options.now.getTime() - (options.firstLookbackSeconds ?? 60) * 1000);
   const started: StartedSystem[] = [];
+  const failures: StartFailure[] = [];
   for (const system of systems) {
     if (!system.enabled || system.schedule === undefined) continue;
     const scheduled = { id: system.id, type: system.type, schedule: system.schedule, timezone: system.timezone };
-    const start = await startIfDue(pool, scheduled, watchFrom, options);
-    if (start) started.push(start);
+    try {
+      const start = await startIfDue(pool, scheduled, watchFrom, options);
+      if (start) started.push(start);
+    } catch (error) {
+      options.log.error({ err: error, system_id: system.id }, 'scheduled system could not be started');
+      failures.push({ system_id: system.id, error });
+    }
   }
-  return started;
+  return { started, failures };
 }
 
 interface ScheduledSystem {

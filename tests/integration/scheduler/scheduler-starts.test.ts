@@ -123,4 +123,14 @@ describe('scheduler: starting scheduled systems', () => {
       },
     ]);
   });
+
+  it('starts the other systems when one cannot be started, and answers the failure', async () => {
+    const metadata = testMetadata({ systems: [jsonFileSystem('SCG01', { schedule: '*/5 * * * *' }), jsonFileSystem('SCG02', { schedule: '*/5 * * * *' })] });
+    // A schedule the deploy would have refused, as if metadata were written by a newer version of the platform.
+    const broken = { ...metadata, systems: [{ ...metadata.systems[0], schedule: '61 * * * *' }, metadata.systems[1]] } as typeof metadata;
+    const answer = await tickAt(broken, '2025-03-03T15:00:30Z');
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ status: 'failed', error: 'scheduler_step_failed', failed_steps: ['start SCG01'] });
+    expect(firedAt(answer, 'SCG02')).toEqual(['2025-03-03T15:00:00.000Z']);
+  });
 });
