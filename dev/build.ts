@@ -4,7 +4,7 @@
  * Dockerfile copies (stack.yml's `handler:` points at `build/functions/<name>`) and what the local watchdog runs.
  */
 import { build, type Metafile } from 'esbuild';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -143,6 +143,8 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
     entries.map(async (entry) => {
       const file = join(outdir, `${entry.out}.mjs`);
       await writeFile(join(dirname(file), 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+      // The audit migrations travel with every bundle: a deployed image has no checkout to read them from.
+      await cp(join(ROOT, 'migrations'), join(dirname(file), 'migrations'), { recursive: true });
       if (options.writeMetafile ?? true) {
         await writeFile(join(dirname(file), 'meta.json'), JSON.stringify(metafileOf(result.metafile, file)));
       }

@@ -7,8 +7,13 @@ import type { Logger } from '../../log.ts';
 import { parseMigrationFileName, planMigrations, type AppliedMigration, type MigrationFile } from '../../core/migration-plan.ts';
 import { query, withTransaction } from './transaction.ts';
 
-/** `migrations/` at the repository root (resolved from this file, so it works from any working directory). */
-export const MIGRATIONS_DIRECTORY = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+/**
+ * Where the migrations are: `MIGRATIONS_DIR` when set (a function image sets it to the copy `npm run build` puts
+ * beside each bundle), else `migrations/` at the repository root, resolved from this file so it works from any
+ * working directory.
+ */
+export const MIGRATIONS_DIRECTORY =
+  process.env.MIGRATIONS_DIR ?? fileURLToPath(new URL('../../../migrations/', import.meta.url));
 
 /** The bookkeeping table: one row per applied migration, with the checksum of the SQL that was applied. */
 const CREATE_MIGRATION_TABLE = `
