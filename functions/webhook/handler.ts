@@ -10,14 +10,16 @@ import { processFunctionDeps, type FunctionDeps } from '../../shared/runtime/fun
  * settings say (token and/or the source's signature), refuses bad calls with a JSON 4xx before storing anything,
  * then starts a pull of the system (202) or lands the pushed records (200). docs/connectors/webhook.md.
  */
-export function webhookHandler(deps?: FunctionDeps): Handler {
+/** The handler; tests inject deps and database names, the function uses the process's. */
+export function webhookHandler(options: { deps?: FunctionDeps; databases?: { landing?: string; state?: string } } = {}): Handler {
   return async (event, context) => {
-    const shared = deps ?? processFunctionDeps('webhook', context.log);
+    const shared = options.deps ?? processFunctionDeps('webhook', context.log);
+    const stateDatabase = options.databases?.state ?? CONNECTOR_STATE_DATABASE;
     const answer = await handleWebhook(event, {
       metadata: () => shared.metadataLoader(),
-      state: async () => createConnectorStateStore((await shared.mongo()).db(CONNECTOR_STATE_DATABASE)),
+      state: async () => createConnectorStateStore((await shared.mongo()).db(stateDatabase)),
       pool: () => shared.pool(),
-      landing: async () => createLandingStore((await shared.mongo()).db(loadLandingConfig().database)),
+      landing: async () => createLandingStore((await shared.mongo()).db(options.databases?.landing ?? loadLandingConfig().database)),
       gateway: () => shared.gateway(),
       log: context.log,
       callId: context.callId,

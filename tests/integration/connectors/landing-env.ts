@@ -18,6 +18,7 @@ import { requireValidMetadata } from '../../../shared/metadata/validate-metadata
 import type { Outcome } from '../../../shared/runtime/outcome.ts';
 import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
+import type { SecretStore } from '../../../shared/secrets/secret-store.ts';
 import { models } from '../../../metadata/models/index.ts';
 import { connectTestMongo, uniqueLandingDatabase } from '../landing/landing-test-env.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
@@ -35,6 +36,10 @@ export interface LandingEnv {
   readonly mongo: MongoClient;
   readonly store: LandingStore;
   readonly state: ConnectorStateStore;
+  readonly landingDatabase: string;
+  readonly stateDatabase: string;
+  /** The secret store holding `TEST_SECRETS`. */
+  readonly secrets: SecretStore;
   readonly log: Logger;
   /** Log lines of this file, as text. */
   readonly logLines: string[];
@@ -67,6 +72,9 @@ export async function createLandingEnv(prefix: string): Promise<LandingEnv> {
     mongo,
     store,
     state,
+    landingDatabase,
+    stateDatabase,
+    secrets,
     log,
     logLines,
     metadata(change = (system) => system) {

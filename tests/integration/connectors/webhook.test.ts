@@ -1,0 +1,188 @@
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeBunq, type FakeBunq } from '../../../dev/fakes/bunq/fake-bunq.ts';
+import { webhookHandler } from '../../../functions/webhook/handler.ts';
+import { createGatewayClient } from '../../../shared/adapters/gateway/gateway-client.ts';
+import { createBunqConnector } from '../../../shared/layers/landing/bunq/bunq-connector.ts';
+import { LandSystemRequest } from '../../../shared/layers/landing/land-system.ts';
+import type { LoadedMetadata } from '../../../shared/metadata/metadata-loader.ts';
+import type { System } from '../../../shared/metadata/system-schema.ts';
+import { createFunctionDeps } from '../../../shared/runtime/function-deps.ts';
+import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
+import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
+import { bunqDataset, mutationCallbackBody, QUIRK_PAYMENT_ID } from '../../fixtures/bunq/dataset.ts';
+import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { FAST_RETRY } from './connector-harness.ts';
+import { createLandingEnv, TEST_SECRETS, type LandingEnv } from './landing-env.ts';
+
+const PUSH_TOKEN = 'push-token-0123456789abcdefghij';
+const PULL_TOKEN = 'pull-token-0123456789abcdefghij';
+let env: LandingEnv;
+let fake: FakeBunq;
+let gateway: GatewayStandIn;
+let server: RunningServer;
+let metadata: LoadedMetadata;
+
+/** BNQ01 on the fake with bunq's signature check; TST01 taking pushed readings; NSC01 a token-triggered pull. */
+function webhookMetadata(): LoadedMetadata {
+  return env.metadata((system: System): System => {
+    if (system.id === 'BNQ01' && system.type === 'bunq') {
+      return { ...system, connection: { ...system.connection, base_url: fake.apiUrl }, webhook: { signature: 'bunq', mode: 'pull', max_body_bytes: 4096 } };
+    }
+    if (system.id === 'TST01') return { ...system, webhook: { token: PUSH_TOKEN, mode: 'push', landing_entity: 'readings', max_body_bytes: 262_144 } };
+    if (system.id === 'NSC01') return { ...system, webhook: { token: PULL_TOKEN, mode: 'pull', max_body_bytes: 1024 } };
+    return system;
+  });
+}
+
+async function post(path: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST') {
+  const response = await fetch(`${server.url}${path}`, { method, body: method === 'GET' ? undefined : body, headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Rows and documents that a refused call must not have added. */
+async function stored() {
+  const outbox = await env.db.pool.query<{ n: number }>('select count(*)::int as n from audit.outbox');
+  const runs = await env.db.pool.query<{ n: number }>('select count(*)::int as n from audit.system_run');
+  return { outbox: outbox.rows[0]?.n, runs: runs.rows[0]?.n, readings: await env.countDocuments('TST01', 'readings') };
+}
+
+beforeAll(async () => {
+  env = await createLandingEnv('webhook');
+  fake = await startFakeBunq({ apiKey: TEST_SECRETS.bunq_api_key, ...bunqDataset() });
+  gateway = await startGatewayStandIn();
+  metadata = webhookMetadata();
+  const deps = createFunctionDeps({
+    name: 'webhook',
+    pool: env.db.pool,
+    mongo: env.mongo,
+    metadataLoader: staticMetadataLoader(metadata, env.secrets),
+    gateway: createGatewayClient({ baseUrl: gateway.url }),
+    log: env.log,
+  });
+  server = await serve(webhookHandler({ deps, databases: { landing: env.landingDatabase, state: env.stateDatabase } }), {
+    name: 'webhook',
+    port: 0,
+    ownsProcess: false,
+    logger: env.log,
+  });
+  // the connector's first run makes the installation whose server key verifies callbacks
+  const first = await env.land({ system_id: 'BNQ01' }, { connectors: { bunq: createBunqConnector({ state: env.state, http: { ...FAST_RETRY, rateLimit: { requests: 1000, perMs: 1000 } } }) }, metadata, now: new Date() });
+  expect(first.status).toBe('succeeded');
+  await env.db.pool.query('delete from audit.outbox');
+});
+afterAll(async () => {
+  await server.close();
+  await gateway.close();
+  await fake.close();
+  await env.close();
+});
+beforeEach(() => {
+  gateway.received.length = 0;
+});
+
+const quirk = () => bunqDataset().payments.find((payment) => payment.id === QUIRK_PAYMENT_ID)?.raw as string;
+const callback = () => mutationCallbackBody(quirk(), 'https://dataplatform.example.org/function/webhook/BNQ01');
+
+describe('webhook refusals store nothing', () => {
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const json = { 'content-type': 'application/json' };
+
+  it.each([
+    ['an unknown system', 404, 'not_found', '/XYZ99', () => callback(), json],
+    ['no system in the URL', 404, 'not_found', '/', () => callback(), json],
+    ['a system without a webhook', 404, 'not_found', '/BNQ02', () => callback(), json],
+    ['a bunq callback without a signature', 401, 'unauthorized', '/BNQ01', () => callback(), json],
+    ['a bunq callback signed with another key', 401, 'unauthorized', '/BNQ01', () => callback(), { ...json, 'x-bunq-server-signature': createSign('sha256').update(callback()).sign(otherKey, 'base64') }],
+    ['a push without a token', 401, 'unauthorized', '/TST01', () => '[{"Thermometer":{"id":1}}]', json],
+    ['a push with a wrong bearer token', 401, 'unauthorized', '/TST01', () => '[{"Thermometer":{"id":1}}]', { ...json, authorization: 'Bearer not-the-token-0123456789abcdef' }],
+    ['a push of text', 415, 'unsupported_media_type', '/TST01', () => 'id,value', { 'content-type': 'text/csv', authorization: `Bearer ${PUSH_TOKEN}` }],
+    ['a push of malformed JSON', 400, 'invalid_payload', '/TST01', () => '[{"Thermometer":', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }],
+    ['a push of something that is not records', 400, 'invalid_payload', '/TST01', () => '[1, 2]', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }],
+    ['a push of malformed NDJSON', 400, 'invalid_payload', '/TST01', () => '{"a":1}\n{oops}\n', { 'content-type': 'application/x-ndjson', authorization: `Bearer ${PUSH_TOKEN}` }],
+    ['an oversized pull trigger', 413, 'payload_too_large', `/NSC01?token=${PULL_TOKEN}`, () => JSON.stringify({ padding: 'x'.repeat(2000) }), json],
+  ])('answers %s with a JSON %i %s', async (_case, status, code, path, body, headers) => {
+    const before = await stored();
+    const answer = await post(path, body(), headers);
+    expect(answer.status).toBe(status);
+    expect(answer.body).toMatchObject({ error: code });
+    expect(JSON.stringify(answer.body)).not.toContain(PUSH_TOKEN);
+    expect(await stored()).toEqual(before);
+    expect(gateway.received).toEqual([]);
+  });
+
+  it('answers a bunq callback that is not JSON with 415 even when signed', async () => {
+    const before = await stored();
+    const body = 'category=MUTATION';
+    const answer = await post('/BNQ01', body, { 'content-type': 'application/x-www-form-urlencoded', 'x-bunq-server-signature': fake.sign(body) });
+    expect(answer).toMatchObject({ status: 415, body: { error: 'unsupported_media_type' } });
+    expect(await stored()).toEqual(before);
+  });
+
+  it('answers a signed JSON body that is not a bunq callback with 400', async () => {
+    const body = '{"Payment":{"id":1}}';
+    const answer = await post('/BNQ01', body, { ...json, 'x-bunq-server-signature': fake.sign(body) });
+    expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_payload' } });
+  });
+
+  it('answers 405 to a GET', async () => {
+    const answer = await post(`/NSC01?token=${PULL_TOKEN}`, '', {}, 'GET');
+    expect(answer).toMatchObject({ status: 405, body: { error: 'method_not_allowed' } });
+  });
+});
+
+describe('a valid bunq callback', () => {
+  it('starts an ingestion of BNQ01 through the outbox and the gateway, absorbing a burst, and the connector lands it', async () => {
+    const sent = await fake.sendCallback(`${server.url}/BNQ01`, callback());
+    expect(sent.status).toBe(202);
+    const answer = JSON.parse(sent.body) as { batch_id: string; coalesced: boolean; delivered: boolean; category: string };
+    expect(answer).toMatchObject({ coalesced: false, delivered: true, category: 'MUTATION' });
+    expect(gateway.received).toEqual([
+      expect.objectContaining({ path: '/async-function/connector-bunq', body: expect.objectContaining({ system_id: 'BNQ01', batch_id: answer.batch_id }) }),
+    ]);
+    const outbox = await env.db.pool.query('select target_function, delivered_at from audit.outbox where batch_id = $1', [answer.batch_id]);
+    expect(outbox.rows).toEqual([{ target_function: 'connector-bunq', delivered_at: expect.any(Date) }]);
+
+    const again = await fake.sendCallback(`${server.url}/BNQ01`, mutationCallbackBody(quirk(), 'https://x/function/webhook/BNQ01', 'MUTATION_UPDATED'));
+    expect(JSON.parse(again.body)).toMatchObject({ batch_id: answer.batch_id, coalesced: true });
+    expect(gateway.received).toHaveLength(1);
+
+    // the queue-worker's call: the connector lands the announced batch, with the usual audit and chaining
+    const payload = LandSystemRequest.parse(gateway.received[0]?.body);
+    const landed = await env.land(payload, { connectors: { bunq: createBunqConnector({ state: env.state, http: { ...FAST_RETRY, rateLimit: { requests: 1000, perMs: 1000 } } }) }, metadata, now: new Date() });
+    expect(landed).toMatchObject({ status: 'succeeded', batch_id: answer.batch_id, counts: { monetary_accounts: 3 } });
+    const run = await env.db.pool.query('select status, parent_call_id from audit.system_run where batch_id = $1', [answer.batch_id]);
+    expect(run.rows).toEqual([{ status: 'succeeded', parent_call_id: null }]);
+
+    const later = await fake.sendCallback(`${server.url}/BNQ01`, callback());
+    expect(JSON.parse(later.body)).toMatchObject({ coalesced: false });
+    expect((JSON.parse(later.body) as { batch_id: string }).batch_id).not.toBe(answer.batch_id);
+  });
+
+  it('keeps the pull for the scheduler when the gateway is down', async () => {
+    await env.db.pool.query('delete from audit.outbox');
+    gateway.status = 500;
+    try {
+      const sent = await post(`/NSC01?token=${PULL_TOKEN}`, '', {});
+      expect(sent).toMatchObject({ status: 202, body: { coalesced: false, delivered: false } });
+      const outbox = await env.db.pool.query('select target_function, delivered_at, payload from audit.outbox');
+      expect(outbox.rows).toEqual([{ target_function: 'connector-nightscout', delivered_at: null, payload: expect.objectContaining({ system_id: 'NSC01' }) }]);
+    } finally {
+      gateway.status = 202;
+    }
+  });
+});
+
+describe('a push', () => {
+  it('lands the records of an NDJSON body as a batch of their own and chains only the entities that read them', async () => {
+    const lines = [{ Thermometer: { id: 'r-1', celsius: 20.5 } }, { Hygrometer: { id: 'r-2', humidity: 41 } }].map((record) => JSON.stringify(record)).join('\n');
+    const answer = await post('/TST01', lines, { 'content-type': 'application/x-ndjson', authorization: `Bearer ${PUSH_TOKEN}` });
+    expect(answer).toMatchObject({ status: 200, body: { status: 'succeeded', records: 2, counts: { readings: 2 } } });
+    const batch_id = answer.body.batch_id as string;
+    const outbox = await env.db.pool.query<{ payload: { entity_id: string } }>('select payload from audit.outbox where batch_id = $1', [batch_id]);
+    expect(outbox.rows.map((row) => row.payload.entity_id)).toEqual(['test_reading']);
+    const cursor = await env.db.pool.query("select 1 from audit.cursor where system_id = 'TST01'");
+    expect(cursor.rows).toEqual([]);
+    expect(await env.countDocuments('TST01', 'readings')).toBe(2);
+  });
+});
