@@ -12,7 +12,7 @@ import { isJsonObject, type JsonValue } from './json.ts';
  * - `nul_in_key`: BSON keys are C strings; `nul_in_string`: FerretDB stores strings in PostgreSQL, which has no NUL;
  * - `lone_surrogate`: a string that is not well-formed Unicode has no UTF-8 form; the driver silently writes U+FFFD;
  * - `nested_array`: FerretDB refuses an array directly inside an array;
- * - `negative_zero`: the driver writes -0 as the integer 0;
+ * - `negative_zero`: FerretDB stores -0 as 0 (MongoDB keeps it);
  * - `too_deep`: MongoDB refuses documents nested more than 100 levels.
  */
 export type NativeStorageProblem =
