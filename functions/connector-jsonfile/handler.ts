@@ -3,10 +3,18 @@ import { connectorFunctionDefinition } from '../../shared/layers/landing/connect
 import { defineFunction } from '../../shared/runtime/define-function.ts';
 
 /**
+ * Where a relative `connection.path` is read from: `JSONFILE_BASE_DIR` when set (stack.yml; `npm start` sets it to
+ * the project root, since the local gateway runs each function in its bundle folder), else the working directory.
+ */
+const baseDir = process.env.JSONFILE_BASE_DIR === undefined || process.env.JSONFILE_BASE_DIR === '' ? undefined : process.env.JSONFILE_BASE_DIR;
+
+/**
  * Lands the next batch folder of a built-in test system (type `jsonfile`, e.g. TST01) and chains bronze.
  * Payload: `{"system_id": "TST01"}`, optionally `batch_id` (rerun), `force`, `options: {"batch": "batch-0003"}`.
  * See docs/test-system.md.
  */
-export const connectorJsonfile = connectorFunctionDefinition('connector-jsonfile', { jsonfile: createJsonFileConnector() });
+export const connectorJsonfile = connectorFunctionDefinition('connector-jsonfile', {
+  jsonfile: createJsonFileConnector(baseDir === undefined ? {} : { baseDir }),
+});
 
 export const handler = defineFunction(connectorJsonfile);
