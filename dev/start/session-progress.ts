@@ -1,0 +1,63 @@
+/**
+ * Where the work of a local session stands: every batch whose landing started since the session began (the one
+ * the start command invoked, and any the scheduler started), read from the audit schema.
+ */
+import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
+
+/** Counts of what is still moving, over the session's batches. */
+export interface SessionProgress {
+  /** Landings started since the session began (any system). */
+  readonly batches: number;
+  /** Landing and entity runs still `running`. */
+  readonly running: number;
+  /** Chained calls written but not yet handed to the gateway. */
+  readonly undelivered: number;
+  /** Layer runs waiting for entities. */
+  readonly open_layers: number;
+  /** Which batches the session has seen, oldest first, with the landing's status. */
+  readonly landings: readonly { batch_id: string; system_id: string; status: string }[];
+}
+
+/** The database's clock: sessions are bounded by it, as run staleness is. */
+export async function databaseNow(db: Db): Promise<Date> {
+  const result = await query<{ now: Date }>(db, 'read database time', 'select now() as now');
+  return result.rows[0]?.now ?? new Date();
+}
+
+/** Reads the progress of the batches whose landing started at or after `since`. */
+export async function readSessionProgress(db: Db, since: Date): Promise<SessionProgress> {
+  const landings = await query<{ batch_id: string; system_id: string; status: string }>(
+    db,
+    'read session landings',
+    `select distinct on (batch_id, system_id) batch_id, system_id, status
+       from audit.system_run
+      where duplicate_of_run_id is null
+        and batch_id in (select batch_id from audit.system_run where started_at >= $1)
+      order by batch_id, system_id, started_at desc`,
+    [since],
+  );
+  const counts = await query<{ running: number; undelivered: number; open_layers: number }>(
+    db,
+    'read session progress',
+    `with session as (
+       select distinct batch_id
+         from audit.system_run
+        where started_at >= $1
+     )
+     select (select count(*) from audit.system_run where status = 'running' and batch_id in (select batch_id from session))::int
+          + (select count(*) from audit.entity_layer_run where status = 'running' and batch_id in (select batch_id from session))::int
+            as running,
+            (select count(*) from audit.outbox where delivered_at is null and (batch_id in (select batch_id from session) or created_at >= $1))::int
+            as undelivered,
+            (select count(*) from audit.system_layer_run where finished_at is null and batch_id in (select batch_id from session))::int
+            as open_layers`,
+    [since],
+  );
+  const row = counts.rows[0] ?? { running: 0, undelivered: 0, open_layers: 0 };
+  return { batches: landings.rows.length, ...row, landings: landings.rows };
+}
+
+/** Whether nothing of the session moves any more (open layers aside: a lost entity call leaves one open). */
+export function isQuiet(progress: SessionProgress): boolean {
+  return progress.running === 0 && progress.undelivered === 0;
+}

@@ -1,0 +1,113 @@
+/**
+ * The few lines `npm start` prints after a test batch: how each layer went with its counts (the audit queries of
+ * shared/runs/audit-queries.ts), what failed and why, the gold tables, and where to look next.
+ */
+import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
+import { readDashboardOverview, type OverviewMetadata } from '../../shared/layers/dashboard/dashboard-overview.ts';
+import { countsPerBatch, failedWork, type BatchLayerCounts } from '../../shared/runs/audit-queries.ts';
+import type { TestBatchResult } from './run-test-batch.ts';
+
+/** What the summary needs besides the run's result. */
+export interface SummaryInput {
+  readonly db: Db;
+  readonly metadata: OverviewMetadata;
+  readonly systemId: string;
+  readonly result: TestBatchResult;
+}
+
+/** The summary's facts, and whether the batch went through. */
+export interface BatchSummary {
+  readonly ok: boolean;
+  /** The source batch folder the landing read (`batch-0002`), from the cursor it recorded. */
+  readonly label: string | null;
+  readonly lines: string[];
+}
+
+const LAYER_ORDER = ['landing', 'bronze', 'silver', 'gold'] as const;
+
+/** Reads the batch's audit rows and renders them; `ok` is false when anything of the batch failed or hung. */
+export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary> {
+  const { db, result, systemId } = input;
+  const counts = (await countsPerBatch(db, { systemId, limit: 100 })).filter((row) => row.batch_id === result.batch_id);
+  const failed = (await failedWork(db, { limit: 500 })).filter((work) => work.batch_id === result.batch_id);
+  const overview = await readDashboardOverview(db, input.metadata, { systemId, batches: 1 });
+  const label = await batchLabel(db, systemId, result.batch_id);
+  const landing = result.progress.landings.find((each) => each.batch_id === result.batch_id);
+
+  const problems: string[] = [];
+  if (!result.settled) problems.push(`gave up after ${seconds(result.elapsed_ms)} s: the chain had not settled (see "stuck work" on the dashboard)`);
+  if (!landing) {
+    const answer = result.connector_answer;
+    problems.push(answer ? `the connector answered ${answer.status}: ${JSON.stringify(answer.body)}` : 'no landing run was recorded');
+  } else if (landing.status === 'failed') {
+    problems.push('the landing failed');
+  }
+  for (const row of counts) if (row.layer_status === 'failed') problems.push(`the ${row.layer ?? '?'} layer failed`);
+  if (result.progress.open_layers > 0) problems.push(`${result.progress.open_layers} layer run(s) still wait for entities`);
+
+  const by = result.started_by === 'invoke' ? 'invoked by this command' : 'started by its schedule';
+  const lines = [
+    `${systemId} ${label ?? 'batch'} (batch_id ${result.batch_id}, ${by}): ${landing?.status ?? 'not landed'} after ${seconds(result.elapsed_ms)} s`,
+    ...layerTable(counts),
+  ];
+  const golds = overview.gold.filter((table) => table.system_id === systemId);
+  if (golds.length > 0) {
+    lines.push(`  gold tables: ${golds.map((table) => `gold.${table.table} ${table.rows === null ? '(not created)' : `${table.rows} rows`}`).join(', ')}`);
+  }
+  lines.push(failed.length === 0 ? '  failed work: none' : '  failed work:');
+  for (const work of failed) {
+    lines.push(`    ${work.layer ?? 'landing'} ${work.entity_id ?? work.system_id}: ${firstLine(work.error)}`);
+  }
+  const others = result.scheduled.filter((start) => start.batch_id !== result.batch_id);
+  for (const other of others) {
+    const status = result.progress.landings.find((each) => each.batch_id === other.batch_id)?.status ?? 'queued';
+    lines.push(`  also started by its schedule: ${other.system_id} batch ${other.batch_id} (landing ${status})`);
+  }
+  if (result.failed_ticks > 0) lines.push(`  ${result.failed_ticks} scheduler tick(s) answered with an error (faas-cli logs scheduler)`);
+  for (const problem of problems) lines.push(`  ! ${problem}`);
+  return { ok: problems.length === 0, label, lines };
+}
+
+/** One line per layer: status, entity outcomes and row counts. */
+function layerTable(counts: readonly BatchLayerCounts[]): string[] {
+  const header = ['layer', 'status', 'entities ok/failed/skipped', 'in', 'inserted', 'updated', 'deleted', 'rejected', 'unchanged'];
+  const rows = LAYER_ORDER.flatMap((layer) => {
+    const row = counts.find((each) => each.layer === layer);
+    if (!row) return [[layer, '—', '', '', '', '', '', '', '']];
+    return [[
+      layer,
+      row.layer_status ?? '—',
+      `${row.entities_succeeded}/${row.entities_failed}/${row.entities_skipped} of ${row.entities_expected}`,
+      ...[row.records_in, row.records_inserted, row.records_updated, row.records_deleted, row.records_rejected, row.records_unchanged].map(String),
+    ]];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const render = (cells: readonly string[]): string =>
+    `  ${cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
+  return [render(header), ...rows.map(render)];
+}
+
+/** The source position the batch's landing recorded (the jsonfile connector records its folder name). */
+async function batchLabel(db: Db, systemId: string, batchId: string): Promise<string | null> {
+  const result = await query<{ position: string | null }>(
+    db,
+    'read batch cursor',
+    `select position
+       from audit.cursor
+      where system_id = $1
+        and batch_id = $2
+      order by recorded_at desc
+      limit 1`,
+    [systemId, batchId],
+  );
+  return result.rows[0]?.position ?? null;
+}
+
+function firstLine(text: string | null): string {
+  const line = (text ?? '(no error text)').split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
