@@ -120,6 +120,31 @@ describe('bunq connector', () => {
     expect(result.byEntity.payments).toContainEqual(updated);
   });
 
+  it('lands a long history over several batches within a page budget, without a gap or a repeat', async () => {
+    const { log } = memoryLogger();
+    const connector = createBunqConnector({ state, http: QUICK, maxPagesPerBatch: 5 });
+    const landed: number[] = [];
+    let cursor: ConnectorCursor | undefined;
+    let batches = 0;
+    for (; batches < 40; batches += 1) {
+      if (batches === 3) {
+        const id = 4_200_200;
+        fake.addPayment({ id, monetary_account_id: 1001, raw: JSON.stringify(paymentObject({ id, accountId: 1001, createdMs: Date.parse('2026-03-20T08:00:00Z'), cents: -100, balanceCents: 0, counterparty: 0, geolocated: false })) });
+      }
+      const batch = await connector.openBatch(
+        connectorRequest(system({ page_size: 20 }), { batch_timestamp: new Date(Date.now() + batches), landing_entities: ENTITIES, log, ...(cursor ? { cursor } : {}) }),
+      );
+      const result = await drain(batch);
+      landed.push(...paymentIds(result.byEntity.payments));
+      cursor = result.cursor;
+      const position = JSON.parse(cursor?.position ?? '{}') as { accounts: Record<string, number>; backfill?: Record<string, number> };
+      if (position.backfill === undefined && Object.keys(position.accounts).length === 3) break;
+    }
+    expect(batches).toBeGreaterThan(3);
+    expect(landed).toHaveLength(351);
+    expect(new Set(landed).size).toBe(351);
+  });
+
   it('opens a new session when bunq answers 401, and installs again when the installation is gone', async () => {
     await land();
     fake.expireSessions();

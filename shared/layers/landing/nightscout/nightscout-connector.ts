@@ -10,11 +10,25 @@ import { DATED_COLLECTIONS, NIGHTSCOUT_COLLECTIONS, type DatedCollection, type N
 import { readNightscoutPosition, writeNightscoutPosition, type NightscoutPosition } from './nightscout-cursor.ts';
 
 /** What a caller may ask: `full` reads every dated collection again from `backfill_from`, ignoring the cursor. */
-export const NightscoutOptions = z.strictObject({ full: z.boolean().optional() });
+export const NightscoutOptions = z.strictObject({
+  full: z.boolean().optional(),
+  /** Pages one dated collection may read in this batch (checked between weekly chunks). */
+  max_pages: z.int().positive().optional(),
+});
+
+/** Pages per dated collection and batch by default: with `page_size` 1000, some 40,000 records (about 5 months of entries). */
+export const DEFAULT_MAX_PAGES_PER_COLLECTION = 40;
+
+/** A backfill is read in chunks of a week, oldest first, so a batch that runs out of pages keeps what it read. */
+export const CHUNK_MS = 7 * 86_400_000;
+/** After an empty chunk the next one doubles, up to this: years without data cost few requests. */
+export const MAX_CHUNK_MS = 8 * CHUNK_MS;
 
 /** HTTP tuning for tests (shorter retries); production uses the client's defaults. */
 export interface NightscoutConnectorOptions {
   readonly http?: Pick<HttpClientOptions, 'retry' | 'timeoutMs' | 'rateLimit' | 'clock' | 'random'>;
+  /** Pages per dated collection and batch (default `DEFAULT_MAX_PAGES_PER_COLLECTION`); `options.max_pages` overrides it. */
+  readonly maxPagesPerCollection?: number;
 }
 
 const Documents = z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of documents' });
@@ -54,6 +68,7 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
       const isCallerWindow = hasCallerWindow(request) || parsed.data.full === true;
       const collections = collectionsToRead(request);
       const boundaries: Partial<Record<DatedCollection['collection'], NightscoutBoundary>> = {};
+      const pageBudget = parsed.data.max_pages ?? options.maxPagesPerCollection ?? DEFAULT_MAX_PAGES_PER_COLLECTION;
 
       async function* records(): AsyncGenerator<LandingItem> {
         for (const collection of collections) {
@@ -63,17 +78,10 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
           }
           const spec = DATED_COLLECTIONS[collection];
           const from = startBoundary(request, spec, previous, isCallerWindow);
-          const walk = new DateWindowWalk(spec, { from, until_ms: request.window.end.getTime() }, connection.page_size);
-          for (let isDone = false; !isDone; ) {
-            request.signal?.throwIfAborted();
-            const page = await http.requestJson({ path: spec.path, query: { ...walk.query(), ...auth }, ...signalOf(request) }, Documents);
-            const outcome = walk.accept(page);
-            for (const record of outcome.fresh) yield { landing_entity: collection, record: record as JsonValue };
-            isDone = outcome.isDone;
-          }
-          boundaries[collection] = walk.boundary();
+          const read = yield* readDated(http, auth, spec, from, request, pageBudget);
+          boundaries[collection] = read.boundary;
           request.log.info(
-            { collection, records: walk.landed, since: new Date(from.since_ms).toISOString(), until: request.window.end.toISOString() },
+            { collection, records: read.landed, pages: read.pages, since: new Date(from.since_ms).toISOString(), reached: new Date(read.reachedMs).toISOString(), complete: read.isComplete },
             'nightscout collection read',
           );
         }
@@ -91,6 +99,66 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
       };
     },
   };
+}
+
+/** How far a dated collection was read in this batch. */
+interface DatedRead {
+  readonly boundary: NightscoutBoundary;
+  readonly landed: number;
+  readonly pages: number;
+  /** The end of the last chunk read: the batch's `until` when complete. */
+  readonly reachedMs: number;
+  readonly isComplete: boolean;
+}
+
+/**
+ * Reads a dated collection from `from` to the batch's end in weekly chunks (doubling over empty spans), oldest first, each walked with the
+ * boundary rule of `DateWindowWalk`. Once a chunk leaves the page budget spent, no further chunk starts: the
+ * boundary then stands at the newest record landed (or at the end of a chunk found empty), and the next batch
+ * continues from there. Without a budget problem the boundary is the newest record landed, so a reading that
+ * arrives late for an instant after it is still picked up.
+ */
+async function* readDated(
+  http: HttpClient,
+  auth: Record<string, string>,
+  spec: DatedCollection,
+  from: NightscoutBoundary,
+  request: ConnectorRequest<'nightscout'>,
+  maxPages: number,
+): AsyncGenerator<LandingItem, DatedRead> {
+  const until = request.window.end.getTime();
+  let lower = from;
+  let boundary = from;
+  let landed = 0;
+  let pages = 0;
+  let chunkMs = CHUNK_MS;
+  let chunkEnd = Math.min(until, from.since_ms + chunkMs);
+  for (;;) {
+    const walk = new DateWindowWalk(spec, { from: lower, until_ms: chunkEnd }, request.system.connection.page_size);
+    for (let isDone = false; !isDone; ) {
+      request.signal?.throwIfAborted();
+      const page = await http.requestJson({ path: spec.path, query: { ...walk.query(), ...auth }, ...signalOf(request) }, Documents);
+      pages += 1;
+      const outcome = walk.accept(page);
+      for (const record of outcome.fresh) yield { landing_entity: spec.collection, record: record as JsonValue };
+      isDone = outcome.isDone;
+    }
+    landed += walk.landed;
+    const isLast = chunkEnd >= until;
+    if (walk.landed > 0) {
+      boundary = walk.boundary();
+      lower = boundary;
+      chunkMs = CHUNK_MS;
+    } else if (!isLast) {
+      // nothing in the whole chunk: the next one (and the next batch) may start at its end
+      lower = { since_ms: chunkEnd, ids_at_since: [] };
+      boundary = lower;
+      chunkMs = Math.min(MAX_CHUNK_MS, chunkMs * 2);
+    }
+    if (isLast) return { boundary, landed, pages, reachedMs: chunkEnd, isComplete: true };
+    if (pages >= maxPages) return { boundary, landed, pages, reachedMs: chunkEnd, isComplete: false };
+    chunkEnd = Math.min(until, chunkEnd + chunkMs);
+  }
 }
 
 /** The connection test: `/verifyauth` answers 401 for a wrong secret or token, and `canRead: false` when reads are denied. */
