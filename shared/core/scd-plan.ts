@@ -118,11 +118,28 @@ export function encodeForHash(type: ColumnType | 'uuid', ref: string): string {
  * The hash of a set of columns as one SQL expression: md5 over the text of a row of their encodings. A row's
  * text writes SQL null as nothing (`(a,,c)`), the empty string as `""`, and quotes any value holding a
  * delimiter, so different inputs never share a text: the hash is null-safe, never null itself, and a plain
- * `<>` between two hashes detects every change. `ref` quotes a column name into a reference (`incoming."x"`).
+ * `<>` between two hashes tells versions apart. `ref` quotes a column name into a reference (`incoming."x"`).
  *
  * @example hashExpression(plan.scd2, (name) => `incoming.${ident(name)}`)
  */
 export function hashExpression(columns: readonly Pick<ColumnSpec, 'name' | 'type'>[], ref: (name: string) => string): string {
   const parts = columns.map((spec) => encodeForHash(spec.type, ref(spec.name)));
   return `md5(row(${parts.join(', ')})::text)`;
+}
+
+/**
+ * Whether any of `columns` differs between two rows, as one SQL condition: `a is distinct from b or …`, which is
+ * null-safe (null equals null, null differs from every value) and never null, and compares by value as the hash
+ * encoding does (1.50 = 1.5, -0 = 0, instants not texts). Plain comparisons, no per-row function: this is what
+ * the engine's hot path uses to find changes. `false` for no columns.
+ *
+ * @example changedExpression(plan.scd2, (n) => `existing.${ident(n)}`, (n) => `incoming.${ident(n)}`)
+ */
+export function changedExpression(
+  columns: readonly Pick<ColumnSpec, 'name'>[],
+  left: (name: string) => string,
+  right: (name: string) => string,
+): string {
+  if (columns.length === 0) return 'false';
+  return `(${columns.map((spec) => `${left(spec.name)} is distinct from ${right(spec.name)}`).join(' or ')})`;
 }

@@ -1,8 +1,9 @@
+import { hasSqlState, SQLSTATE } from '../../adapters/postgres/errors.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { closeAbsentKeysSql } from './close-absent-keys.ts';
 import { insertVersionsSql } from './insert-versions.ts';
 import type { BatchRef, LoadType, SilverCounts, SilverSqlContext } from './silver-entity.ts';
-import { dropStageSql, stageBatchSql, stageCountsSql } from './stage-batch.ts';
+import { dropStageSql, removeDuplicatesSql, stageBatchSql, stageKeySql } from './stage-batch.ts';
 import { updateVersionsSql } from './update-versions.ts';
 
 /** What one batch did to silver, and how many of its records lost to a later one of the same key. */
@@ -18,9 +19,30 @@ function first<T>(rows: readonly T[], what: string): T {
 }
 
 /**
- * Applies one batch on top of silver, set-based: stage the batch (one statement), then one statement per step:
- * update existing versions (SCD1 overwrite, close changed), close absent keys (full loads), insert new
- * versions. The caller holds the entity lock and has checked that the batch is newer than silver.
+ * Indexes the staged key, removing duplicate keys first when the index finds some; returns how many records were
+ * removed. The first attempt runs in a savepoint, so its unique violation does not abort the caller's transaction.
+ */
+async function keyStage(tx: Transaction, ctx: SilverSqlContext, action: (what: string) => string): Promise<number> {
+  await query(tx, action('mark staging savepoint'), 'savepoint "_dp_silver_stage"');
+  try {
+    await query(tx, action('index staged keys'), stageKeySql(ctx));
+    await query(tx, action('release staging savepoint'), 'release savepoint "_dp_silver_stage"');
+    return 0;
+  } catch (error) {
+    if (!hasSqlState(error, SQLSTATE.UNIQUE_VIOLATION)) throw error;
+  }
+  await query(tx, action('back to staging savepoint'), 'rollback to savepoint "_dp_silver_stage"');
+  await query(tx, action('release staging savepoint'), 'release savepoint "_dp_silver_stage"');
+  const removed = await query(tx, action('remove duplicate keys'), removeDuplicatesSql(ctx));
+  await query(tx, action('index staged keys'), stageKeySql(ctx));
+  return removed.rowCount ?? 0;
+}
+
+/**
+ * Applies one batch on top of silver, set-based: stage the batch (one statement), index its keys (removing
+ * duplicates only when there are some), then one statement per step: update existing versions (SCD1 overwrite,
+ * close changed), close absent keys (full loads), insert new versions. The caller holds the entity lock and has
+ * checked that the batch is newer than silver.
  */
 export async function applyBatchStep(
   tx: Transaction,
@@ -31,10 +53,9 @@ export async function applyBatchStep(
   const action = (what: string): string => `${what} (silver ${step.entityId}, batch ${batch_id})`;
 
   await query(tx, action('drop earlier staging'), dropStageSql(ctx));
-  await query(tx, action('stage batch'), stageBatchSql(ctx), [batch_id]);
-  // Temp tables are never analysed automatically; without statistics the planner guesses the batch's size.
-  await query(tx, action('analyse staged batch'), `analyze ${ctx.stage}`);
-  const staged = first((await query<{ staged: number; records_in: number }>(tx, action('count staged batch'), stageCountsSql(ctx))).rows, 'counting the stage');
+  const recordsIn = (await query(tx, action('stage batch'), stageBatchSql(ctx), [batch_id])).rowCount ?? 0;
+  const duplicates = await keyStage(tx, ctx, action);
+  const staged = recordsIn - duplicates;
 
   const updated = first(
     (await query<{ updated: number; scd1_only: number }>(tx, action('update versions'), updateVersionsSql(ctx), [batch_timestamp, batch_id])).rows,
@@ -51,12 +72,12 @@ export async function applyBatchStep(
 
   return {
     counts: {
-      records_in: staged.records_in,
+      records_in: recordsIn,
       records_inserted: inserted,
       records_updated: updated.updated,
       records_deleted: deleted,
-      records_unchanged: staged.staged - inserted - updated.scd1_only,
+      records_unchanged: staged - inserted - updated.scd1_only,
     },
-    duplicates: staged.records_in - staged.staged,
+    duplicates,
   };
 }

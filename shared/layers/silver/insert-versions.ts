@@ -1,9 +1,13 @@
+import { hashExpression } from '../../core/scd-plan.ts';
+import { ident } from '../../adapters/postgres/sql.ts';
 import { columnList, keyMatch, type SilverSqlContext } from './silver-entity.ts';
+
+const incoming = (name: string): string => `incoming.${ident(name)}`;
 
 /**
  * Opens a version, valid from the batch timestamp and current, for every staged key that has no open version
  * (any more): new keys, keys whose SCD2 values changed (closed by `updateVersionsSql`), and keys that come back
- * after a delete. Returns one row: `inserted`. Parameters: $1 batch_timestamp, $2 batch_id, $3 call_id.
+ * after a delete. The versions' hashes are computed here, for the rows written only. Returns one row: `inserted`. Parameters: $1 batch_timestamp, $2 batch_id, $3 call_id.
  */
 export function insertVersionsSql(ctx: SilverSqlContext): string {
   const names = ctx.plan.columns.map((spec) => spec.name);
@@ -26,8 +30,8 @@ with inserted as (
          null,
          true,
          false,
-         incoming."_dp_scd2_hash",
-         incoming."_dp_scd1_hash",
+         ${hashExpression(ctx.plan.scd2, incoming)},
+         ${hashExpression(ctx.plan.scd1, incoming)},
          $2::uuid,
          $3::text,
          null

@@ -1,25 +1,30 @@
+import { changedExpression, hashExpression } from '../../core/scd-plan.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
 import { keyMatch, type SilverSqlContext } from './silver-entity.ts';
 
+const existing = (name: string): string => `existing.${ident(name)}`;
+const incoming = (name: string): string => `incoming.${ident(name)}`;
+
 /**
  * Changes existing versions of the batch's keys in place, in one `update … from` over the staged batch:
- * - SCD1 columns (and their hash) take the batch's values on every version of the key whose SCD1 hash differs;
- * - the open version of a key whose SCD2 hash differs is closed at the batch timestamp and stops being current;
+ * - SCD1 columns (and their hash) take the batch's values on every version of the key where one differs;
+ * - the open version of a key whose SCD2 values differ is closed at the batch timestamp and stops being current;
  * - the current row of a key that was deleted (closed) stops being current, since the key is back.
- * A row is current afterwards exactly when it is still open; `insertVersionsSql` then opens the new versions.
- * Returns one row: `updated` (rows changed) and `scd1_only` (open versions changed only in SCD1 columns).
- * Parameters: $1 batch_timestamp, $2 batch_id.
+ * Changes are found by null-safe column comparisons (`is distinct from`); the SCD1 hash is computed only for
+ * the rows written. A row is current afterwards exactly when it is still open; `insertVersionsSql` then opens
+ * the new versions. Returns one row: `updated` (rows changed) and `scd1_only` (open versions changed only in
+ * SCD1 columns). Parameters: $1 batch_timestamp, $2 batch_id.
  */
 export function updateVersionsSql(ctx: SilverSqlContext): string {
   const { plan } = ctx;
   const isOpen = 'existing."_dp_valid_to" is null';
-  const scd2Changed = 'existing."_dp_scd2_hash" <> incoming."_dp_scd2_hash"';
-  const scd1Changed = 'existing."_dp_scd1_hash" <> incoming."_dp_scd1_hash"';
+  const scd2Changed = changedExpression(plan.scd2, existing, incoming);
+  const scd1Changed = changedExpression(plan.scd1, existing, incoming);
   const assignments = [
     ...plan.scd1.map((spec) => `${ident(spec.name)} = incoming.${ident(spec.name)}`),
-    '"_dp_scd1_hash" = incoming."_dp_scd1_hash"',
+    `"_dp_scd1_hash" = ${hashExpression(plan.scd1, incoming)}`,
     `"_dp_valid_to" = case when ${isOpen} and ${scd2Changed} then $1::timestamptz else existing."_dp_valid_to" end`,
-    `"_dp_is_current" = ${isOpen} and not (${scd2Changed})`,
+    `"_dp_is_current" = ${isOpen} and not ${scd2Changed}`,
     '"_dp_updated_batch_id" = $2::uuid',
   ];
   return `

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
+import { hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
+import { ident } from '../../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { UnsafeModelChangeError } from '../../../shared/errors.ts';
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
@@ -79,6 +81,16 @@ describe('silver when the model changes', () => {
 
   const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call' }));
   const withModel = (entity: SilverEntity, model: EntityModel): SilverEntity => ({ ...entity, model });
+  /** Versions whose stored hashes differ from the hashes of their values under the entity's current model. */
+  const staleHashes = async (entity: SilverEntity): Promise<number> => {
+    const plan = planScd(entity.model);
+    const ref = (name: string): string => `version.${ident(name)}`;
+    const result = await db.pool.query<{ stale: number }>(
+      `select count(*)::int as stale from silver.${ident(entity.table)} as version
+        where version."_dp_scd2_hash" <> ${hashExpression(plan.scd2, ref)} or version."_dp_scd1_hash" <> ${hashExpression(plan.scd1, ref)}`,
+    );
+    return result.rows[0]?.stale ?? -1;
+  };
 
   it('adds a new column without opening versions for unchanged keys, and versions it once it has values', async () => {
     const entity = newEntity(customerModel, 'full');
@@ -88,6 +100,7 @@ describe('silver when the model changes', () => {
     const grown = withModel(entity, { ...customerModel, columns: [...customerModel.columns, { name: 'city', type: 'text', key: false, scd: 2, nullable: true }] });
     await writeBronze(db.pool, grown, batchAt(2), [customer('a'), customer('b', { city: 'Utrecht' })]);
     const result = await apply(grown, batchAt(2));
+    expect(await staleHashes(grown)).toBe(0); // recomputed for the new hash inputs
     expect(result.counts).toMatchObject({ records_inserted: 1, records_unchanged: 1 });
     const rows = await readSilver(db.pool, grown);
     expect(rows.map((row) => [row.id, row.city, row._dp_is_current])).toEqual([
@@ -109,6 +122,7 @@ describe('silver when the model changes', () => {
     const result = await apply(tierScd1, batchAt(3));
     expect(result.counts).toMatchObject({ records_inserted: 0, records_updated: 2 });
     expect((await readSilver(db.pool, entity)).map((row) => row.tier)).toEqual(['platinum', 'platinum']);
+    expect(await staleHashes(tierScd1)).toBe(0);
   });
 
   it('refuses a type change with UnsafeModelChangeError and changes nothing', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, EntityModel } from '../../../shared/core/entity-model.ts';
-import { encodeForHash, hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
+import { changedExpression, encodeForHash, hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
 import { InvalidPayloadError } from '../../../shared/errors.ts';
 
 const col = (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type: 'text', key: false, scd: 2, nullable: true, ...extra });
@@ -86,5 +86,17 @@ describe('hashExpression', () => {
 
   it('hashes an empty column list to a constant', () => {
     expect(hashExpression([], (name) => name)).toBe('md5(row()::text)');
+  });
+});
+
+describe('changedExpression', () => {
+  it('compares each column null-safely with is distinct from', () => {
+    expect(changedExpression([col('a'), col('b')], (n) => `existing."${n}"`, (n) => `incoming."${n}"`)).toBe(
+      '(existing."a" is distinct from incoming."a" or existing."b" is distinct from incoming."b")',
+    );
+  });
+
+  it('is false for no columns (nothing can change)', () => {
+    expect(changedExpression([], (n) => n, (n) => n)).toBe('false');
   });
 });
