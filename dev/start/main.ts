@@ -128,7 +128,7 @@ async function main(): Promise<number> {
         indent(`${Math.round(elapsed / 1000)} s: ${progress.running} running, ${progress.undelivered} undelivered, ${queue.pending + queue.running} in the gateway queue, ${progress.open_layers} open layer(s)`);
       },
     });
-    const summary = await summarizeBatch({ db: pool, metadata: await deps.metadata(), systemId: TEST_SYSTEM, result });
+    const summary = await summarizeBatch({ db: pool, metadata: await deps.metadata(), systemId: TEST_SYSTEM, result, expectsData: true });
     ok = summary.ok;
     process.stdout.write('\n');
     summary.lines.forEach((line) => process.stdout.write(`${line}\n`));
@@ -165,8 +165,9 @@ async function startPlatformGateway(port: number, logDir: string): Promise<Gatew
     return await startGateway({
       root: ROOT,
       port,
-      // Functions chain through the gateway they run behind.
-      env: { ...process.env, GATEWAY_URL: gatewayUrl },
+      // Functions chain through the gateway they run behind; connector-jsonfile reads TST01's relative
+      // connection.path from the project root, not from its bundle folder (its working directory here).
+      env: { ...process.env, GATEWAY_URL: gatewayUrl, JSONFILE_BASE_DIR: ROOT },
       log: createLogger({ component: 'gateway' }, pino.destination({ dest: path.join(logDir, 'gateway.log'), append: true, sync: false })),
       onFunctionLog: (line) => {
         functionLog.write(`${line.text}\n`);
@@ -181,7 +182,7 @@ async function startPlatformGateway(port: number, logDir: string): Promise<Gatew
   }
 }
 
-/** Warnings and errors of functions reach the terminal as one short line each; the rest stays in the log file. */
+/** Errors of functions reach the terminal as one short line each; everything else stays in the log file. */
 function echoProblem(name: string, text: string): void {
   let line: { level?: unknown; msg?: unknown; reason?: unknown; error_code?: unknown };
   try {
@@ -189,7 +190,7 @@ function echoProblem(name: string, text: string): void {
   } catch {
     return;
   }
-  if (line.level !== 'warn' && line.level !== 'error' && line.level !== 'fatal') return;
+  if (line.level !== 'error' && line.level !== 'fatal') return;
   const reason = typeof line.reason === 'string' ? `: ${line.reason.split('\n', 1)[0]?.slice(0, 160) ?? ''}` : '';
   indent(`[${name}] ${String(line.level)} ${String(line.msg)}${reason}`);
 }

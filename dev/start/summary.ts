@@ -13,6 +13,8 @@ export interface SummaryInput {
   readonly metadata: OverviewMetadata;
   readonly systemId: string;
   readonly result: TestBatchResult;
+  /** A batch folder was waiting, so a landing that found nothing to land is a problem. */
+  readonly expectsData: boolean;
 }
 
 /** The summary's facts, and whether the batch went through. */
@@ -32,7 +34,7 @@ export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary>
   const failed = (await failedWork(db, { limit: 500 })).filter((work) => work.batch_id === result.batch_id);
   const overview = await readDashboardOverview(db, input.metadata, { systemId, batches: 1 });
   const label = await batchLabel(db, systemId, result.batch_id);
-  const landing = result.progress.landings.find((each) => each.batch_id === result.batch_id);
+  const landing = await landingRun(db, systemId, result.batch_id);
 
   const problems: string[] = [];
   if (!result.settled) problems.push(`gave up after ${seconds(result.elapsed_ms)} s: the chain had not settled (see "stuck work" on the dashboard)`);
@@ -40,7 +42,9 @@ export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary>
     const answer = result.connector_answer;
     problems.push(answer ? `the connector answered ${answer.status}: ${JSON.stringify(answer.body)}` : 'no landing run was recorded');
   } else if (landing.status === 'failed') {
-    problems.push('the landing failed');
+    problems.push(`the landing failed: ${firstLine(landing.error)}`);
+  } else if (landing.status === 'skipped' && input.expectsData) {
+    problems.push(`the landing found nothing to land: ${landing.skip_reason ?? '(no reason)'}`);
   }
   for (const row of counts) if (row.layer_status === 'failed') problems.push(`the ${row.layer ?? '?'} layer failed`);
   if (result.progress.open_layers > 0) problems.push(`${result.progress.open_layers} layer run(s) still wait for entities`);
@@ -85,6 +89,27 @@ function layerTable(counts: readonly BatchLayerCounts[]): string[] {
   const render = (cells: readonly string[]): string =>
     `  ${cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
   return [render(header), ...rows.map(render)];
+}
+
+/** The latest landing run of the batch (skipped duplicates left out). */
+async function landingRun(
+  db: Db,
+  systemId: string,
+  batchId: string,
+): Promise<{ status: string; skip_reason: string | null; error: string | null } | undefined> {
+  const result = await query<{ status: string; skip_reason: string | null; error: string | null }>(
+    db,
+    'read landing run',
+    `select status, skip_reason, error
+       from audit.system_run
+      where system_id = $1
+        and batch_id = $2
+        and duplicate_of_run_id is null
+      order by started_at desc
+      limit 1`,
+    [systemId, batchId],
+  );
+  return result.rows[0];
 }
 
 /** The source position the batch's landing recorded (the jsonfile connector records its folder name). */
