@@ -1,0 +1,201 @@
+/**
+ * `npm run bench -- [--rows N] [--json FILE] [--verbose]`: throughput and memory of every layer on the local
+ * services, against PostgreSQL's own limits (docs/benchmark.md). N customers (default 1,000,000) are generated,
+ * landed, loaded to bronze and historised in silver twice (an initial load, then a batch with changed, absent and
+ * new keys); COPY and hand-written SCD2 SQL over the same rows are the baselines. Each stage runs in a process of
+ * its own, so its peak RSS is its own. Then every function is bundled and cold-started.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { checkBaselineAgrees, checkRows, checkSilverCounts } from './bench-checks.ts';
+import { expectedCounts } from './bench-records.ts';
+import {
+  formatBundles,
+  formatStages,
+  formatTable,
+  formatTargets,
+  judgeTargets,
+  stageFigure,
+  type BenchReport,
+  type StageFigure,
+} from './bench-report.ts';
+import { createBenchRun, type RunBatch } from './bench-run.ts';
+import type { BenchTask, TaskResult } from './bench-task.ts';
+import { measureBundles } from './cold-start.ts';
+import { machineFacts, startLoadSampler } from './machine.ts';
+import { bundleWorker, runTask } from './run-task.ts';
+
+const Args = z.strictObject({
+  rows: z.coerce.number().int().positive().default(1_000_000),
+  json: z.string().min(1).optional(),
+  verbose: z.boolean().default(false),
+  /** Keep the run's databases (to look at plans and tables afterwards); they are named on stderr. */
+  keep: z.boolean().default(false),
+  /** Cold starts per function (the median is reported). */
+  starts: z.coerce.number().int().positive().default(3),
+});
+type Args = z.infer<typeof Args>;
+
+function parseCommandLine(argv: readonly string[]): Args {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' } },
+    strict: true,
+  });
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) throw new Error(`bench: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+function log(message: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+async function main(args: Args): Promise<void> {
+  const expected = expectedCounts(args.rows);
+  const load = startLoadSampler();
+  const abort = new AbortController();
+  const run = await createBenchRun();
+  const stop = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping, dropping ${run.databaseName} and ${run.landing_database}`);
+    abort.abort();
+    void run.drop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const [batch1, batch2] = run.batches;
+  try {
+    log(`${args.rows} rows; PostgreSQL database ${run.databaseName}, landing database ${run.landing_database}`);
+    const worker = await bundleWorker(run.scratchDir);
+    // Generous: a loaded machine may be far slower than the targets assume; a stuck task must still end.
+    const timeoutMs = (600 + args.rows / 200) * 1000;
+    const task = async (description: string, work: BenchTask): Promise<TaskResult> => {
+      log(`${description}…`);
+      const result = await runTask(worker, work, { timeoutMs, verbose: args.verbose, scratchDir: run.scratchDir, signal: abort.signal });
+      log(`${description}: ${result.rows} rows in ${result.seconds.toFixed(2)} s, peak RSS ${result.peak_rss_mb.toFixed(0)} MB`);
+      return result;
+    };
+    const target = { database_url: run.database_url, mongodb_url: run.mongodb_url, landing_database: run.landing_database };
+    const on = (batch: RunBatch) => ({ ...target, batch_id: batch.batch_id, batch_timestamp: batch.batch_timestamp });
+
+    const landing = await task('landing batch 1', { kind: 'landing', ...on(batch1), batch: 1, rows: args.rows });
+    if (landing.rows !== expected.landing.batch1) throw new Error(`landing wrote ${landing.rows} records, expected ${expected.landing.batch1}`);
+    const bronze = await task('bronze batch 1', { kind: 'bronze', ...on(batch1) });
+    checkRows('bronze', bronze, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
+    const copy = await task('baseline: COPY of batch 1 bronze rows', { kind: 'baseline_copy', ...on(batch1), scratch_dir: run.scratchDir });
+    checkRows('baseline COPY', copy, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
+
+    const silverInitial = await task('silver batch 1 (initial load)', { kind: 'silver', ...on(batch1) });
+    checkSilverCounts('silver_initial', silverInitial, { bench_customer: expected.silverInitial.customers, bench_customer_order: expected.silverInitial.orders });
+    const sqlInitial = await task('baseline: SCD2 SQL on batch 1', { kind: 'baseline_silver', ...on(batch1), phase: 'initial' });
+    await checkBaselineAgrees(run.pool, 'silver_initial');
+
+    const landing2 = await task('landing batch 2 (preparation)', { kind: 'landing', ...on(batch2), batch: 2, rows: args.rows });
+    const bronze2 = await task('bronze batch 2 (preparation)', { kind: 'bronze', ...on(batch2) });
+    checkRows('bronze batch 2', bronze2, { bench_customer: expected.bronze.batch2.customers, bench_customer_order: expected.bronze.batch2.orders });
+    const silverDelta = await task('silver batch 2 (10% changed, 1% absent, 5% new)', { kind: 'silver', ...on(batch2) });
+    checkSilverCounts('silver_delta', silverDelta, { bench_customer: expected.silverDelta.customers, bench_customer_order: expected.silverDelta.orders });
+    const sqlDelta = await task('baseline: SCD2 SQL on batch 2', { kind: 'baseline_silver', ...on(batch2), phase: 'delta' });
+    await checkBaselineAgrees(run.pool, 'silver_delta');
+
+    const stages: StageFigure[] = [
+      stageFigure('landing', landing),
+      stageFigure('bronze', bronze, { name: 'postgres_copy', seconds: copy.seconds }),
+      stageFigure('silver_initial', silverInitial, { name: 'sql_scd2_insert', seconds: sqlInitial.seconds }),
+      stageFigure('silver_delta', silverDelta, { name: 'sql_scd2_update_insert', seconds: sqlDelta.seconds }),
+    ];
+    const readSeconds = Number(bronze.details.read_seconds ?? 0);
+    const transformSeconds = Math.max(bronze.seconds - readSeconds, 0);
+    const bronzeTransformLoad = {
+      mongo_read_seconds: Math.round(readSeconds * 1000) / 1000,
+      seconds: Math.round(transformSeconds * 1000) / 1000,
+      rows_per_s: Math.round(bronze.rows / Math.max(transformSeconds, 1e-9)),
+      ratio: Math.round((transformSeconds / copy.seconds) * 100) / 100,
+      copy_rows_per_s: Math.round(copy.rows / copy.seconds),
+    };
+    const preparation = [stageFigure('landing_batch2', landing2), stageFigure('bronze_batch2', bronze2)];
+    const baselines = [
+      stageFigure('postgres_copy', copy),
+      stageFigure('sql_scd2_insert', sqlInitial),
+      stageFigure('sql_scd2_update_insert', sqlDelta),
+    ];
+
+    log('bundling the functions and timing their cold starts…');
+    const bundleDir = await mkdtemp(join(tmpdir(), 'dp-bench-bundles-'));
+    let measured;
+    try {
+      measured = await measureBundles(bundleDir, args.starts);
+    } finally {
+      await rm(bundleDir, { recursive: true, force: true });
+    }
+
+    const { bundles, bare_node } = measured;
+    const targets = judgeTargets(stages, bundles, bronzeTransformLoad.ratio);
+    const report: BenchReport = {
+      rows: args.rows,
+      finished_at: new Date().toISOString(),
+      machine: machineFacts(run.postgresVersion, load.stop()),
+      stages,
+      bronze_transform_load: bronzeTransformLoad,
+      preparation,
+      baselines,
+      details: { landing: landing.details, bronze: bronze.details, copy: copy.details, silver_initial: silverInitial.details, sql_initial: sqlInitial.details, silver_delta: silverDelta.details, sql_delta: sqlDelta.details },
+      bundles,
+      bare_node_cold_start: bare_node,
+      targets,
+    };
+    printReport(report, stages, preparation, baselines, bronzeTransformLoad, bundles, targets);
+    if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (args.keep) {
+      await run.close();
+      log(`kept ${run.databaseName} and ${run.landing_database}; drop them when done`);
+    } else {
+      await run.drop();
+    }
+  }
+}
+
+function printReport(
+  report: BenchReport,
+  stages: readonly StageFigure[],
+  preparation: readonly StageFigure[],
+  baselines: readonly StageFigure[],
+  transform: { mongo_read_seconds: number; seconds: number; rows_per_s: number; ratio: number },
+  bundles: Parameters<typeof formatBundles>[0],
+  targets: Parameters<typeof formatTargets>[0],
+): void {
+  const machine = report.machine as ReturnType<typeof machineFacts>;
+  const out: string[] = [
+    `N = ${report.rows}; ${machine.nproc} cores (${machine.cpu_model}), ${machine.memory_mb} MB; load average ${machine.load_average.start} at start, mean ${machine.load_average.mean}, max ${machine.load_average.max}`,
+    '',
+    formatStages(stages),
+    '',
+    formatTable(
+      ['bronze, split', 'seconds', 'rows/s', 'ratio to COPY'],
+      [
+        ['reading landing (MongoDB)', transform.mongo_read_seconds, null, null],
+        ['transform + load', transform.seconds, transform.rows_per_s, transform.ratio],
+      ],
+    ),
+    '',
+    'baselines and preparation (batch 2 landed and loaded to bronze before silver_delta):',
+    formatStages([...baselines, ...preparation]),
+    '',
+    formatBundles(bundles),
+    `(a bare node:http server: ${String((report.bare_node_cold_start as { cold_start_ms: number }).cold_start_ms)} ms wall, ${String((report.bare_node_cold_start as { cold_start_cpu_ms: number }).cold_start_cpu_ms)} ms CPU)`,
+    '',
+    formatTargets(targets),
+  ];
+  console.log(out.join('\n'));
+}
+
+main(parseCommandLine(process.argv.slice(2))).catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
