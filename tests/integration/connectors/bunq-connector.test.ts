@@ -63,7 +63,7 @@ beforeEach(async () => {
 });
 afterEach(() => fake.close());
 
-describe('bunq connector', () => {
+describe('bunq connector', { timeout: 120_000 }, () => {
   it('installs once, lands every account wrapper and every payment unchanged, and records the highest id per account', async () => {
     const result = await land();
     expect(fake.counts).toEqual({ installations: 1, devices: 1, sessions: 1 });
@@ -181,7 +181,7 @@ describe('bunq connector', () => {
   });
 });
 
-describe('the fake bunq', () => {
+describe('the fake bunq', { timeout: 120_000 }, () => {
   it('answers 466 to a session-server call without a body signature', async () => {
     const installation = await fetch(`${fake.apiUrl}/installation`, {
       method: 'POST',

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 afterEach(() => fake.faults.clear());
 
-describe('landing BNQ01 from the fake bunq', () => {
+describe('landing BNQ01 from the fake bunq', { timeout: 120_000 }, () => {
   it('fails a run whose payments answer 500 after some pages: no cursor, no bronze call, nothing readable', async () => {
     fake.faults.add({ method: 'GET', path: /\/1001\/payment$/, skip: 2, times: Number.POSITIVE_INFINITY, kind: { type: 'status', status: 500, body: { Error: [{ error_description: 'Internal error' }] } } });
     const batch_id = newBatchId();

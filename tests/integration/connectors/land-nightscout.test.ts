@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 afterEach(() => fake.faults.clear());
 
-describe('landing NSC01 from the fake Nightscout', () => {
+describe('landing NSC01 from the fake Nightscout', { timeout: 120_000 }, () => {
   let firstBatch: string;
 
   it('lands every collection into FerretDB with audit rows, a cursor and one bronze call per entity', async () => {

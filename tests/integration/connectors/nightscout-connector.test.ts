@@ -39,7 +39,7 @@ afterEach(() => {
   fake.requests.length = 0;
 });
 
-describe('nightscout connector', () => {
+describe('nightscout connector', { timeout: 120_000 }, () => {
   it('lands every collection from backfill_from, always with a date filter, past the 4-day default window', async () => {
     const result = await land();
     expect(result.byEntity.entries).toHaveLength(6 * 288 + 1 + 5);

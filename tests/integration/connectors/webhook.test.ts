@@ -84,7 +84,7 @@ beforeEach(() => {
 const quirk = () => bunqDataset().payments.find((payment) => payment.id === QUIRK_PAYMENT_ID)?.raw as string;
 const callback = () => mutationCallbackBody(quirk(), 'https://dataplatform.example.org/function/webhook/BNQ01');
 
-describe('webhook refusals store nothing', () => {
+describe('webhook refusals store nothing', { timeout: 120_000 }, () => {
   const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const json = { 'content-type': 'application/json' };
 
@@ -131,7 +131,7 @@ describe('webhook refusals store nothing', () => {
   });
 });
 
-describe('a valid bunq callback', () => {
+describe('a valid bunq callback', { timeout: 120_000 }, () => {
   it('starts an ingestion of BNQ01 through the outbox and the gateway, absorbing a burst, and the connector lands it', async () => {
     const sent = await fake.sendCallback(`${server.url}/BNQ01`, callback());
     expect(sent.status).toBe(202);
@@ -173,7 +173,7 @@ describe('a valid bunq callback', () => {
   });
 });
 
-describe('a push', () => {
+describe('a push', { timeout: 120_000 }, () => {
   it('lands the records of an NDJSON body as a batch of their own and chains only the entities that read them', async () => {
     const lines = [{ Thermometer: { id: 'r-1', celsius: 20.5 } }, { Hygrometer: { id: 'r-2', humidity: 41 } }].map((record) => JSON.stringify(record)).join('\n');
     const answer = await post('/TST01', lines, { 'content-type': 'application/x-ndjson', authorization: `Bearer ${PUSH_TOKEN}` });
