@@ -20,8 +20,8 @@ export async function lockSilverEntity(tx: Transaction, entityId: string): Promi
 
 /**
  * Recomputes both hashes of every version from the stored values, after the hash inputs changed (a column was
- * added or dropped, changed its SCD type, or the encoding version moved). Without it, every key would open a
- * new version on its next batch although nothing changed.
+ * added or dropped, changed its SCD type, or the encoding version moved), so each version's fingerprints stay
+ * those of its values under the current model. Change detection compares columns and does not depend on them.
  */
 export function recomputeHashesSql(ctx: SilverSqlContext): string {
   const existing = (name: string): string => `existing.${ident(name)}`;
