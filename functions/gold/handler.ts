@@ -10,8 +10,8 @@ export const GOLD_TIMEOUT_SECONDS = 50;
 
 /**
  * Recomputes one gold entity from silver, chained by silver with `{gold_entity_id, batch_id}` when a source
- * finished a batch; `force: true` recomputes again, and a call without `batch_id` recomputes under the newest
- * batch of its sources. See docs/gold.md.
+ * finished a batch; `force: true` recomputes a batch again, and a call without `batch_id` (a person's) always
+ * recomputes, under the newest batch of its sources. See docs/gold.md.
  */
 export const gold: FunctionDefinition<typeof GoldRequest> = {
   name: 'gold',

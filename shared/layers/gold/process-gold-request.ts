@@ -87,8 +87,8 @@ async function finishFailed(run: EntityLayerRun, error: unknown, context: GoldCa
 
 /**
  * Handles a `gold` call. The run is recorded under the triggering batch (`batch_id`; without it, the newest batch
- * in which silver succeeded for a source) and the batch's system, in that batch's gold layer run, which waits for
- * every gold entity the system's entities feed. The recompute is skipped when no source succeeded in silver in the
+ * in which silver succeeded for a source, and the call counts as forced: only a person leaves the batch out) and
+ * the batch's system, in that batch's gold layer run, which waits for every gold entity the system's entities feed. The recompute is skipped when no source succeeded in silver in the
  * batch (unless `force`), or when a source has no silver table yet. Otherwise the processor recomputes the whole
  * table from silver in one transaction with the run's finish and events.
  */
@@ -96,6 +96,8 @@ export async function processGoldRequest(request: GoldRequest, context: GoldCall
   const { pool, metadata, log } = context;
   const gold = resolveGoldEntity(metadata, request.gold_entity_id, context.registry);
   if (!gold.entity.enabled) return { status: 'skipped', reason: 'entity disabled', gold_entity_id: gold.entity.id };
+  // Only a person calls without a batch (silver and the scheduler always name one): that is a request to recompute.
+  const force = request.force || request.batch_id === undefined;
   const batchId = request.batch_id ?? (await latestSourceBatch(pool, gold.sourceIds));
   if (batchId === undefined) return { status: 'skipped', reason: 'no source batch yet', gold_entity_id: gold.entity.id };
   const origin = await findBatchOrigin(pool, batchId);
@@ -113,7 +115,7 @@ export async function processGoldRequest(request: GoldRequest, context: GoldCall
     entity_id: gold.entity.id,
     call_id: context.callId ?? null,
     parent_call_id: request.parent_call_id ?? null,
-    force: request.force,
+    force,
     timeout_seconds: context.timeoutSeconds,
   });
   if (!start.proceed) {
@@ -122,7 +124,7 @@ export async function processGoldRequest(request: GoldRequest, context: GoldCall
   }
   const { run } = start;
   try {
-    if (!request.force && !(await hasSourceSucceeded(pool, batchId, gold.sourceIds))) {
+    if (!force && !(await hasSourceSucceeded(pool, batchId, gold.sourceIds))) {
       return await finishSkipped(run, 'no source succeeded in silver in this batch', context);
     }
     const missing = await missingSourceTables(pool, Object.values(gold.sources));

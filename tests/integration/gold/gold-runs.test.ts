@@ -103,14 +103,23 @@ describe('gold runs', () => {
     expect(layer.rows).toEqual([{ status: 'skipped' }]);
   });
 
-  it('recomputes under the newest source batch when called without one', async () => {
+  it('recomputes under the newest source batch when called without one, every time (a person asking)', async () => {
     await silverWithOneOrder();
     await batchWithSilver(0, 'test_customer');
     const newest = await batchWithSilver(10, 'test_customer_order');
 
-    const outcome = await processGoldRequest(request(), goldContext(db.pool, metadata));
+    expect(await processGoldRequest(request(), goldContext(db.pool, metadata))).toMatchObject({ status: 'succeeded', batch_id: newest.batch_id });
+    expect(await processGoldRequest(request(), goldContext(db.pool, metadata))).toMatchObject({ status: 'succeeded', batch_id: newest.batch_id });
 
-    expect(outcome).toMatchObject({ status: 'succeeded', batch_id: newest.batch_id });
+    expect((await runsOf(db.pool, 'gold', GOLD_ID)).map((run) => [run.batch_id, run.attempt, run.force])).toEqual([
+      [newest.batch_id, 1, true],
+      [newest.batch_id, 2, true],
+    ]);
+  });
+
+  it('answers skipped, without an audit row, when called without a batch before any source reached silver', async () => {
+    expect(await processGoldRequest(request(), goldContext(db.pool, metadata))).toEqual({ status: 'skipped', reason: 'no source batch yet', gold_entity_id: GOLD_ID });
+    expect(await runsOf(db.pool, 'gold', GOLD_ID)).toEqual([]);
   });
 
   it('follows silver: a batch that changes both sources recomputes after each, the last one seeing both', async () => {
