@@ -50,8 +50,9 @@ export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary>
   if (result.progress.open_layers > 0) problems.push(`${result.progress.open_layers} layer run(s) still wait for entities`);
 
   const by = result.started_by === 'invoke' ? 'invoked by this command' : 'started by its schedule';
+  const verdict = problems.length > 0 ? 'FAILED' : landing?.status === 'skipped' ? 'nothing to land' : 'went through';
   const lines = [
-    `${systemId} ${label ?? 'batch'} (batch_id ${result.batch_id}, ${by}): ${landing?.status ?? 'not landed'} after ${seconds(result.elapsed_ms)} s`,
+    `${systemId} ${label ?? 'batch'} (batch_id ${result.batch_id}, ${by}): ${verdict} in ${seconds(result.elapsed_ms)} s`,
     ...layerTable(counts),
   ];
   const golds = overview.gold.filter((table) => table.system_id === systemId);
