@@ -140,6 +140,9 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'dataplatform')
 SELECT 'CREATE DATABASE ferretdb OWNER dataplatform'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'ferretdb')
 \gexec
+-- Tests drop their throw-away databases WITH (FORCE); an autovacuum worker in one has no role, and only
+-- pg_signal_backend may end it. Local development role only: production roles need no such grant.
+GRANT pg_signal_backend TO dataplatform;
 SQL
 }
 
