@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Layer } from '../core/run-status.ts';
 import { parsePayload, type FunctionEvent, type Handler } from '../handler.ts';
 import type { Logger } from '../log.ts';
+import { deliverAfterCall, isDeliveryAfterCallEnabled } from './deliver-after-call.ts';
 import { processFunctionDeps, type FunctionDeps } from './function-deps.ts';
 import { answerOutcome, type Outcome } from './outcome.ts';
 import { readRequestBody } from './request-body.ts';
@@ -42,7 +43,8 @@ const LOGGED_REFERENCES = ['batch_id', 'system_id', 'entity_id', 'gold_entity_id
 /**
  * Turns a function definition into the template's `Handler`: reads the body (empty → `{}`, text → JSON),
  * validates it (a mismatch is a 400 `InvalidPayloadError` listing every issue path), binds the logger, runs the
- * work with the process's deps, and answers the outcome as JSON (`succeeded`/`skipped` 200, `failed` with its
+ * work with the process's deps (a layer's announced calls then go to the gateway at once when
+ * `DELIVER_OUTBOX_AFTER_CALL=true`), and answers the outcome as JSON (`succeeded`/`skipped` 200, `failed` with its
  * error's status). Thrown errors reach the template's server, which maps them to their status in one place.
  *
  * @example
@@ -65,6 +67,8 @@ export function defineFunction<Schema extends z.ZodType>(
     const log = bindCallLogger(context.log, definition, request);
     const deps = options.deps ?? processFunctionDeps(definition.name, context.log);
     const outcome = await definition.run(request, { name: definition.name, callId: context.callId, log, deps, event });
+    // A layer's work announces the next calls (and events) in its transaction; hand them over now, not a minute later.
+    if (definition.layer !== undefined && outcome.status !== 'skipped' && isDeliveryAfterCallEnabled()) await deliverAfterCall(deps, log);
     const answer = answerOutcome(outcome);
     if (outcome.status === 'failed') {
       const facts = { status: answer.httpStatus, error_code: outcome.error.code, reason: outcome.error.message };
