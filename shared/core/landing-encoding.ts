@@ -13,7 +13,11 @@ import { isJsonObject, type JsonValue } from './json.ts';
  * - `lone_surrogate`: a string that is not well-formed Unicode has no UTF-8 form; the driver silently writes U+FFFD;
  * - `nested_array`: FerretDB refuses an array directly inside an array;
  * - `negative_zero`: FerretDB stores -0 as 0 (MongoDB keeps it);
- * - `too_deep`: MongoDB refuses documents nested more than 100 levels.
+ * - `too_deep`: MongoDB refuses documents nested more than 100 levels;
+ * - `prototype_key`: a key named like an `Object.prototype` member (`constructor`, `toString`, `__proto__`…) whose
+ *   value is a list of objects reads back as raw BSON buffers: the driver looks keys up in a plain object
+ *   (`fieldsAsRaw[name]`, bson's deserializer), where those names are always found;
+ * - `id_not_first`: FerretDB moves an `_id` key to the front of every object, nested ones too.
  */
 export type NativeStorageProblem =
   | 'dotted_key'
@@ -23,7 +27,9 @@ export type NativeStorageProblem =
   | 'lone_surrogate'
   | 'nested_array'
   | 'negative_zero'
-  | 'too_deep';
+  | 'too_deep'
+  | 'prototype_key'
+  | 'id_not_first';
 
 /** A record as stored: the value itself, or its JSON text when the value cannot be stored as is. */
 export type EncodedLandingRecord = { readonly record: JsonValue } | { readonly record_json: string };
@@ -35,6 +41,7 @@ export type EncodedLandingRecord = { readonly record: JsonValue } | { readonly r
  */
 export const MAX_NATIVE_DEPTH = 90;
 
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -76,10 +83,13 @@ export function nativeStorageProblem(value: JsonValue): NativeStorageProblem | u
       for (const item of current) pending.push({ value: item, depth: next.depth + 1, inArray: true });
     } else if (isJsonObject(current)) {
       if (next.depth > MAX_NATIVE_DEPTH) return 'too_deep';
+      let index = 0;
       for (const [key, item] of Object.entries(current)) {
         const problem = keyProblem(key);
         if (problem) return problem;
+        if (key === '_id' && index > 0) return 'id_not_first';
         pending.push({ value: item, depth: next.depth + 1, inArray: false });
+        index += 1;
       }
     }
   }
@@ -90,6 +100,7 @@ function keyProblem(key: string): NativeStorageProblem | undefined {
   if (key.includes('\u0000')) return 'nul_in_key';
   if (key.includes('.')) return 'dotted_key';
   if (key.startsWith('$')) return 'dollar_key';
+  if (PROTOTYPE_KEYS.has(key)) return 'prototype_key';
   return SURROGATE.test(key) && LONE_SURROGATE.test(key) ? 'lone_surrogate' : undefined;
 }
 

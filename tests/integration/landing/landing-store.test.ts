@@ -78,6 +78,7 @@ describe('landing store', () => {
     ['unicode keys and values', { ключ: 'значение ✨', 'e\u0301': '😀' }],
     ['nesting beyond what MongoDB allows', nestedObjects(150)],
     ['nesting beyond what JSON.stringify can write', nestedArrays(10_000)],
+    ['a key named like an Object.prototype member holding objects in a list', { constructor: [{ name: 'x' }], toString: [{}] }],
     ['a record that is not an object', [1, 'two', null]],
   ])('reads back exactly: %s', async (_case, record) => {
     const run = newRun();

@@ -25,7 +25,12 @@ describe('nativeStorageProblem', () => {
     ['a paired surrogate (an emoji) is fine', { '😀': '😀' }, undefined],
     ['an array directly inside an array is refused by FerretDB', { a: [1, [2]] }, 'nested_array'],
     ['an empty array inside an array too', [[]], 'nested_array'],
-    ['-0 would be stored as the integer 0', { a: -0 }, 'negative_zero'],
+    ['-0 would be stored as 0 by FerretDB', { a: -0 }, 'negative_zero'],
+    ['a key named like an Object.prototype member would read back as raw BSON', { meta: { constructor: [{}] } }, 'prototype_key'],
+    ['__proto__ is one of them', JSON.parse('{"__proto__": 1}') as JsonValue, 'prototype_key'],
+    ['a key that merely contains one is fine', { my_constructor: [{}], prototype: [{}] }, undefined],
+    ['an _id after other keys would be moved to the front by FerretDB', { a: { name: 'x', _id: 1 } }, 'id_not_first'],
+    ['an _id in front stays where it is', { _id: 'abc', a: { _id: 1, name: 'x' } }, undefined],
     ['nesting up to the limit is fine', nestedObjects(MAX_NATIVE_DEPTH), undefined],
     ['nesting beyond the limit is refused by MongoDB', nestedObjects(MAX_NATIVE_DEPTH + 1), 'too_deep'],
   ])('%s', (_rule, value, problem) => {

@@ -4,7 +4,7 @@ import type { JsonValue } from '../../../shared/core/json.ts';
 /** Keys MongoDB or FerretDB treat specially, plus arbitrary (also ill-formed) Unicode. */
 const nastyKey = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 6 }),
-  fc.constantFrom('a.b', '.', 'a.', '$x', '$', 'x$', '', '\u0000', 'x\u0000y', '__proto__', 'constructor', '_id', '_dp', 'ключ', '\ud800', '✨'),
+  fc.constantFrom('a.b', '.', 'a.', '$x', '$', 'x$', '', '\u0000', 'x\u0000y', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '_id', '_dp', 'ключ', '\ud800', '✨'),
 );
 
 /** Scalars including the ones databases change silently: -0, NUL, lone surrogates, extreme doubles. */
