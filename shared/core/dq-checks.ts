@@ -41,6 +41,8 @@ export interface QualityConfig {
   readonly accepted_values?: readonly { readonly column: string; readonly values: readonly (string | number | boolean)[] }[];
   readonly regex?: readonly { readonly column: string; readonly pattern: string }[];
   readonly on_uncoercible?: 'fail' | 'null';
+  /** `latest`: duplicate keys are a warning, silver keeps the last by position. Default `fail`. */
+  readonly duplicate_keys?: 'fail' | 'latest';
   /**
    * Full loads only: fail on an empty extract, or one below `min_ratio` (default 0.5) of the previous successful
    * batch. On by default; `false` turns it off.
@@ -89,10 +91,13 @@ export function evaluateChecks(summary: BatchSummary, config: CheckConfig): Chec
   const rows = summary.row_count;
   const results: CheckResult[] = [
     result('key_not_null', summary.null_keys, '0', summary.null_keys === 0),
-    result('key_unique', summary.duplicate_keys.count, '0', summary.duplicate_keys.count === 0, {
-      key: [...config.model.key],
-      samples: [...summary.duplicate_keys.samples],
-    }),
+    {
+      ...result('key_unique', summary.duplicate_keys.count, '0', summary.duplicate_keys.count === 0, {
+        key: [...config.model.key],
+        samples: [...summary.duplicate_keys.samples],
+      }),
+      severity: quality.duplicate_keys === 'latest' ? 'warning' : 'error',
+    },
     columnCount(summary, config),
   ];
   const bounds = quality.row_count;

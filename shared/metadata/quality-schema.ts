@@ -45,6 +45,12 @@ export const Quality = z.strictObject({
    */
   on_uncoercible: z.enum(['fail', 'null']).default('fail'),
   /**
+   * Rows of one batch sharing a business key: `fail` rejects the batch (the default); `latest` stores them all in
+   * bronze, reports the check as a warning, and lets silver keep the last one by position (docs/silver.md), for
+   * sources known to resend a record within one extract.
+   */
+  duplicate_keys: z.enum(['fail', 'latest']).default('fail'),
+  /**
    * Full loads only: fail on an empty extract, or one below `min_ratio` (default 0.5) of the previous successful
    * batch, since a full load closes every absent key in silver. On when absent; `false` turns it off.
    */

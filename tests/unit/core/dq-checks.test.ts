@@ -36,6 +36,18 @@ describe('evaluateChecks', () => {
     ]);
   });
 
+  it.each<[string, 'fail' | 'latest' | undefined, boolean]>([
+    ['fails the entity on duplicate keys by default', undefined, true],
+    ['fails the entity on duplicate keys with duplicate_keys "fail"', 'fail', true],
+    ['only warns on duplicate keys with duplicate_keys "latest" (silver keeps the last)', 'latest', false],
+  ])('%s', (_rule, duplicateKeys, fails) => {
+    const summary: BatchSummary = { ...emptySummary, row_count: 2, duplicate_keys: { count: 1, samples: [['p1']] } };
+    const config: CheckConfig = { ...deltaConfig, quality: duplicateKeys === undefined ? {} : { duplicate_keys: duplicateKeys } };
+    const results = evaluateChecks(summary, config);
+    expect(results.find((found) => found.check === 'key_unique')?.passed).toBe(false);
+    expect(hasFailedChecks(results)).toBe(fails);
+  });
+
   it.each<[string, number, { min?: number; max?: number }, boolean]>([
     ['below the minimum', 0, { min: 1 }, false],
     ['at the minimum', 1, { min: 1 }, true],
