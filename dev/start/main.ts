@@ -13,7 +13,9 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { runMigrations } from '../../shared/adapters/postgres/migrate.ts';
+import { createPool } from '../../shared/adapters/postgres/pool.ts';
 import { main as cli } from '../../shared/cli/main.ts';
+import { Env, loadEnv } from '../../shared/config.ts';
 import { batchNumber } from '../../shared/layers/landing/jsonfile/jsonfile-connector.ts';
 import { createLogger } from '../../shared/log.ts';
 import { readMetadataDir } from '../../shared/metadata/read-metadata-dir.ts';
@@ -62,8 +64,14 @@ async function main(): Promise<number> {
   const logDir = path.join(ROOT, '.local/log');
   await mkdir(logDir, { recursive: true });
   const log = createLogger({ component: 'start' }, pino.destination({ dest: path.join(logDir, 'start.log'), append: true, sync: false }));
-  const deps = createFunctionDeps({ name: 'start', log });
-  const pool = await deps.pool();
+  const env = loadEnv();
+  // The pool is made here (not by the deps) so the migrations this start applies can be named.
+  const pool = createPool({ connectionString: env.DATABASE_URL, applicationName: 'dataplatform-start', log });
+  const deps = createFunctionDeps({ name: 'start', log, pool });
+  const close = async (): Promise<void> => {
+    await deps.close();
+    await pool.end();
+  };
 
   const migrations = await runMigrations(pool, { log });
   say('migrations', migrations.applied.length === 0 ? 'up to date' : `applied ${migrations.applied.join(', ')}`);
@@ -143,7 +151,7 @@ async function main(): Promise<number> {
 
   if (options.once) {
     await gateway.stop();
-    await deps.close();
+    await close();
     return ok ? 0 : 1;
   }
   process.stdout.write(`\nThe platform is running: the scheduler fires every minute (TST01 every 15 minutes). Ctrl-C stops it.\n`);
@@ -153,7 +161,7 @@ async function main(): Promise<number> {
   });
   process.stdout.write('stopping…\n');
   await gateway.stop();
-  await deps.close();
+  await close();
   return 0;
 }
 
@@ -206,9 +214,15 @@ function printNextSteps(gateway: Gateway): void {
     `  invoke     curl -s ${gateway.url}/function/connector-jsonfile -d '{"system_id":"TST01"}'          # faas-cli invoke connector-jsonfile`,
     `  force      curl -s ${gateway.url}/async-function/bronze -d '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}'`,
     `  logs       curl -s ${auth} '${gateway.url}/system/logs?name=bronze&tail=20'   # faas-cli logs bronze`,
-    `  psql       psql postgres://dataplatform:dataplatform@127.0.0.1:55432/dataplatform -c 'select * from gold.test_customer_order_total limit 10'`,
+    `  psql       psql ${psqlTarget()} -c 'select * from gold.test_customer_order_total limit 10'`,
   ];
   lines.forEach((line) => process.stdout.write(`${line}\n`));
+}
+
+/** The local database's URL (its password is the public dev one); any other is named by variable, never printed. */
+function psqlTarget(): string {
+  const url = loadEnv().DATABASE_URL;
+  return url === Env.shape.DATABASE_URL.parse(undefined) ? url : '"$DATABASE_URL"';
 }
 
 /** Runs a `dataplatform` CLI command in this process, collecting what it prints. */
