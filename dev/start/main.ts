@@ -31,6 +31,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TEST_SYSTEM = 'TST01';
 const GENERATED_BATCHES = '6';
 
+/** Set once Ctrl-C arrived: work cut short by the stop is not an error to report. */
+let isStopping = false;
+
 const say = (step: string, text: string): void => void process.stdout.write(`▸ ${step.padEnd(11)} ${text}\n`);
 const indent = (line: string): void => void process.stdout.write(`  ${line}\n`);
 
@@ -108,6 +111,16 @@ async function main(): Promise<number> {
   say('test data', `${path.relative(ROOT, dataDir)}: ${folders.length} batches, ${folders.length - remaining.length} landed, ${remaining.length} to go`);
 
   const gateway = await startPlatformGateway(options.port, logDir);
+  // From here on, Ctrl-C must stop the gateway: function processes run detached and would outlive this one.
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => (stopping ??= gateway.stop().then(close));
+  const stopOnSignal = (): void => {
+    isStopping = true;
+    process.stdout.write('stopping…\n');
+    void shutdown().then(() => process.exit(options.once ? 130 : 0));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
   say('gateway', `${gateway.url} with ${gateway.functions.length} functions (${gateway.functions.join(', ')})`);
   indent(`logs: .local/log/gateway.log (gateway), .local/log/functions.log (every function's output)`);
 
@@ -150,19 +163,12 @@ async function main(): Promise<number> {
   printNextSteps(gateway);
 
   if (options.once) {
-    await gateway.stop();
-    await close();
+    await shutdown();
     return ok ? 0 : 1;
   }
   process.stdout.write(`\nThe platform is running: the scheduler fires every minute (TST01 every 15 minutes). Ctrl-C stops it.\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  process.stdout.write('stopping…\n');
-  await gateway.stop();
-  await close();
-  return 0;
+  // The gateway's server keeps the process alive; the signal handler above stops it and exits.
+  return new Promise<number>(() => undefined);
 }
 
 /** The gateway with every function of stack.yml; its logs and the functions' output go to files. */
@@ -250,6 +256,7 @@ async function exists(file: string): Promise<boolean> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (isStopping) return; // the signal handler exits once everything is stopped
     process.stderr.write(`start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },
