@@ -1,0 +1,73 @@
+/**
+ * A small run of `npm run bench` (20,000 customers): the report it writes with `--json` has the documented shape,
+ * and every stage processed the rows the generator says it must. The numbers themselves are not asserted.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BenchReport } from '../../dev/bench/bench-report.ts';
+import { expectedStageRows } from '../../dev/bench/bench-records.ts';
+
+const run = promisify(execFile);
+const ROWS = 20_000;
+// A loaded two-core machine runs FerretDB at a few hundred records a second: minutes, not seconds.
+const RUN_TIMEOUT_MS = 25 * 60_000;
+
+describe('npm run bench --rows 20000', () => {
+  let dir: string;
+  let report: BenchReport;
+  let output: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dp-bench-smoke-'));
+    const file = join(dir, 'bench.json');
+    const done = await run('npx', ['tsx', 'dev/bench/main.ts', '--rows', String(ROWS), '--json', file, '--starts', '1'], {
+      timeout: RUN_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    output = done.stdout;
+    report = BenchReport.parse(JSON.parse(await readFile(file, 'utf8')));
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports the four stages in order, each with the rows it had to process', () => {
+    const expected = expectedStageRows(ROWS);
+    expect(report.rows).toBe(ROWS);
+    expect(report.stages.map((stage) => stage.name)).toEqual(['landing', 'bronze', 'silver_initial', 'silver_delta']);
+    for (const stage of report.stages) {
+      expect(stage.rows, stage.name).toBe(expected[stage.name as keyof typeof expected]);
+      expect(stage.seconds, stage.name).toBeGreaterThan(0);
+      expect(stage.peak_rss_mb, stage.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('compares bronze with COPY and silver with the SQL baseline, as time ratios', () => {
+    const byName = Object.fromEntries(report.stages.map((stage) => [stage.name, stage]));
+    expect(byName.landing).toMatchObject({ baseline: null, baseline_seconds: null, ratio: null });
+    for (const [name, baseline] of [['bronze', 'postgres_copy'], ['silver_initial', 'sql_scd2_insert'], ['silver_delta', 'sql_scd2_update_insert']] as const) {
+      const stage = byName[name]!;
+      expect(stage.baseline).toBe(baseline);
+      expect(stage.baseline_seconds).toBeGreaterThan(0);
+      expect(stage.ratio).toBeCloseTo(stage.seconds / stage.baseline_seconds!, 1);
+    }
+  });
+
+  it('sizes and cold-starts every function bundle', async () => {
+    const functions = [];
+    for (const entry of await readdir('functions')) {
+      if (await stat(join('functions', entry, 'handler.ts')).then(() => true, () => false)) functions.push(entry);
+    }
+    expect(report.bundles.map((bundle) => bundle.name).sort()).toEqual(functions.sort());
+    for (const bundle of report.bundles) expect(bundle.cold_start_ms, bundle.name).toBeGreaterThan(0);
+  });
+
+  it('prints the stage table', () => {
+    expect(output).toMatch(/^stage\s+rows\s+seconds\s+rows\/s\s+peak RSS MB\s+baseline\s+baseline s\s+ratio$/m);
+  });
+});
