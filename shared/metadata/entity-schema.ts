@@ -50,3 +50,13 @@ export type GoldEntity = z.infer<typeof GoldEntity>;
 export function entityTable(entity: Entity): string {
   return entity.table ?? entity.id;
 }
+
+/**
+ * The enabled `bronze_silver` entities of a system, in metadata order: one bronze call each, and what its bronze
+ * and silver layer runs wait for (`entities_expected`).
+ */
+export function layerEntitiesOf(metadata: { readonly entities: readonly Entity[] }, system_id: string): BronzeSilverEntity[] {
+  return metadata.entities.filter(
+    (entity): entity is BronzeSilverEntity => entity.kind === 'bronze_silver' && entity.system_id === system_id && entity.enabled,
+  );
+}

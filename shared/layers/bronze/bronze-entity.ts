@@ -57,13 +57,3 @@ export function resolveBronzeEntity(metadata: BronzeMetadata, system_id: string,
     timeZone: system.type === 'bunq' ? system.connection.timestamp_timezone : 'UTC',
   };
 }
-
-/**
- * The enabled `bronze_silver` entities of a system: the ones its bronze and silver layers wait for
- * (`entities_expected`), in metadata order.
- */
-export function layerEntitiesOf(metadata: Pick<BronzeMetadata, 'entities'>, system_id: string): BronzeSilverEntity[] {
-  return metadata.entities.filter(
-    (entity): entity is BronzeSilverEntity => entity.kind === 'bronze_silver' && entity.system_id === system_id && entity.enabled,
-  );
-}

@@ -4,6 +4,7 @@
  */
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { CheckResult } from '../../core/dq-checks.ts';
+import { layerEntitiesOf } from '../../metadata/entity-schema.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import { recordCheckResults, type CheckOutcome } from '../../runs/check-results.ts';
 import { finishEntityRun, type EntityRunFinish } from '../../runs/entity-runs.ts';
@@ -11,7 +12,6 @@ import { openSystemLayerRun } from '../../runs/layer-runs.ts';
 import type { EntityLayerRun, RecordCounts } from '../../runs/run-types.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
 import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
-import { layerEntitiesOf } from './bronze-entity.ts';
 
 /** The run being finished and where it came from. */
 export interface BronzeRunContext {

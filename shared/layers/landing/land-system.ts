@@ -9,7 +9,7 @@ import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { InvalidPayloadError, isPlatformError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import type { Entity } from '../../metadata/entity-schema.ts';
+import { layerEntitiesOf } from '../../metadata/entity-schema.ts';
 import type { LoadedMetadata, MetadataLoader } from '../../metadata/metadata-loader.ts';
 import { newBatchId } from '../../runs/ids.ts';
 import { openSystemLayerRun } from '../../runs/layer-runs.ts';
@@ -72,7 +72,7 @@ export async function landSystem(request: LandSystemRequest, deps: LandSystemDep
   }
   if (!declared.enabled && !request.force) return { status: 'skipped', reason: 'system disabled', system_id: declared.id };
 
-  const entities = bronzeEntitiesOf(metadata, declared.id);
+  const entities = layerEntitiesOf(metadata, declared.id);
   const landingEntities = [...new Set(entities.map((entity) => entity.landing_entity))].sort();
   const batch_id = request.batch_id ?? newBatchId();
   const batch_timestamp = request.batch_timestamp
@@ -150,13 +150,6 @@ export async function landSystem(request: LandSystemRequest, deps: LandSystemDep
   } catch (error) {
     return recordFailure(error, { deps, run, entityRuns, counts: entityRuns.countsOf(writer?.counts() ?? {}), log, facts, metadata });
   }
-}
-
-/** The enabled bronze_silver entities of a system, in metadata order: one bronze call each. */
-export function bronzeEntitiesOf(metadata: Pick<LoadedMetadata, 'entities'>, system_id: string): Extract<Entity, { kind: 'bronze_silver' }>[] {
-  return metadata.entities.filter(
-    (entity): entity is Extract<Entity, { kind: 'bronze_silver' }> => entity.kind === 'bronze_silver' && entity.system_id === system_id && entity.enabled,
-  );
 }
 
 async function landRecords(batch: RecordsBatch, writer: LandingWriter, entityRuns: LandingEntityRuns): Promise<void> {

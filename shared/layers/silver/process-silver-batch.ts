@@ -7,7 +7,7 @@ import { query, withTransaction, type Db } from '../../adapters/postgres/transac
 import type { EntityModel } from '../../core/entity-model.ts';
 import { NotFoundError, isPlatformError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { entityTable, type BronzeSilverEntity, type Entity } from '../../metadata/entity-schema.ts';
+import { entityTable, layerEntitiesOf, type BronzeSilverEntity } from '../../metadata/entity-schema.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import { finishEntityRun, startEntityRun } from '../../runs/entity-runs.ts';
 import { openSystemLayerRun } from '../../runs/layer-runs.ts';
@@ -48,11 +48,6 @@ function resolveSilverEntity(metadata: SilverMetadata, request: SilverRequest): 
   const model = metadata.models[entity.model];
   if (!model) throw new NotFoundError(`entity "${entity.id}" names model "${entity.model}", which this code does not know`);
   return { entity, silver: { id: entity.id, table: entityTable(entity), model, loadType: entity.load_type } };
-}
-
-/** The enabled bronze_silver entities of a system: what its silver layer run waits for (as bronze counts them). */
-function silverEntitiesOf(entities: readonly Entity[], systemId: string): number {
-  return entities.filter((entity) => entity.kind === 'bronze_silver' && entity.enabled && entity.system_id === systemId).length;
 }
 
 /** The status of the entity's latest bronze run of the batch, and whether any bronze run of it succeeded. */
@@ -136,7 +131,7 @@ export async function processSilverBatch(request: SilverRequest, context: Silver
     batch_id: request.batch_id,
     system_id: request.system_id,
     layer: 'silver',
-    entities_expected: silverEntitiesOf(metadata.entities, request.system_id),
+    entities_expected: layerEntitiesOf(metadata, request.system_id).length,
     call_id: context.callId ?? null,
   });
   const start = await startEntityRun(pool, {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeNightscout, type FakeNightscout } from '../../../dev/fakes/nightscout/fake-nightscout.ts';
-import { bronzeEntitiesOf } from '../../../shared/layers/landing/land-system.ts';
 import { createNightscoutConnector } from '../../../shared/layers/landing/nightscout/nightscout-connector.ts';
+import { layerEntitiesOf } from '../../../shared/metadata/entity-schema.ts';
 import type { System } from '../../../shared/metadata/system-schema.ts';
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import { FIXTURE_END, nightscoutDataset, sgvEntry, tiedEntries } from '../../fixtures/nightscout/dataset.ts';
@@ -41,7 +41,7 @@ describe('landing NSC01 from the fake Nightscout', { timeout: 120_000 }, () => {
     expect(audit.entityRuns.map((run) => [run.entity_id, run.status, run.records_in]).sort()).toEqual([
       ['devicestatus', 'succeeded', 2], ['entries', 'succeeded', ALL_ENTRIES], ['profile', 'succeeded', 2], ['treatments', 'succeeded', 8],
     ]);
-    const entities = bronzeEntitiesOf(nsc01(), 'NSC01').map((entity) => entity.id);
+    const entities = layerEntitiesOf(nsc01(), 'NSC01').map((entity) => entity.id);
     expect(audit.outbox.map((message) => [message.target_function, message.payload.entity_id])).toEqual(entities.map((id) => ['bronze', id]));
     expect(audit.cursors).toHaveLength(1);
     expect(JSON.parse(audit.cursors[0]?.position ?? '{}')).toMatchObject({ version: 1, collections: { entries: { since_ms: FIXTURE_END } } });

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { models } from '../../../metadata/models/index.ts';
 import { InvalidPayloadError } from '../../../shared/errors.ts';
 import { generateTestData } from '../../../shared/layers/landing/jsonfile/generator/generate-test-data.ts';
-import { bronzeEntitiesOf, landSystem, LandSystemRequest } from '../../../shared/layers/landing/land-system.ts';
+import { landSystem, LandSystemRequest } from '../../../shared/layers/landing/land-system.ts';
+import { layerEntitiesOf } from '../../../shared/metadata/entity-schema.ts';
 import { readCursor } from '../../../shared/runs/cursors.ts';
 import type { Outcome } from '../../../shared/runtime/outcome.ts';
 import { createTst01Env, readJsonLines, readRunRecords, type Tst01Env } from './tst01-env.ts';
@@ -30,7 +31,7 @@ function facts(outcome: Outcome): Record<string, unknown> {
 
 describe('landSystem with the jsonfile connector (TST01)', () => {
   it('lands the generated batches one by one, with audit rows, cursors and bronze calls', async () => {
-    const entityIds = bronzeEntitiesOf(env.metadata, 'TST01').map((entity) => entity.id);
+    const entityIds = layerEntitiesOf(env.metadata, 'TST01').map((entity) => entity.id);
     expect(entityIds).toHaveLength(6);
     for (let number = 1; number <= 6; number += 1) {
       const label = `batch-000${number}`;
