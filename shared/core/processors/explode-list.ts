@@ -1,9 +1,7 @@
 /** `explode_list`: each object of a nested list is a child row (docs/processors/explode-list.md). */
 import type { EntityModel } from '../entity-model.ts';
-import { isJsonObject, parsePath, readPath } from '../json.ts';
-import { childId } from './child-id.ts';
-import { compileParentKey, describeParentKey } from './parent-key.ts';
-import { compileRowMapping, emptyFlatRecord } from './row-mapping.ts';
+import { isJsonObject } from '../json.ts';
+import { compileChildRows } from './child-rows.ts';
 import { describeShape } from './shape.ts';
 import type { ExplodeListOptions, ProcessorIssue, RecordProcessor, Row } from './types.ts';
 
@@ -17,27 +15,20 @@ export const DEFAULT_INDEX_COLUMN = 'list_index';
  * issue.
  */
 export function compileExplodeList(options: ExplodeListOptions, model: EntityModel): RecordProcessor {
-  const keys = parsePath(options.path);
-  const parentKey = compileParentKey(options.parent_key);
   const indexColumn = options.index_column ?? DEFAULT_INDEX_COLUMN;
-  const idColumn = options.id_column;
-  const own = new Map(describeParentKey(options.parent_key));
-  own.set(indexColumn, '(explode_list index_column)');
-  if (idColumn !== undefined) own.set(idColumn, '(explode_list id_column)');
-  const mapping = compileRowMapping(model, { nested: 'flatten', own });
-  const writesId = idColumn !== undefined && mapping.has(idColumn);
+  const children = compileChildRows('explode_list', options, [[indexColumn, 'index_column']], model);
 
   return (record, position) => {
     const rows: Row[] = [];
     const unmapped: string[] = [];
     const issues: ProcessorIssue[] = [];
-    const list = readPath(record, keys);
+    const list = children.at(record);
     if (list === undefined || list === null) return { rows, unmapped, issues };
     if (!Array.isArray(list)) {
       issues.push({ position, path: options.path, reason: `expected a list, found ${describeShape(list)}` });
       return { rows, unmapped, issues };
     }
-    const parentValues = parentKey.read(record);
+    const parentValues = children.parentOf(record);
     for (let index = 0; index < list.length; index += 1) {
       const element = list[index] ?? null;
       if (element !== null && !isJsonObject(element)) {
@@ -45,11 +36,8 @@ export function compileExplodeList(options: ExplodeListOptions, model: EntityMod
         issues.push({ position, path: `${options.path}[${index}]`, reason });
         continue;
       }
-      const flat = emptyFlatRecord();
-      parentKey.write(flat, parentValues);
-      flat[indexColumn] = index;
-      if (writesId) flat[idColumn] = childId(parentValues, options.path, index);
-      rows.push(mapping.map(element ?? undefined, flat, unmapped));
+      const flat = children.start(parentValues, index, { [indexColumn]: index });
+      rows.push(children.mapping.map(element ?? undefined, flat, unmapped));
     }
     return { rows, unmapped, issues };
   };

@@ -1,10 +1,8 @@
 /** `explode_map`: each entry of an object with dynamic keys is a child row (docs/processors/explode-map.md). */
 import type { EntityModel } from '../entity-model.ts';
-import { isJsonObject, parsePath, readPath } from '../json.ts';
-import { childId } from './child-id.ts';
+import { isJsonObject } from '../json.ts';
+import { compileChildRows } from './child-rows.ts';
 import { DEFAULT_VALUE_COLUMN } from './explode-scalars.ts';
-import { compileParentKey, describeParentKey } from './parent-key.ts';
-import { compileRowMapping, emptyFlatRecord } from './row-mapping.ts';
 import { describeShape } from './shape.ts';
 import type { ExplodeMapOptions, ProcessorIssue, RecordProcessor, Row } from './types.ts';
 
@@ -15,39 +13,29 @@ import type { ExplodeMapOptions, ProcessorIssue, RecordProcessor, Row } from './
  * Keys become values, never column names, so a renamed profile changes rows, not the table.
  */
 export function compileExplodeMap(options: ExplodeMapOptions, model: EntityModel): RecordProcessor {
-  const keys = parsePath(options.path);
-  const parentKey = compileParentKey(options.parent_key);
   const keyColumn = options.key_column;
   const valueColumn = options.value_column ?? DEFAULT_VALUE_COLUMN;
-  const idColumn = options.id_column;
-  const own = new Map(describeParentKey(options.parent_key));
-  own.set(keyColumn, '(explode_map key_column)');
-  if (idColumn !== undefined) own.set(idColumn, '(explode_map id_column)');
-  const mapping = compileRowMapping(model, { nested: 'flatten', own });
-  const writesId = idColumn !== undefined && mapping.has(idColumn);
+  const children = compileChildRows('explode_map', options, [[keyColumn, 'key_column']], model);
 
   return (record, position) => {
     const rows: Row[] = [];
     const unmapped: string[] = [];
     const issues: ProcessorIssue[] = [];
-    const map = readPath(record, keys);
+    const map = children.at(record);
     if (map === undefined || map === null) return { rows, unmapped, issues };
     if (!isJsonObject(map)) {
       issues.push({ position, path: options.path, reason: `expected an object with one entry per key, found ${describeShape(map)}` });
       return { rows, unmapped, issues };
     }
-    const parentValues = parentKey.read(record);
+    const parentValues = children.parentOf(record);
     for (const key of Object.keys(map)) {
       const value = map[key] ?? null;
-      const flat = emptyFlatRecord();
-      parentKey.write(flat, parentValues);
-      flat[keyColumn] = key;
-      if (writesId) flat[idColumn] = childId(parentValues, options.path, key);
+      const flat = children.start(parentValues, key, { [keyColumn]: key });
       if (isJsonObject(value)) {
-        rows.push(mapping.map(value, flat, unmapped));
+        rows.push(children.mapping.map(value, flat, unmapped));
       } else {
         flat[valueColumn] = value;
-        rows.push(mapping.map(undefined, flat, unmapped));
+        rows.push(children.mapping.map(undefined, flat, unmapped));
       }
     }
     return { rows, unmapped, issues };

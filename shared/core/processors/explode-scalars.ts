@@ -1,10 +1,7 @@
 /** `explode_scalars`: each value of a nested list is a child row (docs/processors/explode-scalars.md). */
 import type { EntityModel } from '../entity-model.ts';
-import { parsePath, readPath } from '../json.ts';
-import { childId } from './child-id.ts';
+import { compileChildRows } from './child-rows.ts';
 import { DEFAULT_INDEX_COLUMN } from './explode-list.ts';
-import { compileParentKey, describeParentKey } from './parent-key.ts';
-import { compileRowMapping, emptyFlatRecord } from './row-mapping.ts';
 import { describeShape } from './shape.ts';
 import type { ExplodeScalarsOptions, ProcessorIssue, RecordProcessor, Row } from './types.ts';
 
@@ -17,36 +14,25 @@ export const DEFAULT_VALUE_COLUMN = 'value';
  * object or list is kept whole as the value (a jsonb column takes it; coercion reports it otherwise).
  */
 export function compileExplodeScalars(options: ExplodeScalarsOptions, model: EntityModel): RecordProcessor {
-  const keys = parsePath(options.path);
-  const parentKey = compileParentKey(options.parent_key);
   const indexColumn = options.index_column ?? DEFAULT_INDEX_COLUMN;
   const valueColumn = options.value_column ?? DEFAULT_VALUE_COLUMN;
-  const idColumn = options.id_column;
-  const own = new Map(describeParentKey(options.parent_key));
-  own.set(indexColumn, '(explode_scalars index_column)');
-  own.set(valueColumn, '(explode_scalars value_column)');
-  if (idColumn !== undefined) own.set(idColumn, '(explode_scalars id_column)');
-  const mapping = compileRowMapping(model, { nested: 'flatten', own });
-  const writesId = idColumn !== undefined && mapping.has(idColumn);
+  const ownColumns = [[indexColumn, 'index_column'], [valueColumn, 'value_column']] as const;
+  const children = compileChildRows('explode_scalars', options, ownColumns, model);
 
   return (record, position) => {
     const rows: Row[] = [];
     const unmapped: string[] = [];
     const issues: ProcessorIssue[] = [];
-    const list = readPath(record, keys);
+    const list = children.at(record);
     if (list === undefined || list === null) return { rows, unmapped, issues };
     if (!Array.isArray(list)) {
       issues.push({ position, path: options.path, reason: `expected a list, found ${describeShape(list)}` });
       return { rows, unmapped, issues };
     }
-    const parentValues = parentKey.read(record);
+    const parentValues = children.parentOf(record);
     for (let index = 0; index < list.length; index += 1) {
-      const flat = emptyFlatRecord();
-      parentKey.write(flat, parentValues);
-      flat[indexColumn] = index;
-      flat[valueColumn] = list[index] ?? null;
-      if (writesId) flat[idColumn] = childId(parentValues, options.path, index);
-      rows.push(mapping.map(undefined, flat, unmapped));
+      const flat = children.start(parentValues, index, { [indexColumn]: index, [valueColumn]: list[index] ?? null });
+      rows.push(children.mapping.map(undefined, flat, unmapped));
     }
     return { rows, unmapped, issues };
   };

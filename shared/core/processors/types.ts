@@ -24,7 +24,7 @@ export interface DropNestedOptions {
 }
 
 /** Options every child-row processor shares. */
-interface ChildRowOptions {
+export interface ChildRowOptions {
   /** Dotted key path of the list or map in the landing record. */
   readonly path: string;
   /** Parent fields every child row carries (at least one: the parent's business key). */
