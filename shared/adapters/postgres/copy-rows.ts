@@ -34,19 +34,6 @@ export interface CopyOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
-const guarded = new WeakSet<object>();
-
-/**
- * A checked-out pg client has no `error` listener (pg-pool removes its own at checkout), so a connection reset
- * while COPY is writing (the server ended the backend, the network dropped) would be an uncaught exception that
- * ends the process. The same failure reaches the caller through the COPY or the next statement, so the event
- * itself is only absorbed here. Once per client: the listener stays for the client's life.
- */
-function guardConnection(client: Transaction['client']): void {
-  if (guarded.has(client)) return;
-  guarded.add(client);
-  client.on('error', () => undefined);
-}
 
 /**
  * Streams `rows` into `table` with `copy … from stdin` inside the caller's transaction and returns the number of
@@ -68,7 +55,6 @@ export async function copyRows(
   const encode = createCopyRowEncoder(encodings);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const sql = `copy ${qualified(table.schema, table.table)} (${columns.map((column) => ident(column.name)).join(', ')}) from stdin`;
-  guardConnection(tx.client);
   const stream = tx.client.query(copyFrom(sql));
   let sourceError: unknown;
 

@@ -50,19 +50,28 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: Transaction) 
   } catch (error) {
     throw wrapPgError(error, 'connect');
   }
+  // pg-pool removes its own `error` listener at checkout, so a connection reset mid-transaction (the server ended
+  // the backend, the network dropped) would be an uncaught exception that ends the process. The same failure
+  // reaches the caller through the running or the next statement, so the event itself is only absorbed here.
+  const absorb = (): void => undefined;
+  client.on('error', absorb);
+  const release = (destroy?: Error | boolean): void => {
+    client.off('error', absorb);
+    client.release(destroy);
+  };
   const tx: Transaction = { kind: 'transaction', client };
   try {
     await query(tx, 'begin transaction', 'begin');
     const result = await work(tx);
     await query(tx, 'commit transaction', 'commit');
-    client.release();
+    release();
     return result;
   } catch (error) {
     try {
       await client.query('rollback');
-      client.release();
+      release();
     } catch (rollbackError) {
-      client.release(rollbackError instanceof Error ? rollbackError : true);
+      release(rollbackError instanceof Error ? rollbackError : true);
     }
     throw error;
   }

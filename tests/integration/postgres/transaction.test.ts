@@ -44,6 +44,19 @@ describe('transactions and driver errors', () => {
     expect(await names()).toEqual(['kept']);
   });
 
+  it('rejects, and the process lives on, when its connection is terminated mid-transaction', async () => {
+    const failure = await withTransaction(db.pool, async (tx) => {
+      const backend = await query<{ pid: number }>(tx, 'read backend pid', 'select pg_backend_pid() as pid');
+      // Without an error listener on the checked-out client, the reset would be an uncaught exception (vitest fails the run).
+      const ended = new Promise<void>((resolve) => tx.client.once('end', () => resolve()));
+      await db.pool.query('select pg_terminate_backend($1)', [backend.rows[0]?.pid]);
+      await ended;
+      await query(tx, 'insert item', 'insert into public.item values (4, $1)', ['lost']);
+    }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(await names()).toEqual(['kept']);
+  });
+
   it('wraps a constraint violation with its SQLSTATE, constraint and what was being done', async () => {
     const error = await query(db.pool, 'insert item', 'insert into public.item values (1, $1)', ['again']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgresError);
