@@ -129,8 +129,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const idempotent = request.idempotent ?? isIdempotentMethod(method);
     for (let attempt = 1; ; attempt += 1) {
       request.signal?.throwIfAborted();
-      await limiter?.acquire();
-      const outcome = await attemptOnce(method, url, request, where);
+      const release = await limiter?.acquire();
+      const outcome = await attemptOnce(method, url, request, where).finally(release);
       const entry = { source: options.source, method, path: logPath(url, secretParams), attempt, ms: outcome.ms };
       if (outcome.kind === 'answer' && outcome.response.status >= 200 && outcome.response.status < 300) {
         const parsed = parseBody(outcome.response, request.responseType ?? 'json');

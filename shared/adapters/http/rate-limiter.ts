@@ -6,9 +6,10 @@ export interface RateLimit {
   readonly perMs: number;
 }
 
-/** Hands out request slots; `acquire` resolves when a request may start. */
+/** Hands out request slots. `acquire` resolves when a request may start, with the `release` to call once its
+ * answer (or failure) is in. */
 export interface RateLimiter {
-  acquire(): Promise<void>;
+  acquire(): Promise<() => void>;
 }
 
 /** The clock and the wait a limiter uses; tests pass their own to run without waiting. */
@@ -20,27 +21,41 @@ export interface Clock {
 export const SYSTEM_CLOCK: Clock = { now: Date.now, sleep: (ms) => sleepFor(ms) };
 
 /**
- * A sliding-window limiter: it remembers the start times of the last `requests` requests, and a new one waits
- * until the oldest of them is `perMs` old. A sliding window (not a fixed one) is what the strict sources count:
- * 3 requests at the end of one window and 3 at the start of the next would be 6 within 3 s. Callers take turns,
- * so concurrent requests of one client share the limit.
+ * A sliding-window limiter over the last `requests` requests. A request holds its slot while it is in flight and
+ * for `perMs` after its answer came in: the source counts a request when it arrives, which is some time between
+ * our start and our answer, so timing the window from our start would let a slow request and a fast next one land
+ * within `perMs` at the source (a real 429 under load). A sliding window (not a fixed one) is what the strict
+ * sources count: 3 requests at the end of one window and 3 at the start of the next would be 6 within 3 s.
+ * Callers take turns, so concurrent requests of one client share the limit.
  */
 export function createRateLimiter(limit: RateLimit, clock: Clock = SYSTEM_CLOCK): RateLimiter {
   if (!Number.isInteger(limit.requests) || limit.requests < 1 || !(limit.perMs > 0)) {
     throw new RangeError(`a rate limit needs requests ≥ 1 and perMs > 0, got ${limit.requests} per ${limit.perMs} ms`);
   }
-  const starts: number[] = [];
-  let turn: Promise<void> = Promise.resolve();
+  const slots: { answeredAt?: number }[] = [];
+  let wakeOnAnswer: (() => void) | undefined;
+  let turn: Promise<unknown> = Promise.resolve();
 
-  async function takeSlot(): Promise<void> {
+  async function takeSlot(): Promise<() => void> {
     for (;;) {
       const now = clock.now();
-      while (starts.length > 0 && (starts[0] as number) <= now - limit.perMs) starts.shift();
-      if (starts.length < limit.requests) {
-        starts.push(now);
-        return;
+      for (let i = slots.length - 1; i >= 0; i -= 1) {
+        const answeredAt = slots[i]?.answeredAt;
+        if (answeredAt !== undefined && answeredAt <= now - limit.perMs) slots.splice(i, 1);
       }
-      await clock.sleep((starts[0] as number) + limit.perMs - now);
+      if (slots.length < limit.requests) {
+        const slot: { answeredAt?: number } = {};
+        slots.push(slot);
+        return () => {
+          if (slot.answeredAt !== undefined) return;
+          slot.answeredAt = clock.now();
+          wakeOnAnswer?.();
+        };
+      }
+      const answered = slots.flatMap((slot) => (slot.answeredAt === undefined ? [] : [slot.answeredAt]));
+      if (answered.length > 0) await clock.sleep(Math.min(...answered) + limit.perMs - now);
+      else await new Promise<void>((resolve) => (wakeOnAnswer = resolve)); // every slot is in flight
+      wakeOnAnswer = undefined;
     }
   }
 
