@@ -13,6 +13,8 @@ import { createPool } from '../../shared/adapters/postgres/pool.ts';
 import { ident } from '../../shared/adapters/postgres/sql.ts';
 import { loadEnv } from '../../shared/config.ts';
 import { newBatchId } from '../../shared/runs/ids.ts';
+import { finishSystemRun, startSystemRun } from '../../shared/runs/system-runs.ts';
+import { BENCH_SYSTEM } from './bench-metadata.ts';
 
 /** One of the run's two batches. */
 export interface RunBatch {
@@ -113,4 +115,21 @@ export async function createBenchRun(): Promise<BenchRun> {
     drop,
     close: () => pool.end(),
   };
+}
+
+/**
+ * `--source generated`: records a succeeded landing run of the batch in the audit schema without landing any
+ * record, so bronze (which only reads a succeeded landing) runs on the generated records instead.
+ */
+export async function recordGeneratedLanding(run: BenchRun, batch: RunBatch): Promise<void> {
+  const start = await startSystemRun(run.pool, {
+    batch_id: batch.batch_id,
+    batch_timestamp: new Date(batch.batch_timestamp),
+    system_id: BENCH_SYSTEM,
+    call_id: `bench-generated-${batch.batch}`,
+    timeout_seconds: 86_400,
+    force: false,
+  });
+  if (!start.proceed) throw new Error(`the generated landing of batch ${batch.batch} did not start (${start.reason})`);
+  await finishSystemRun(run.pool, start.run.run_id, { status: 'succeeded' });
 }

@@ -21,8 +21,18 @@ const Batch = {
 export const BenchTask = z.discriminatedUnion('kind', [
   /** Land batch `batch` of `rows` keys through `landSystem` with the bench connector. */
   z.strictObject({ kind: z.literal('landing'), ...Target, ...Batch, batch: z.union([z.literal(1), z.literal(2)]), rows: z.int().positive() }),
-  /** Run bronze (`processEntityBatch`) for every bench entity of the batch. */
-  z.strictObject({ kind: z.literal('bronze'), ...Target, ...Batch }),
+  /**
+   * Run bronze (`processEntityBatch`) for every bench entity of the batch. `source: generated` makes bronze read
+   * the batch's generated records in-process instead of from the landing store (`--source generated`).
+   */
+  z.strictObject({
+    kind: z.literal('bronze'),
+    ...Target,
+    ...Batch,
+    batch: z.union([z.literal(1), z.literal(2)]),
+    rows: z.int().positive(),
+    source: z.enum(['landing', 'generated']),
+  }),
   /** Run silver (`processSilverBatch`) for every bench entity of the batch. */
   z.strictObject({ kind: z.literal('silver'), ...Target, ...Batch }),
   /** Baseline for bronze: COPY the batch's bronze rows, exported to `scratch_dir` first, into copies of the tables. */

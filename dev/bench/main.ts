@@ -22,7 +22,7 @@ import {
   type BenchReport,
   type StageFigure,
 } from './bench-report.ts';
-import { createBenchRun, type RunBatch } from './bench-run.ts';
+import { createBenchRun, recordGeneratedLanding, type RunBatch } from './bench-run.ts';
 import type { BenchTask, TaskResult } from './bench-task.ts';
 import { measureBundles } from './cold-start.ts';
 import { machineFacts, startLoadSampler } from './machine.ts';
@@ -34,6 +34,11 @@ const Args = z.strictObject({
   verbose: z.boolean().default(false),
   /** Keep the run's databases (to look at plans and tables afterwards); they are named on stderr. */
   keep: z.boolean().default(false),
+  /**
+   * `landing` (default): land through FerretDB and let bronze read it back. `generated`: no landing stage; bronze
+   * reads the generated records in-process (for large N, where FerretDB v1's in-memory sort needs GBs).
+   */
+  source: z.enum(['landing', 'generated']).default('landing'),
   /** Cold starts per function (the median is reported). */
   starts: z.coerce.number().int().positive().default(3),
 });
@@ -42,7 +47,7 @@ type Args = z.infer<typeof Args>;
 function parseCommandLine(argv: readonly string[]): Args {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' } },
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' } },
     strict: true,
   });
   const parsed = Args.safeParse(values);
@@ -81,9 +86,20 @@ async function main(args: Args): Promise<void> {
     const target = { database_url: run.database_url, mongodb_url: run.mongodb_url, landing_database: run.landing_database };
     const on = (batch: RunBatch) => ({ ...target, batch_id: batch.batch_id, batch_timestamp: batch.batch_timestamp });
 
-    const landing = await task('landing batch 1', { kind: 'landing', ...on(batch1), batch: 1, rows: args.rows });
-    if (landing.rows !== expected.landing.batch1) throw new Error(`landing wrote ${landing.rows} records, expected ${expected.landing.batch1}`);
-    const bronze = await task('bronze batch 1', { kind: 'bronze', ...on(batch1) });
+    const land = async (batch: RunBatch, description: string): Promise<TaskResult | undefined> => {
+      if (args.source === 'generated') {
+        await recordGeneratedLanding(run, batch);
+        return undefined;
+      }
+      const landed = await task(description, { kind: 'landing', ...on(batch), batch: batch.batch, rows: args.rows });
+      const wanted = batch.batch === 1 ? expected.landing.batch1 : expected.landing.batch2;
+      if (landed.rows !== wanted) throw new Error(`landing wrote ${landed.rows} records, expected ${wanted}`);
+      return landed;
+    };
+    const bronzeOf = (batch: RunBatch): BenchTask => ({ kind: 'bronze', ...on(batch), batch: batch.batch, rows: args.rows, source: args.source });
+
+    const landing = await land(batch1, 'landing batch 1');
+    const bronze = await task(`bronze batch 1 (reading ${args.source === 'landing' ? 'the landing store' : 'generated records'})`, bronzeOf(batch1));
     checkRows('bronze', bronze, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
     const copy = await task('baseline: COPY of batch 1 bronze rows', { kind: 'baseline_copy', ...on(batch1), scratch_dir: run.scratchDir });
     checkRows('baseline COPY', copy, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
@@ -93,8 +109,8 @@ async function main(args: Args): Promise<void> {
     const sqlInitial = await task('baseline: SCD2 SQL on batch 1', { kind: 'baseline_silver', ...on(batch1), phase: 'initial' });
     await checkBaselineAgrees(run.pool, 'silver_initial');
 
-    const landing2 = await task('landing batch 2 (preparation)', { kind: 'landing', ...on(batch2), batch: 2, rows: args.rows });
-    const bronze2 = await task('bronze batch 2 (preparation)', { kind: 'bronze', ...on(batch2) });
+    const landing2 = await land(batch2, 'landing batch 2 (preparation)');
+    const bronze2 = await task('bronze batch 2 (preparation)', bronzeOf(batch2));
     checkRows('bronze batch 2', bronze2, { bench_customer: expected.bronze.batch2.customers, bench_customer_order: expected.bronze.batch2.orders });
     const silverDelta = await task('silver batch 2 (10% changed, 1% absent, 5% new)', { kind: 'silver', ...on(batch2) });
     checkSilverCounts('silver_delta', silverDelta, { bench_customer: expected.silverDelta.customers, bench_customer_order: expected.silverDelta.orders });
@@ -102,7 +118,7 @@ async function main(args: Args): Promise<void> {
     await checkBaselineAgrees(run.pool, 'silver_delta');
 
     const stages: StageFigure[] = [
-      stageFigure('landing', landing),
+      ...(landing ? [stageFigure('landing', landing)] : []),
       stageFigure('bronze', bronze, { name: 'postgres_copy', seconds: copy.seconds }),
       stageFigure('silver_initial', silverInitial, { name: 'sql_scd2_insert', seconds: sqlInitial.seconds }),
       stageFigure('silver_delta', silverDelta, { name: 'sql_scd2_update_insert', seconds: sqlDelta.seconds }),
@@ -116,7 +132,7 @@ async function main(args: Args): Promise<void> {
       ratio: Math.round((transformSeconds / copy.seconds) * 100) / 100,
       copy_rows_per_s: Math.round(copy.rows / copy.seconds),
     };
-    const preparation = [stageFigure('landing_batch2', landing2), stageFigure('bronze_batch2', bronze2)];
+    const preparation = [...(landing2 ? [stageFigure('landing_batch2', landing2)] : []), stageFigure('bronze_batch2', bronze2)];
     const baselines = [
       stageFigure('postgres_copy', copy),
       stageFigure('sql_scd2_insert', sqlInitial),
@@ -136,13 +152,14 @@ async function main(args: Args): Promise<void> {
     const targets = judgeTargets(stages, bundles, bronzeTransformLoad.ratio);
     const report: BenchReport = {
       rows: args.rows,
+      source: args.source,
       finished_at: new Date().toISOString(),
       machine: machineFacts(run.postgresVersion, load.stop()),
       stages,
       bronze_transform_load: bronzeTransformLoad,
       preparation,
       baselines,
-      details: { landing: landing.details, bronze: bronze.details, copy: copy.details, silver_initial: silverInitial.details, sql_initial: sqlInitial.details, silver_delta: silverDelta.details, sql_delta: sqlDelta.details },
+      details: { landing: landing?.details ?? null, bronze: bronze.details, copy: copy.details, silver_initial: silverInitial.details, sql_initial: sqlInitial.details, silver_delta: silverDelta.details, sql_delta: sqlDelta.details },
       bundles,
       bare_node_cold_start: bare_node,
       targets,
@@ -172,14 +189,14 @@ function printReport(
 ): void {
   const machine = report.machine as ReturnType<typeof machineFacts>;
   const out: string[] = [
-    `N = ${report.rows}; ${machine.nproc} cores (${machine.cpu_model}), ${machine.memory_mb} MB; load average ${machine.load_average.start} at start, mean ${machine.load_average.mean}, max ${machine.load_average.max}`,
+    `N = ${report.rows} (source: ${String(report.source)}); ${machine.nproc} cores (${machine.cpu_model}), ${machine.memory_mb} MB; load average ${machine.load_average.start} at start, mean ${machine.load_average.mean}, max ${machine.load_average.max}`,
     '',
     formatStages(stages),
     '',
     formatTable(
       ['bronze, split', 'seconds', 'rows/s', 'ratio to COPY'],
       [
-        ['reading landing (MongoDB)', transform.mongo_read_seconds, null, null],
+        [report.source === 'generated' ? 'reading the generated records' : 'reading landing (MongoDB)', transform.mongo_read_seconds, null, null],
         ['transform + load', transform.seconds, transform.rows_per_s, transform.ratio],
       ],
     ),

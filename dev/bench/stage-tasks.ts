@@ -16,6 +16,7 @@ import type { Outcome } from '../../shared/runtime/outcome.ts';
 import { staticMetadataLoader } from '../../shared/runtime/static-metadata-loader.ts';
 import { createEnvSecretStore } from '../../shared/secrets/env-secret-store.ts';
 import { createBenchConnector } from './bench-connector.ts';
+import { batchRecords } from './bench-records.ts';
 import { BENCH_ENTITIES, BENCH_LANDING_ENTITY, BENCH_SYSTEM, benchMetadata } from './bench-metadata.ts';
 import type { BenchTask, TaskWork } from './bench-task.ts';
 
@@ -110,6 +111,22 @@ export function timedLandingReader(store: Pick<LandingStore, 'readRun'>): { read
 }
 
 /**
+ * A landing reader that hands bronze the batch's generated records, numbered as the landing store numbers them,
+ * without MongoDB: what bronze costs on its own, and the way to measure large N without FerretDB.
+ */
+export function generatedLandingReader(rows: number, batch: 1 | 2): Pick<LandingStore, 'readRun'> {
+  return {
+    async *readRun(ref) {
+      let position = 0;
+      for (const record of batchRecords(rows, batch)) {
+        yield { record_id: `${ref.run_id}:${position}`, position, record };
+        position += 1;
+      }
+    },
+  };
+}
+
+/**
  * Runs bronze for each bench entity of the batch, one after the other, as two `bronze` calls would (each reads
  * the landed batch: customers and their orders come from the same records).
  */
@@ -121,7 +138,8 @@ export async function runBronze(task: Extract<BenchTask, { kind: 'bronze' }>, co
   const started = performance.now();
   for (const entity_id of BENCH_ENTITIES) {
     const entityStarted = performance.now();
-    const landing = timedLandingReader(createLandingStore(connections.mongo.db(task.landing_database)));
+    const source = task.source === 'generated' ? generatedLandingReader(task.rows, task.batch) : createLandingStore(connections.mongo.db(task.landing_database));
+    const landing = timedLandingReader(source);
     const outcome = await processEntityBatch(
       { batch_id: task.batch_id, system_id: BENCH_SYSTEM, entity_id, force: false },
       { pool: connections.pool, landing: landing.reader, metadata, log: connections.log, call_id: `bench-bronze-${entity_id}`, timeout_seconds: TIMEOUT_SECONDS },

@@ -62,8 +62,13 @@ describe('metadata deploy and a concurrent reader', () => {
 
     let deploying = true;
     const seen = new Map<string, number>();
+    // So that both sets are seen however the machine schedules us, the first two deploys (B, then A) each wait for
+    // a read that started after them; the later ones swap under the readers at full speed.
+    let deploysDone = 0;
+    let newestReadAfter = 0;
     const readUntilDone = async () => {
       while (deploying) {
+        const startedAfter = deploysDone;
         // A new loader each time, so every read goes through the pointer and the records (no cache).
         const loaded = await createMetadataLoader({ store: readerStore, models, secrets: createEnvSecretStore({}), maxAttempts: 20 }).load();
         const set = expected.get(loaded.hash);
@@ -74,6 +79,7 @@ describe('metadata deploy and a concurrent reader', () => {
           actions: set?.actions,
         });
         seen.set(loaded.hash, (seen.get(loaded.hash) ?? 0) + 1);
+        newestReadAfter = Math.max(newestReadAfter, startedAfter);
       }
     };
     const read = async () => {
@@ -88,6 +94,8 @@ describe('metadata deploy and a concurrent reader', () => {
     try {
       for (let round = 0; round < 12 && deploying; round += 1) {
         await deployMetadata(round % 2 === 0 ? setB : setA, { store: deployerStore, models, log, now: new Date() });
+        deploysDone += 1;
+        while (deploying && round < 2 && newestReadAfter < deploysDone) await sleep(10);
       }
     } finally {
       deploying = false;
