@@ -71,3 +71,24 @@ describe('npm run bench --rows 20000', () => {
     expect(output).toMatch(/^stage\s+rows\s+seconds\s+rows\/s\s+peak RSS MB\s+baseline\s+baseline s\s+ratio$/m);
   });
 });
+
+describe('npm run bench --rows 5000 --source generated (the path of large N)', () => {
+  it('lands batch 1, runs bronze on the generated records and every stage on the expected rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dp-bench-generated-'));
+    try {
+      const file = join(dir, 'bench.json');
+      await run('npx', ['tsx', 'dev/bench/main.ts', '--rows', '5000', '--source', 'generated', '--json', file, '--starts', '1'], {
+        timeout: RUN_TIMEOUT_MS,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const raw = JSON.parse(await readFile(file, 'utf8')) as { source?: unknown; preparation?: { name: string }[] };
+      const generated = BenchReport.parse(raw);
+      const expected = expectedStageRows(5000);
+      expect(raw.source).toBe('generated');
+      expect(generated.stages.map((stage) => [stage.name, stage.rows])).toEqual(Object.entries(expected));
+      expect(raw.preparation?.map((stage) => stage.name)).toEqual(['bronze_batch2']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, RUN_TIMEOUT_MS + 60_000);
+});
