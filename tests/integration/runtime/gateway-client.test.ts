@@ -81,7 +81,31 @@ describe('gateway client', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      await expect(client.invoke('slow', {}, { timeoutMs: 100 })).rejects.toThrow(UpstreamUnavailableError);
+      const error = await client.invoke('slow', {}, { timeoutMs: 100 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect((error as Error).message).toMatch(/unreachable while calling function\/slow: timed out after 100 ms$/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives up on a sync call whose answer stops halfway, and reads one sent in pieces', async () => {
+    const server = createServer((request, response) => {
+      const whole = JSON.stringify({ pieces: 'x'.repeat(28) });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(whole.length) });
+      response.write(whole.slice(0, 10));
+      if (request.url === '/function/cut') {
+        response.destroy();
+        return;
+      }
+      setTimeout(() => response.end(whole.slice(10)), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      await expect(client.invoke('cut', {})).rejects.toThrow(UpstreamUnavailableError);
+      expect(await client.invoke('whole', {})).toMatchObject({ status: 200, body: { pieces: 'x'.repeat(28) } });
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
