@@ -15,6 +15,7 @@ import { BRONZE_SCHEMA } from '../../shared/core/table-layout.ts';
 import { bronzeTableSpec } from '../../shared/layers/tables/entity-tables.ts';
 import {
   BASELINE_COPY_SCHEMA,
+  BASELINE_SCD_SCHEMA,
   baselineCloseAbsentSql,
   baselineInsertSql,
   baselineUpdateSql,
@@ -93,6 +94,9 @@ export async function runBaselineSilver(task: Extract<BenchTask, { kind: 'baseli
       `select count(*)::int as rows from ${qualified(BRONZE_SCHEMA, entity_id)} where "_dp_batch_id" = $1::uuid`,
       [task.batch_id],
     );
+    // Fresh statistics (not timed): without them the planner may run the anti-join of the close of absent keys
+    // as a nested loop over bronze, minutes instead of a second, and the baseline would stop being the limit.
+    await pool.query(`analyze ${qualified(BRONZE_SCHEMA, entity_id)}, ${qualified(BASELINE_SCD_SCHEMA, entity_id)}`);
     const started = performance.now();
     const statements = await withTransaction(pool, async (tx) => {
       const done: Record<string, number> = {};

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--rows N] [--json FILE] [--verbose]`: throughput and memory of every layer on the local
+ * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated] [--starts K] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
  * services, against PostgreSQL's own limits (docs/benchmark.md). N customers (default 1,000,000) are generated,
  * landed, loaded to bronze and historised in silver twice (an initial load, then a batch with changed, absent and
  * new keys); COPY and hand-written SCD2 SQL over the same rows are the baselines. Each stage runs in a process of
@@ -7,7 +7,7 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { checkBaselineAgrees, checkRows, checkSilverCounts } from './bench-checks.ts';
@@ -39,6 +39,8 @@ const Args = z.strictObject({
    * records in-process, and batch 2 is not landed (for large N: FerretDB v1 reads about 900 records/s).
    */
   source: z.enum(['landing', 'generated']).default('landing'),
+  /** Write a V8 CPU profile of every stage process into this folder (open in Chrome DevTools or speedscope). */
+  profile: z.string().optional(),
   /** Cold starts per function (the median is reported). */
   starts: z.coerce.number().int().positive().default(3),
 });
@@ -47,7 +49,7 @@ type Args = z.infer<typeof Args>;
 function parseCommandLine(argv: readonly string[]): Args {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' } },
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' } },
     strict: true,
   });
   const parsed = Args.safeParse(values);
@@ -79,7 +81,13 @@ async function main(args: Args): Promise<void> {
     const timeoutMs = (600 + args.rows / 200) * 1000;
     const task = async (description: string, work: BenchTask): Promise<TaskResult> => {
       log(`${description}…`);
-      const result = await runTask(worker, work, { timeoutMs, verbose: args.verbose, scratchDir: run.scratchDir, signal: abort.signal });
+      const result = await runTask(worker, work, {
+        timeoutMs,
+        verbose: args.verbose,
+        scratchDir: run.scratchDir,
+        signal: abort.signal,
+        nodeArgs: args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`],
+      });
       log(`${description}: ${result.rows} rows in ${result.seconds.toFixed(2)} s, peak RSS ${result.peak_rss_mb.toFixed(0)} MB`);
       return result;
     };

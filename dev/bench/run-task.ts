@@ -48,6 +48,8 @@ export interface RunTaskOptions {
   readonly scratchDir: string;
   /** Kills the task when aborted (the run is being stopped). */
   readonly signal?: AbortSignal;
+  /** Extra `node` options for the task process (`--profile`: a CPU profile). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Runs one task in its own process; rejects with the tail of its output when it fails. */
@@ -59,7 +61,7 @@ export async function runTask(workerFile: string, task: BenchTask, options: RunT
     tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
     if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
   };
-  const child = spawn(process.execPath, [workerFile, JSON.stringify(task), resultFile], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), workerFile, JSON.stringify(task), resultFile], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
