@@ -34,6 +34,22 @@ export const OPTIONAL_DEPENDENCIES: readonly string[] = [
   'pino-pretty',
 ];
 
+/**
+ * Packages replaced by a project module in every bundle (what the package is → the module that stands in), each for
+ * what it costs at start; the module says why it is enough.
+ */
+export const ALIASES: Readonly<Record<string, string>> = {
+  'whatwg-url': join(ROOT, 'dev/stand-ins/whatwg-url.ts'),
+};
+
+/**
+ * Files inside packages replaced by a project module in every bundle (path below the project root → the module that
+ * stands in), for files an alias cannot reach: they are required by relative path. Each module says why.
+ */
+export const REPLACED_FILES: Readonly<Record<string, string>> = {
+  'node_modules/pg/lib/stream.js': join(ROOT, 'dev/stand-ins/pg-stream.ts'),
+};
+
 // ESM output has no `require`; CommonJS dependencies bundled into it (pg, mongodb) still call it for node
 // built-ins and the optional packages above.
 const CJS_BANNER = "import { createRequire as __dpCreateRequire } from 'node:module';\n"
@@ -117,6 +133,17 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
           });
         },
       },
+      {
+        name: 'dataplatform-replaced-files',
+        setup(plugin) {
+          const replaced = new Map(Object.entries(REPLACED_FILES).map(([file, standIn]) => [join(ROOT, file), standIn]));
+          plugin.onResolve({ filter: /^\.\.?\// }, (args) => {
+            const target = resolve(args.resolveDir, args.path);
+            const standIn = replaced.get(target) ?? replaced.get(`${target}.js`);
+            return standIn === undefined ? undefined : { path: standIn };
+          });
+        },
+      },
     ],
     outdir,
     outExtension: { '.js': '.mjs' },
@@ -134,6 +161,7 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
     sourcesContent: false,
     banner: { js: CJS_BANNER },
     external: [...OPTIONAL_DEPENDENCIES],
+    alias: { ...ALIASES },
     define: { 'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())) },
     metafile: true,
     logLevel: 'warning',
