@@ -66,10 +66,10 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
         const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
         if (value === null) nullKeys += 1;
         else keys.add(Array.isArray(value) ? [value] : value); // a jsonb list key is one value, not a tuple
+      } else if (keyIndexes.some((index) => (values[index] ?? null) === null)) {
+        nullKeys += 1;
       } else {
-        const key = keyIndexes.map((index) => values[index] ?? null);
-        if (key.includes(null)) nullKeys += 1;
-        else keys.add(key);
+        keys.addTuple(values, keyIndexes);
       }
       for (const { column, index } of notNull) if (values[index] === null || values[index] === undefined) nullCounts[column]! += 1;
       for (const { column, index, values: allowed } of accepted) {
@@ -105,14 +105,32 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
 function createKeyTracker() {
   const seen = new Set<string>();
   const duplicates = sampler();
+  // One hash lookup per key: a Set that did not grow already held it.
+  const isNew = (text: string): boolean => {
+    const size = seen.size;
+    return seen.add(text).size > size;
+  };
   return {
     /** A one-column key as its value, a composite key as its tuple. */
     add(key: JsonValue | readonly JsonValue[]): void {
       // One column: its text (a column holds one type after coercion); several: the JSON tuple.
       const single = !Array.isArray(key);
-      const text = single ? asText(key as JsonValue) : JSON.stringify(key);
-      if (!seen.has(text)) seen.add(text);
-      else duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
+      if (!isNew(single ? asText(key as JsonValue) : JSON.stringify(key))) duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
+    },
+    /**
+     * The composite key at `indexes` of a row, without building its tuple: the parts' texts joined by NUL, which
+     * no part holds (coerced text cannot, JSON text escapes it); where one does, the JSON tuple.
+     */
+    addTuple(values: readonly CellValue[], indexes: readonly number[]): void {
+      let text = asText(values[indexes[0]!]!);
+      let plain = !text.includes('\u0000');
+      for (let i = 1; i < indexes.length; i += 1) {
+        const part = asText(values[indexes[i]!]!);
+        plain &&= !part.includes('\u0000');
+        text += `\u0000${part}`;
+      }
+      const key = plain ? text : JSON.stringify(indexes.map((index) => values[index]));
+      if (!isNew(key)) duplicates.add(indexes.map((index) => values[index] ?? null));
     },
     duplicates: () => duplicates.result(),
   };

@@ -154,6 +154,35 @@ describe('createCheckAccumulator', () => {
   });
 });
 
+describe('createCheckAccumulator with a composite key', () => {
+  const line = defineModel('order_line', [
+    ['order_id', 'text', { key: true }],
+    ['line', 'text', { key: true }],
+    ['quantity', 'integer'],
+  ]);
+  const uniqueness = (rows: unknown[][]): CheckResult | undefined => {
+    const checks = createCheckAccumulator({ model: line, load_type: 'delta', previous_row_count: null, quality: {} });
+    for (const values of rows) checks.add(values as never);
+    return check(checks.results(), 'key_unique');
+  };
+
+  it('counts repeated tuples, shows them as tuples, and leaves tuples with a null to the null-key count', () => {
+    const found = uniqueness([
+      ['o1', 'a', 1],
+      ['o1', 'b', 1],
+      ['o1', 'a', 2],
+      ['o1', null, 1],
+      ['o1', null, 1],
+    ]);
+    expect(found).toMatchObject({ observed: 1, passed: false, details: { samples: [['o1', 'a']] } });
+  });
+
+  it('tells apart tuples whose parts would join to the same text', () => {
+    expect(uniqueness([['a\u0000b', 'c', 1], ['a', 'b\u0000c', 1], ['a\u0000', 'b', 1], ['a', '\u0000b', 1]])).toMatchObject({ observed: 0, passed: true });
+    expect(uniqueness([['a\u0000b', 'c', 1], ['a\u0000b', 'c', 2]])).toMatchObject({ observed: 1 });
+  });
+});
+
 describe('countDuplicateKeys', () => {
   it('counts extra occurrences of composite key tuples and skips tuples with a null', () => {
     const keys = [
