@@ -169,13 +169,14 @@ describe('a function bundle run by node alone', () => {
     const spawned = spawnGroup(process.execPath, [slowBundle], { http_port: String(port) });
     const url = `http://127.0.0.1:${port}`;
     await waitFor(() => answersOk(`${url}/_/health`), 'server health', spawned);
-    const inFlight = fetch(`${url}/?ms=700`);
-    await new Promise((done) => setTimeout(done, 200));
+    const inFlight = fetch(`${url}/?ms=2000`);
+    // SIGTERM only once the handler runs: before that the call may not have reached the server at all.
+    await waitFor(async () => spawned.output().includes('"msg":"slow call sleeping"'), 'the call in flight', spawned);
     const exited = new Promise<number | null>((done) => spawned.child.once('exit', (code) => done(code)));
     spawned.child.kill('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ slept_ms: 700, call_id: null });
+    expect(await response.json()).toEqual({ slept_ms: 2000, call_id: null });
     expect(await exited).toBe(0);
     await expect(fetch(url)).rejects.toThrow();
     expect(spawned.output()).toContain('closing the function server');
