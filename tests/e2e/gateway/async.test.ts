@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../../dev/gateway/gateway.ts';
 import { AUTH, CallbackReceiver, createWorkspace, echoEntry, type EchoAnswer, type Workspace } from './harness.ts';
@@ -104,9 +106,12 @@ describe('async route with OpenFaaS CE queue semantics', () => {
 
   it('exposes the queue state to tests under basic auth', async () => {
     expect((await fetch(`${gateway.url}/system/queue`)).status).toBe(401);
-    await submit('echo?sleep_ms=1500');
+    // The first call runs until the state is read (a fixed sleep could end first on a busy machine).
+    const release = path.join(workspace.dir, 'release-queue-state');
+    await submit(`echo?until_file=${encodeURIComponent(release)}`);
     await submit('echo-two');
     const state = (await (await fetch(`${gateway.url}/system/queue`, { headers: AUTH })).json()) as Record<string, unknown>;
+    await writeFile(release, '');
     expect(state).toMatchObject({ settings: { concurrency: 1, ackWaitMs: 305_000 }, inFlight: 1, pending: 1 });
     expect(state.messages).toEqual([
       expect.objectContaining({ function: 'echo', state: 'in-flight', deliveries: 1 }),
