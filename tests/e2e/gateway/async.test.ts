@@ -144,14 +144,16 @@ describe('async route with OpenFaaS CE queue semantics', () => {
 describe('redelivery, timeouts and a dead function', () => {
   let gateway: Gateway;
   beforeAll(async () => {
-    gateway = await workspace.start({ queue: { ackWaitMs: 500 }, upstreamTimeoutMs: 1500 });
+    // A run outlives ack_wait by 1.5 s and the upstream timeout outlives the run by 2 s: room for a busy machine's
+    // late timers and slow calls (with 800 ms runs, a redelivery 300 ms late no longer overlapped the first run).
+    gateway = await workspace.start({ queue: { ackWaitMs: 500 }, upstreamTimeoutMs: 4000 });
   });
   afterAll(async () => {
     await gateway?.stop();
   });
 
   it('delivers a call again when it outlives ack_wait, in parallel with the first delivery', async () => {
-    const answer = await fetch(`${gateway.url}/async-function/echo?sleep_ms=800`, {
+    const answer = await fetch(`${gateway.url}/async-function/echo?sleep_ms=2000`, {
       method: 'POST',
       headers: { 'x-callback-url': callbacks.url },
     });
@@ -167,7 +169,7 @@ describe('redelivery, timeouts and a dead function', () => {
   });
 
   it('answers 502 with an empty body when a sync call outlives the upstream timeout', async () => {
-    const answer = await fetch(`${gateway.url}/function/echo?sleep_ms=3000`);
+    const answer = await fetch(`${gateway.url}/function/echo?sleep_ms=8000`);
     expect(answer.status).toBe(502);
     expect(await answer.text()).toBe('');
   });
