@@ -177,7 +177,7 @@ describe('redelivery, timeouts and a dead function', () => {
   it("answers 500 Can't reach service once the function process has died", async () => {
     await fetch(`${gateway.url}/function/echo-two?exit=1`).catch(() => undefined);
     // The watchdog exits with its function; wait until the gateway has noticed.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     let answer = await fetch(`${gateway.url}/function/echo-two`);
     while (answer.status === 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
