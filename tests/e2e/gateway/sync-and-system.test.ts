@@ -180,7 +180,7 @@ describe('/system/logs', () => {
   it('returns NDJSON lines of the function output that contain the call id', async () => {
     await fetch(`${gateway.url}/function/echo/logged`, { headers: { 'x-call-id': 'log-me-123' } });
     // The function's output may reach the gateway just after its answer.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     let line: Record<string, string> | undefined;
     while (!line && Date.now() < deadline) {
       line = (await lines('name=echo')).find((entry) => entry.text?.includes('log-me-123'));
@@ -233,7 +233,7 @@ describe('cron', () => {
         .filter((line) => line.text.includes('echo called'))
         .map((line) => JSON.parse(line.text) as Record<string, unknown>)
         .filter((call) => call.topic !== null);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (cronCalls().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(cronCalls()).toEqual([expect.objectContaining({ topic: 'cron-function', path: '/' })]);
   });
