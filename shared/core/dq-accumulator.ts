@@ -19,8 +19,24 @@ export interface CheckAccumulator {
   addUnmapped(fields: readonly string[]): void;
   /** The coercion issues of the batch (the count matters with `on_uncoercible: null`). */
   addCoercionIssues(issues: readonly CoercionIssue[]): void;
+  /**
+   * Whether the batch held more distinct keys than `maxTrackedKeys`: the key set was then dropped, and the caller
+   * counts duplicate keys where the rows went (`setDuplicateKeys`) before asking for the summary or results.
+   */
+  keysOverflowed(): boolean;
+  /** Duplicate keys counted outside (in the loaded table), for a batch whose keys overflowed. */
+  setDuplicateKeys(found: SampledCount): void;
   summary(): BatchSummary;
   results(): CheckResult[];
+}
+
+/** Tuning of an accumulator. */
+export interface CheckAccumulatorOptions {
+  /**
+   * Distinct keys held in memory for the uniqueness check (about 100 bytes each). Beyond it the set is dropped and
+   * `keysOverflowed()` says so, so memory stays bounded whatever the batch size. Default: no bound.
+   */
+  readonly maxTrackedKeys?: number;
 }
 
 /** Counts duplicate keys in a list of key tuples ("given key tuples"); tuples with a null part are left out. */
@@ -39,7 +55,7 @@ export function countDuplicateKeys(keys: Iterable<readonly JsonValue[]>): Sample
  * checks.addUnmapped(unmapped);
  * const failed = hasFailedChecks(checks.results());
  */
-export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
+export function createCheckAccumulator(config: CheckConfig, options: CheckAccumulatorOptions = {}): CheckAccumulator {
   const quality = config.quality ?? {};
   const indexOf = columnIndexes(config.model);
   const keyIndexes = config.model.key.map(indexOf);
@@ -50,7 +66,8 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
     values: new Set(values.map(String)),
   }));
   const patterns = (quality.regex ?? []).map(({ column, pattern }) => ({ column, index: indexOf(column), pattern: new RegExp(pattern, 'u') }));
-  const keys = createKeyTracker();
+  const keys = createKeyTracker(options.maxTrackedKeys ?? Number.POSITIVE_INFINITY);
+  let externalDuplicates: SampledCount | undefined;
   const nullCounts: Record<string, number> = Object.fromEntries(notNull.map(({ column }) => [column, 0]));
   const unaccepted = Object.fromEntries(accepted.map(({ column }) => [column, sampler()]));
   const mismatches = Object.fromEntries(patterns.map(({ column }) => [column, sampler()]));
@@ -87,10 +104,14 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
     addCoercionIssues(issues) {
       for (const found of issues) uncoercible.add(formatCoercionIssue(found));
     },
+    keysOverflowed: () => keys.overflowed(),
+    setDuplicateKeys(found) {
+      externalDuplicates = found;
+    },
     summary: () => ({
       row_count: rowCount,
       null_keys: nullKeys,
-      duplicate_keys: keys.duplicates(),
+      duplicate_keys: duplicateKeys(),
       unmapped_fields: Object.fromEntries(unmappedFields),
       null_counts: { ...nullCounts },
       unaccepted: mapValues(unaccepted, (found) => found.result()),
@@ -99,16 +120,28 @@ export function createCheckAccumulator(config: CheckConfig): CheckAccumulator {
     }),
     results: () => evaluateChecks(accumulator.summary(), config),
   };
+  function duplicateKeys(): SampledCount {
+    if (externalDuplicates !== undefined) return externalDuplicates;
+    if (keys.overflowed()) throw new Error('the batch has more keys than the check holds: count its duplicate keys with setDuplicateKeys first');
+    return keys.duplicates();
+  }
   return accumulator;
 }
 
-function createKeyTracker() {
+function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   const seen = new Set<string>();
   const duplicates = sampler();
-  // One hash lookup per key: a Set that did not grow already held it.
+  let overflowed = false;
+  // One hash lookup per key: a Set that did not grow already held it. Past the bound, nothing is kept.
   const isNew = (text: string): boolean => {
+    if (overflowed) return true;
     const size = seen.size;
-    return seen.add(text).size > size;
+    if (seen.add(text).size === size) return false;
+    if (seen.size > maxKeys) {
+      overflowed = true;
+      seen.clear();
+    }
+    return true;
   };
   return {
     /** A one-column key as its value, a composite key as its tuple. */
@@ -133,6 +166,7 @@ function createKeyTracker() {
       if (!isNew(key)) duplicates.add(indexes.map((index) => values[index] ?? null));
     },
     duplicates: () => duplicates.result(),
+    overflowed: () => overflowed,
   };
 }
 

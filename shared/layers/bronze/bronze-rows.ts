@@ -6,7 +6,7 @@
 import { createRowCoercer, type CoercionIssue } from '../../core/coerce.ts';
 import type { CopyValue } from '../../core/copy-text.ts';
 import { createCheckAccumulator } from '../../core/dq-accumulator.ts';
-import type { CheckResult } from '../../core/dq-checks.ts';
+import type { CheckResult, SampledCount } from '../../core/dq-checks.ts';
 import { isJsonObject } from '../../core/json.ts';
 import { compileProcessor } from '../../core/processors/index.ts';
 import type { ProcessorIssue } from '../../core/processors/types.ts';
@@ -45,13 +45,24 @@ export interface BronzeRowStream {
   counts(): BronzeRowCounts;
   /** The checks' results over every row the processor made; call after `rows` is read. */
   checkResults(): CheckResult[];
+  /** More distinct keys than `max_tracked_keys`: give the duplicate keys counted in the table to `setDuplicateKeys`. */
+  keysOverflowed(): boolean;
+  setDuplicateKeys(found: SampledCount): void;
 }
 
 /** Options of a stream: what the checks compare with. */
 export interface BronzeRowStreamOptions {
   /** Rows of the entity's previous successful batch (row-count change, full-load guard); null when none. */
   readonly previous_row_count: number | null;
+  /** Distinct keys the uniqueness check holds in memory; default `BRONZE_MAX_TRACKED_KEYS`. */
+  readonly max_tracked_keys?: number;
 }
+
+/**
+ * Keys the uniqueness check holds in memory (~100 bytes each, so ~50 MB): batches up to here are checked as they
+ * stream; larger ones (a backfill of millions of rows) are counted in the loaded table, so memory stays bounded.
+ */
+export const BRONZE_MAX_TRACKED_KEYS = 500_000;
 
 /**
  * Builds the row stream of one entity's batch. The failure policy (`quality.on_uncoercible`): with `fail` (the
@@ -75,7 +86,7 @@ export function createBronzeRowStream(
     quality,
     processor_columns: bronze.processorColumns,
     previous_row_count: options.previous_row_count,
-  });
+  }, { maxTrackedKeys: options.max_tracked_keys ?? BRONZE_MAX_TRACKED_KEYS });
   const keys = new Set(model.key);
   const required = new Set(model.columns.filter((column) => column.key || !column.nullable || keys.has(column.name)).map((column) => column.name));
   const nullsAllowed = quality.on_uncoercible === 'null';
@@ -132,6 +143,8 @@ export function createBronzeRowStream(
       rows_rejected: rowsRejected,
       unmapped_fields: checks.summary().unmapped_fields,
     }),
+    keysOverflowed: () => checks.keysOverflowed(),
+    setDuplicateKeys: (found) => checks.setDuplicateKeys(found),
     checkResults() {
       const results = checks.results();
       if (requiredIssues === 0) return results;

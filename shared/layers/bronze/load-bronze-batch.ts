@@ -1,6 +1,7 @@
 /**
  * Writes one entity's batch into `bronze.<table>` inside the caller's transaction: the table brought to the
- * model, the batch's earlier rows removed, the new rows streamed in with COPY, the checks judged.
+ * model, the batch's earlier rows removed, the new rows streamed in with COPY, the checks judged (a batch with more
+ * keys than the check holds in memory has its duplicate keys counted in the table, still inside the transaction).
  */
 import { copyRows } from '../../adapters/postgres/copy-rows.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
@@ -11,7 +12,8 @@ import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
 import { ensureTable } from '../tables/ensure-table.ts';
 import { bronzeTableSpec } from '../tables/entity-tables.ts';
 import type { BronzeEntity } from './bronze-entity.ts';
-import { createBronzeRowStream, type BronzeRowCounts, type BronzeWrite } from './bronze-rows.ts';
+import { createBronzeRowStream, type BronzeRowCounts, type BronzeRowStreamOptions, type BronzeWrite } from './bronze-rows.ts';
+import { countTableDuplicateKeys } from './table-duplicate-keys.ts';
 
 /** What writing a batch did, before commit. */
 export interface BronzeLoad {
@@ -36,7 +38,7 @@ export async function loadBronzeBatch(
   bronze: BronzeEntity,
   source: AsyncIterable<LandedRecord>,
   write: BronzeWrite,
-  options: { readonly previous_row_count: number | null },
+  options: BronzeRowStreamOptions,
 ): Promise<BronzeLoad> {
   const spec = bronzeTableSpec({ table: bronze.table, model: bronze.model });
   const ensured = await ensureTable(tx, spec);
@@ -49,6 +51,9 @@ export async function loadBronzeBatch(
   );
   const stream = createBronzeRowStream(source, bronze, write, options);
   await copyRows(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, stream.rows);
+  if (stream.keysOverflowed()) {
+    stream.setDuplicateKeys(await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id }));
+  }
   const checks = stream.checkResults();
   return {
     counts: stream.counts(),

@@ -33,6 +33,8 @@ export interface BronzeDeps {
   readonly call_id: string | undefined;
   /** The function's timeout: a `running` bronze run of the same work older than this is stale. */
   readonly timeout_seconds: number;
+  /** Keys the uniqueness check holds in memory before counting in the table; default `BRONZE_MAX_TRACKED_KEYS`. */
+  readonly max_tracked_keys?: number;
 }
 
 /** Thrown inside the data transaction to roll it back when the checks reject the batch. */
@@ -100,7 +102,10 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
     });
     const write = { batch_id: run.batch_id, batch_timestamp: landing.batch_timestamp, call_id: deps.call_id ?? run.run_id, run_number: run.attempt };
     const load = await withTransaction(pool, async (tx) => {
-      const loaded = await loadBronzeBatch(tx, bronze, source, write, { previous_row_count: previous });
+      const loaded = await loadBronzeBatch(tx, bronze, source, write, {
+        previous_row_count: previous,
+        ...(deps.max_tracked_keys === undefined ? {} : { max_tracked_keys: deps.max_tracked_keys }),
+      });
       if (loaded.rejected) throw new BatchRejected(loaded);
       await finishBronzeSucceeded(tx, context, { counts: recordCounts(loaded.counts, loaded.rows_deleted, true), checks: loaded.checks });
       return loaded;

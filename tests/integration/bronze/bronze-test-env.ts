@@ -42,7 +42,7 @@ export interface BronzeTestEnv {
   process(
     landed: Landed,
     entity_id: string,
-    options?: { force?: boolean; call_id?: string; metadata?: ValidatedMetadata; timeout_seconds?: number; landing?: BronzeDeps['landing'] },
+    options?: { force?: boolean; call_id?: string; metadata?: ValidatedMetadata; timeout_seconds?: number; landing?: BronzeDeps['landing']; max_tracked_keys?: number },
   ): Promise<Outcome>;
   /** The repository's metadata with some entities changed (`quality`, `processor`…). */
   withEntities(change: (entity: Entity) => Entity): ValidatedMetadata;
@@ -88,6 +88,7 @@ export async function createBronzeTestEnv(prefix: string): Promise<BronzeTestEnv
         log,
         call_id: options.call_id ?? `call-bronze-${calls}`,
         timeout_seconds: options.timeout_seconds ?? 300,
+        ...(options.max_tracked_keys === undefined ? {} : { max_tracked_keys: options.max_tracked_keys }),
       };
       return processEntityBatch({ batch_id: landed.batch_id, system_id: landed.system_id, entity_id, force: options.force ?? false }, deps);
     },

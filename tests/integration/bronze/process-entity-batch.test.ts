@@ -200,6 +200,31 @@ describe('processEntityBatch (TST01)', () => {
     ]);
   });
 
+  it('counts duplicate keys in the table when a batch has more keys than the check holds, with the same verdict', async () => {
+    // a clean batch whose keys overflow the bound loads as usual, composite keys included
+    const clean = await env.land('TST01', tst01Batch());
+    for (const entity of TST01_ENTITIES) expect((await env.process(clean, entity, { max_tracked_keys: 1 })).status, entity).toBe('succeeded');
+
+    const records = tst01Batch();
+    records.customers = [...records.customers!, customer('c-4', { name: 'Again' }), customer('c-4'), customer('c-5')];
+    const verdict = async (max_tracked_keys: number | undefined) => {
+      const landed = await env.land('TST01', records);
+      const outcome = await env.process(landed, 'test_customer', max_tracked_keys === undefined ? {} : { max_tracked_keys });
+      const found = await env.db.pool.query(
+        `select observed, details->'samples' as samples from audit.check_result where batch_id = $1 and entity_id = 'test_customer' and check_name = 'key_unique'`,
+        [landed.batch_id],
+      );
+      return { outcome, check: found.rows, rows: await rowsOf('test_customer', landed.batch_id, 'id') };
+    };
+    const inMemory = await verdict(undefined);
+    const inTable = await verdict(2);
+    expect(inMemory.outcome).toMatchObject({ status: 'failed', failed_checks: expect.arrayContaining(['key_unique']) });
+    expect(inMemory.check).toEqual([{ observed: 3, samples: [['c-4'], ['c-5']] }]);
+    expect(inTable.outcome).toMatchObject({ status: 'failed', failed_checks: 'failed_checks' in inMemory.outcome ? inMemory.outcome.failed_checks : [] });
+    expect(inTable.check).toEqual(inMemory.check);
+    expect(inTable.rows).toEqual([]);
+  });
+
   it('fails on a value that cannot be coerced by default, and stores null with a warning where the entity allows it', async () => {
     const records = tst01Batch();
     records.customers![0] = customer('c-3', { updated_at: 'yesterday' });

@@ -154,6 +154,28 @@ describe('createCheckAccumulator', () => {
   });
 });
 
+describe('createCheckAccumulator with a bound on the keys it holds', () => {
+  const config: CheckConfig = { model: payment, load_type: 'delta', previous_row_count: null, quality: {} };
+
+  it('checks in memory up to the bound', () => {
+    const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
+    for (const id of [1, 2, 3, 3]) checks.add([id, '1.00', 'EUR', null]);
+    expect(checks.keysOverflowed()).toBe(false);
+    expect(check(checks.results(), 'key_unique')).toMatchObject({ observed: 1, details: { samples: [[3]] } });
+  });
+
+  it('drops the keys past the bound and wants the duplicates counted elsewhere before judging', () => {
+    const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
+    for (const id of [1, 1, 2, 3, 4, 4, null]) checks.add([id, '1.00', 'EUR', null]);
+    expect(checks.keysOverflowed()).toBe(true);
+    expect(() => checks.results()).toThrow('setDuplicateKeys');
+    checks.setDuplicateKeys({ count: 2, samples: [[1], [4]] });
+    const results = checks.results();
+    expect(check(results, 'key_unique')).toMatchObject({ observed: 2, passed: false, details: { samples: [[1], [4]] } });
+    expect(check(results, 'key_not_null')).toMatchObject({ observed: 1 });
+  });
+});
+
 describe('createCheckAccumulator with a composite key', () => {
   const line = defineModel('order_line', [
     ['order_id', 'text', { key: true }],
