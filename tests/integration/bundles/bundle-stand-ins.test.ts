@@ -110,6 +110,18 @@ describe('function bundles with stand-in modules', () => {
     expect(inputs).toContain('node_modules/mongodb-connection-string-url/lib/index.js');
   });
 
+  it('hold only the part of zod the code uses (`import { z }` bundled as `import * as z`)', async () => {
+    const meta = JSON.parse(await readFile(join(bundleDir, 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+    };
+    const bundle = Object.entries(meta.outputs).find(([file]) => file.endsWith('index.mjs'))?.[1];
+    const zodBytes = Object.entries(bundle?.inputs ?? {})
+      .filter(([input]) => input.startsWith('node_modules/zod/'))
+      .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    expect(zodBytes).toBeGreaterThan(0);
+    expect(zodBytes).toBeLessThan(200_000); // all of zod is ~460 kB
+  });
+
   it('parse every MongoDB connection string exactly as the driver with the real whatwg-url does', async () => {
     const { parsed } = await callBundle({ urls: CONNECTION_STRINGS });
     const expected = CONNECTION_STRINGS.map(describeConnectionString);
