@@ -76,7 +76,9 @@ describe('processEntityBatch on recorded-shape sources', () => {
       [landed.batch_id],
     );
     expect(columnCount.rows[0]).toMatchObject({ passed: false, unmapped: { loop_predicted_values: 1, openaps_suggested_bg: 1 } });
-  });
+    // The whole recorded dataset goes through FerretDB (~1 ms a document): 10 s seen on a busy machine, where
+    // vitest's default 30 s left no room for a busier one.
+  }, 120_000);
 
   it('loads a bunq landing (BNQ01): type-wrapped accounts and payments, exact amounts, naive timestamps in Amsterdam time', async () => {
     const data = bunqDataset();
