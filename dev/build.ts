@@ -5,7 +5,7 @@
  */
 import { build, type Metafile } from 'esbuild';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,14 +49,6 @@ export const ALIASES: Readonly<Record<string, string>> = {
 export const REPLACED_FILES: Readonly<Record<string, string>> = {
   'node_modules/pg/lib/stream.js': join(ROOT, 'dev/stand-ins/pg-stream.ts'),
 };
-
-/**
- * `import { z } from 'zod'` takes zod's `z` as one namespace object, so a bundle holds all of zod (~460 kB: every
- * schema type, JSON Schema conversion, ...) however little is used; `import * as z from 'zod'` (the form zod's docs
- * use) lets esbuild keep only what the code reaches through `z.`. Bundles rewrite the first form to the second in the
- * project's own sources: same bindings, a fraction of the code to compile at every start.
- */
-const ZOD_NAMED_IMPORT = /^import \{ z \} from 'zod';$/gm;
 
 // ESM output has no `require`; CommonJS dependencies bundled into it (pg, mongodb) still call it for node
 // built-ins and the optional packages above.
@@ -138,17 +130,6 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
             const entry = byName.get(args.path);
             if (entry === undefined) return { errors: [{ text: `unknown function ${args.path}` }] };
             return { contents: entryModule(entry), loader: 'ts', resolveDir: ROOT };
-          });
-        },
-      },
-      {
-        name: 'dataplatform-zod-namespace',
-        setup(plugin) {
-          plugin.onLoad({ filter: /\.ts$/ }, async (args) => {
-            if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-            const source = await readFile(args.path, 'utf8');
-            const contents = source.replace(ZOD_NAMED_IMPORT, "import * as z from 'zod';");
-            return contents === source ? undefined : { contents, loader: 'ts' };
           });
         },
       },

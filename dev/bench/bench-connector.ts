@@ -4,7 +4,7 @@
  * without a source's latency. Registered under the bench system's type (`jsonfile`), as a connector function
  * registers its own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector, LandingItem } from '../../shared/layers/landing/connector.ts';
 import { InvalidPayloadError } from '../../shared/errors.ts';
 import { batchRecords } from './bench-records.ts';

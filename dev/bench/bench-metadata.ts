@@ -3,7 +3,7 @@
  * flattened into `address_*`) and their orders (`explode_list` of `orders`), both full loads with data-quality
  * checks, validated by the platform's own metadata validation as `metadata/` would be.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoadedMetadata } from '../../shared/metadata/metadata-loader.ts';
 import { column, type ModelRegistry } from '../../shared/metadata/model-dsl.ts';
 import { requireValidMetadata } from '../../shared/metadata/validate-metadata.ts';

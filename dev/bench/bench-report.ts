@@ -2,7 +2,7 @@
  * The benchmark's report: the JSON `--json FILE` writes (its schema is the contract the smoke test reads), the
  * targets of the benchmark issue judged against it, and the tables printed on stdout.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One measured stage; `ratio` is stage seconds / baseline seconds where a baseline exists. */
 export const StageFigure = z.looseObject({

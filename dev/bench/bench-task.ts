@@ -2,7 +2,7 @@
  * What the orchestrator asks a stage process to do, and what it answers. Each task runs in a process of its own
  * (`stage-worker.ts`), so the peak RSS it reports is that task's alone.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a task works: the run's own PostgreSQL database and landing database. */
 const Target = {

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkBaselineAgrees, checkRows, checkSilverCounts } from './bench-checks.ts';
 import { expectedCounts } from './bench-records.ts';
 import {

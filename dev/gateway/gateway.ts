@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { createAsyncRoute } from './async-route.ts';

@@ -3,7 +3,7 @@
  * gateway with every function of the stack, until SIGINT/SIGTERM. Settings: docs/local-gateway.md.
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
 import { parseGoDuration } from './cron.ts';

@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../../shared/log.ts';
 import type { QueueState } from './async-queue.ts';
 import { GATEWAY_VERSION } from './call-id.ts';

@@ -3,7 +3,7 @@
  * missing, so functions can resolve their metadata on a fresh machine. A value that is already stored (a real
  * one you put there with `bao kv put`) is never replaced. Values say what they are: `dev-only-…-not-a-secret`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadSecretConfig } from '../../shared/secrets/secret-config.ts';
 import { secretVaultLocation } from '../../shared/secrets/secret-location.ts';
 

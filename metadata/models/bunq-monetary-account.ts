@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** bunq monetary accounts (unwrap_type): `{"MonetaryAccountBank": {…}}` → `account_type` + the account's fields. */

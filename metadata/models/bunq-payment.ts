@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** bunq payments (unwrap_type of `{"Payment": {…}}`), amounts kept as exact decimals. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Gold over NSC01: per day (in the system's zone), statistics of the current sgv entries. */

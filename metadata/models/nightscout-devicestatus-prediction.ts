@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Loop's predicted glucose curve (explode_scalars of `loop.predicted.values`): one row per 5-minute step. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Nightscout `devicestatus` (as_is) of a Loop uploader: pump, uploader and loop objects flattened. */

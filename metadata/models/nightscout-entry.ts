@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Nightscout `entries` (as_is): CGM readings (`sgv`), meter readings (`mbg`) and calibrations (`cal`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Nightscout `profile` (drop_nested): the profile document without `store` and `loopSettings`. */

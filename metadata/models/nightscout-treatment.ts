@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Nightscout `treatments` (as_is): boluses, carbs, temp basals, notes… */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** TST01 attributes (explode_map of `attributes`): one row per dynamic key, its scalar value in `value`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** Gold over TST01: per customer and order currency, the number and sum of current orders. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** TST01 orders (explode_list of `orders`): one row per element, with the customer's id and the list index. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** TST01 customers (as_is): the nested `address` object flattens to `address_*` columns. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** TST01 products (drop_nested): top-level scalars only; `dimensions` and `variants` are left out. */

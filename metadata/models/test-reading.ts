@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { column } from '../../shared/metadata/model-dsl.ts';
 
 /** TST01 sensor readings (unwrap_type): `{"Thermometer": {…}}` → `reading_type` = `Thermometer` + the fields. */

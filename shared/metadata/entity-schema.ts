@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier, SystemId } from './identifier.ts';
 import { BronzeProcessor, GoldProcessor } from './processor-schema.ts';
 import { Quality } from './quality-schema.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** PostgreSQL truncates identifiers past 63 bytes (NAMEDATALEN − 1); MongoDB collection names stay far below it. */
 export const MAX_IDENTIFIER_BYTES = 63;

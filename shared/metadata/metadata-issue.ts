@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Renders a JSON path as `processor.parent_key[0].column`. */
 export function formatPath(path: readonly PropertyKey[]): string {

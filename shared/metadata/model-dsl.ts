@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ColumnSpec, ColumnType, EntityModel, ScdType } from '../core/entity-model.ts';
 import { InvalidPayloadError } from '../errors.ts';
 

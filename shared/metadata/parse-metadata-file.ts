@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeZodIssue, formatIssue } from './metadata-issue.ts';
 
 /** A metadata file's records, parsed one by one so one bad record does not hide the others' problems. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier, RecordPath } from './identifier.ts';
 
 /** A column a child row takes from its parent record: `{"column": "devicestatus_id", "path": "_id"}`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier } from './identifier.ts';
 
 /** Bounds on a batch's row count: absolute, and as a change against the previous successful batch. */

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Why a cron expression is refused, or undefined when it is a valid 5-field expression (minute hour

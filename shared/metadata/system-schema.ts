@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { secretOr } from '../secrets/secret-ref.ts';
 import { SystemId } from './identifier.ts';
 import { CronSchedule, TimeZone } from './schedule.ts';

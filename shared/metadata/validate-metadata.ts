@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidPayloadError } from '../errors.ts';
 import { Action } from './action-schema.ts';
 import { checkModels } from './check-models.ts';

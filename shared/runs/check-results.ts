@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { query, type Db } from '../adapters/postgres/transaction.ts';
 import { newRunId } from './ids.ts';
 import { parseRunInput } from './run-errors.ts';

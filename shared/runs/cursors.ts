@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { inTransaction, query, type Db } from '../adapters/postgres/transaction.ts';
 import { parseRunInput } from './run-errors.ts';
 import { CursorWindow } from './run-types.ts';

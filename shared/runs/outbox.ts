@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadTooLargeError } from '../errors.ts';
 import { retryDelaySeconds } from '../core/retry-backoff.ts';
 import { query, type Db } from '../adapters/postgres/transaction.ts';

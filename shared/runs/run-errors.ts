@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidPayloadError, PlatformError } from '../errors.ts';
 import type { RunStatus } from '../core/run-status.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYERS, type FinalStatus, type Layer, type RunStatus } from '../core/run-status.ts';
 
 /** The audit columns every run row shares (`audit.system_run`, `audit.entity_layer_run`). */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Layer } from '../core/run-status.ts';
 import { parsePayload, type FunctionEvent, type Handler } from '../handler.ts';
 import type { Logger } from '../log.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier, SystemId } from '../metadata/identifier.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadEnv } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
 import { DEFAULT_SECRET_TTL_MS } from './cached-secret-store.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A secret key: two or more snake_case segments joined by `/`, e.g. `nightscout/api_secret`. The last segment

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FunctionContext, parsePayload } from '../../shared/handler.ts';
 import type { Logger } from '../../shared/log.ts';
 

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayloadTooLargeError, PlatformError, UpstreamUnavailableError } from '../../errors.ts';
 
 /** The OpenFaaS CE async route refuses bodies over this many bytes (with a 500). */

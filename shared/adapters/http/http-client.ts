@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import axios, { AxiosError, type AxiosResponse } from 'axios';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { UpstreamError, UpstreamUnavailableError } from '../../errors.ts';
 import type { JsonValue } from '../../core/json.ts';
 import type { Logger } from '../../log.ts';

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { v7 as uuidv7 } from 'uuid';
-import { z } from 'zod';
+import * as z from 'zod';
 import { METADATA_KINDS, type MetadataKind } from '../../metadata/metadata-set.ts';
 import { toMongoError } from './mongo-client.ts';
 

@@ -1,5 +1,5 @@
 import nodeVault from 'node-vault';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, SecretNotFoundError, UpstreamUnavailableError } from '../../errors.ts';
 import { secretVaultLocation } from '../../secrets/secret-location.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SystemId } from '../../metadata/identifier.ts';
 
 /** A whole number from a query string (`?batches=50`). */

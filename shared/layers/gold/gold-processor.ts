@@ -3,7 +3,7 @@
  * silver. The platform gives it the tables it reads and a way to replace the gold table's rows; the processor
  * decides what the rows are.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
 import type { GoldEntity } from '../../metadata/entity-schema.ts';

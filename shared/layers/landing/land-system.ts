@@ -3,7 +3,7 @@
  * its cursor and the bronze calls it chains (docs/landing.md, "A landing run").
  */
 import type pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LandingStore, LandingWriter } from '../../adapters/mongo/landing-store.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { JsonValue } from '../../core/json.ts';

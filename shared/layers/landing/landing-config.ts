@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from '../../errors.ts';
 
 /** Where landing records go and how long a connector function may run (docs/landing.md, "Configure"). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '../../core/json.ts';
 import { InvalidPayloadError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../errors.ts';
 import { formatIssue, type FunctionEvent } from '../../handler.ts';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readMigrationFiles } from '../../../shared/adapters/postgres/migrate.ts';
 import { DataRejectedError, NotFoundError } from '../../../shared/errors.ts';
 import { createLogger } from '../../../shared/log.ts';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
 import type { Layer } from '../../../shared/core/run-status.ts';
 import { createLogger } from '../../../shared/log.ts';

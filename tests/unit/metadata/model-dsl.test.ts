@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { models } from '../../../metadata/models/index.ts';
 import { column, columnRegistry, describeModel } from '../../../shared/metadata/model-dsl.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { models } from '../../../metadata/models/index.ts';
 import { column, type ModelRegistry } from '../../../shared/metadata/model-dsl.ts';
 import { MetadataValidationError, requireValidMetadata, validateMetadata } from '../../../shared/metadata/validate-metadata.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { projectRecords, toTexts, withEdit } from './metadata-fixture.ts';
 
 function issuesOf(texts: Parameters<typeof validateMetadata>[0], registry: ModelRegistry = models): string[] {

@@ -3,7 +3,7 @@
  * customer has, their total and the first and last order time. The generated orders come in EUR and USD, so
  * totals are kept per currency, never added across.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCurrentVersion, sourceTable, type GoldProcessor } from '../gold-processor.ts';
 
 /** `processor.options` of an order totals entity: none. */

@@ -2,7 +2,7 @@
  * `daily_glucose_stats`: per calendar day in the system's time zone, statistics of the CGM readings (Nightscout
  * `sgv` entries): how many, mean, min, max, and the share below, within and above the target range.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TimeZone } from '../../../metadata/schedule.ts';
 import { isCurrentVersion, sourceTable, type GoldProcessor } from '../gold-processor.ts';
 

@@ -3,7 +3,7 @@
  * went out and came in, and how many payments there were, from the current bunq payments. Amounts stay numeric,
  * so sums are exact to the cent.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TimeZone } from '../../../metadata/schedule.ts';
 import { isCurrentVersion, sourceTable, type GoldProcessor } from '../gold-processor.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectorStateStore } from '../../../adapters/mongo/connector-state-store.ts';
 import type { JsonValue } from '../../../core/json.ts';
 import { DataRejectedError, InvalidPayloadError } from '../../../errors.ts';

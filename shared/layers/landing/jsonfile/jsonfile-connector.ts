@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '../../../core/json.ts';
 import { DataRejectedError, InvalidPayloadError, NotFoundError } from '../../../errors.ts';
 import { formatIssue } from '../../../handler.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../../adapters/http/http-client.ts';
 import type { JsonValue } from '../../../core/json.ts';
 import { InvalidPayloadError, UpstreamError } from '../../../errors.ts';

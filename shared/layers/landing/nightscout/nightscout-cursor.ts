@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectorCursor } from '../connector.ts';
 import type { NightscoutBoundary } from './date-window-walk.ts';
 

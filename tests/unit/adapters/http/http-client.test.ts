@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createHttpClient, type HttpClientOptions } from '../../../../shared/adapters/http/http-client.ts';
 import { UpstreamError, UpstreamUnavailableError } from '../../../../shared/errors.ts';
 import { answerJson, captureLog, fakeClock, startTestServer, type TestServer } from './http-test-kit.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EntityModel } from '../../../../core/entity-model.ts';
 import { ConfigurationError } from '../../../../errors.ts';
 import { describeModel, type ModelRegistry } from '../../../../metadata/model-dsl.ts';
