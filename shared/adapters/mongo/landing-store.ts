@@ -62,11 +62,6 @@ export interface LandingStore {
    * landing run, from the audit schema): see `shared/layers/landing/read-landed-batch.ts`.
    */
   readRun(ref: { readonly system_id: string; readonly landing_entity: string; readonly batch_id: string; readonly run_id: string }): AsyncIterable<LandedRecord>;
-  /**
-   * Removes the batch's records written by runs other than `keepRunIds` (earlier attempts that failed or were
-   * taken over), in every collection of the system.
-   */
-  removeOtherRuns(ref: { readonly system_id: string; readonly batch_id: string; readonly keepRunIds: readonly string[] }): Promise<number>;
   /** Removes one run's records (a failed attempt), in every collection of the system. */
   removeRun(ref: { readonly system_id: string; readonly batch_id: string; readonly run_id: string }): Promise<number>;
   /** The landing entities of a system that have a collection. */
@@ -202,9 +197,6 @@ export function createLandingStore(db: Db, options: LandingStoreOptions = {}): L
         await cursor.close().catch(() => undefined);
       }
     },
-
-    removeOtherRuns: ({ system_id, batch_id, keepRunIds }) =>
-      removeWhere(system_id, { '_dp.batch_id': batch_id, '_dp.run_id': { $nin: [...keepRunIds] } }, `earlier runs of batch ${batch_id}`),
 
     removeRun: ({ system_id, batch_id, run_id }) =>
       removeWhere(system_id, { '_dp.batch_id': batch_id, '_dp.run_id': run_id }, `run ${run_id} of batch ${batch_id}`),

@@ -21,7 +21,7 @@ import { LandingRequest } from '../../runtime/payloads.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
 import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
 import type { BatchWindow, Connector, ConnectorRegistry, RecordsBatch, ResolvedSystem } from './connector.ts';
-import { cursorBefore, earlierBatchTimestamp, succeededLandingRunIds } from './landing-audit.ts';
+import { cursorBefore, earlierBatchTimestamp, unsucceededLandingRunIds } from './landing-audit.ts';
 import { LandingEntityRuns } from './landing-entity-runs.ts';
 
 /**
@@ -160,11 +160,17 @@ async function landRecords(batch: RecordsBatch, writer: LandingWriter, entityRun
   await writer.flush();
 }
 
-/** Removes records of this batch's attempts that did not succeed; earlier successes stay (bronze may be reading one). */
+/**
+ * Removes records of this batch's attempts that did not succeed; earlier successes stay (bronze may be reading one).
+ * One equality-filtered delete per such attempt: FerretDB filters `$nin` in its own process, which reads the whole
+ * batch back (minutes for a million records), so "everything but the succeeded runs" is not asked for.
+ */
 async function removeFailedAttempts(deps: LandSystemDeps, run: SystemRun, log: Logger): Promise<void> {
   try {
-    const keep = await succeededLandingRunIds(deps.pool, run.batch_id, run.system_id);
-    const removed = await deps.landing.removeOtherRuns({ system_id: run.system_id, batch_id: run.batch_id, keepRunIds: keep });
+    let removed = 0;
+    for (const run_id of await unsucceededLandingRunIds(deps.pool, run)) {
+      removed += await deps.landing.removeRun({ system_id: run.system_id, batch_id: run.batch_id, run_id });
+    }
     if (removed > 0) log.info({ removed }, 'records of failed landing attempts removed');
   } catch (error) {
     // Harmless when it fails: those records belong to no succeeded run, so nothing reads them.

@@ -42,17 +42,21 @@ export async function cursorBefore(db: Db, system_id: string, batch_timestamp: D
   return result.rows[0];
 }
 
-/** The landing runs of a batch that succeeded (the latest is what bronze reads; earlier ones it may be reading). */
-export async function succeededLandingRunIds(db: Db, batch_id: string, system_id: string): Promise<string[]> {
+/**
+ * The batch's other landing attempts that wrote records nobody reads: failed ones, and running ones taken over as
+ * stale (skipped calls wrote nothing). Usually none, so the common landing asks the landing store for nothing.
+ */
+export async function unsucceededLandingRunIds(db: Db, ref: { readonly batch_id: string; readonly system_id: string; readonly run_id: string }): Promise<string[]> {
   const result = await query<{ run_id: string }>(
     db,
-    'read succeeded landing runs',
+    'read unsucceeded landing attempts',
     `select run_id
        from audit.system_run
       where batch_id = $1
         and system_id = $2
-        and status = 'succeeded'`,
-    [batch_id, system_id],
+        and run_id <> $3
+        and status in ('failed', 'running')`,
+    [ref.batch_id, ref.system_id, ref.run_id],
   );
   return result.rows.map((row) => row.run_id);
 }

@@ -87,15 +87,16 @@ describe('landing store', () => {
     expect(writeJsonText(read?.record ?? null)).toBe(writeJsonText(record));
   });
 
-  it('keeps the runs of one batch apart and removes the ones not kept', async () => {
+  it('keeps the runs of one batch apart and removes one run from every collection of the system', async () => {
     const failed = newRun();
     const succeeded = { ...newRun('TST01', failed.batch_id) };
     await land(failed, 'customers', [{ id: 'half' }]);
     await land(succeeded, 'customers', [{ id: 'a' }, { id: 'b' }]);
     await land(succeeded, 'products', [{ sku: 'x' }]);
     expect((await readAll(succeeded, 'customers')).map((record) => record.record)).toEqual([{ id: 'a' }, { id: 'b' }]);
-    expect(await store.removeOtherRuns({ system_id: 'TST01', batch_id: failed.batch_id, keepRunIds: [succeeded.run_id] })).toBe(1);
+    expect(await store.removeRun({ system_id: 'TST01', batch_id: failed.batch_id, run_id: failed.run_id })).toBe(1);
     expect(await readAll(failed, 'customers')).toEqual([]);
+    expect(await readAll(succeeded, 'customers')).toHaveLength(2);
     expect(await store.removeRun({ system_id: 'TST01', batch_id: failed.batch_id, run_id: succeeded.run_id })).toBe(3);
     expect(await readAll(succeeded, 'customers')).toEqual([]);
   });
