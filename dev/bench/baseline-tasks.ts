@@ -96,7 +96,10 @@ export async function runBaselineSilver(task: Extract<BenchTask, { kind: 'baseli
     );
     // Fresh statistics (not timed): without them the planner may run the anti-join of the close of absent keys
     // as a nested loop over bronze, minutes instead of a second, and the baseline would stop being the limit.
-    await pool.query(`analyze ${qualified(BRONZE_SCHEMA, entity_id)}, ${qualified(BASELINE_SCD_SCHEMA, entity_id)}`);
+    // Not for the empty table of the initial load: "empty" would make the insert's own not-exists probe a seq scan
+    // of the rows it has inserted so far (quadratic).
+    await pool.query(`analyze ${qualified(BRONZE_SCHEMA, entity_id)}`);
+    if (task.phase === 'delta') await pool.query(`analyze ${qualified(BASELINE_SCD_SCHEMA, entity_id)}`);
     const started = performance.now();
     const statements = await withTransaction(pool, async (tx) => {
       const done: Record<string, number> = {};

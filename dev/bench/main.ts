@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated] [--starts K] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
+ * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated [--skip-landing]] [--starts K] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
  * services, against PostgreSQL's own limits (docs/benchmark.md). N customers (default 1,000,000) are generated,
  * landed, loaded to bronze and historised in silver twice (an initial load, then a batch with changed, absent and
  * new keys); COPY and hand-written SCD2 SQL over the same rows are the baselines. Each stage runs in a process of
@@ -39,6 +39,8 @@ const Args = z.strictObject({
    * records in-process, and batch 2 is not landed (for large N: FerretDB v1 reads about 900 records/s).
    */
   source: z.enum(['landing', 'generated']).default('landing'),
+  /** With `--source generated`: land nothing, not even batch 1 (no landing stage; a landing figure at this N exists). */
+  skipLanding: z.boolean().default(false),
   /** Write a V8 CPU profile of every stage process into this folder (open in Chrome DevTools or speedscope). */
   profile: z.string().optional(),
   /** Cold starts per function (the median is reported). */
@@ -49,10 +51,12 @@ type Args = z.infer<typeof Args>;
 function parseCommandLine(argv: readonly string[]): Args {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' } },
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' }, 'skip-landing': { type: 'boolean' } },
     strict: true,
   });
-  const parsed = Args.safeParse(values);
+  const parsed = Args.refine((args) => !args.skipLanding || args.source === 'generated', {
+    message: '--skip-landing needs --source generated (bronze has nothing else to read)',
+  }).safeParse((({ 'skip-landing': skipLanding, ...rest }) => ({ ...rest, skipLanding }))(values));
   if (!parsed.success) throw new Error(`bench: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
@@ -96,7 +100,7 @@ async function main(args: Args): Promise<void> {
 
     const land = async (batch: RunBatch, description: string): Promise<TaskResult | undefined> => {
       // generated: batch 1 is still landed and measured (landing's figures at this N); bronze reads generated records
-      if (args.source === 'generated' && batch.batch === 2) {
+      if (args.source === 'generated' && (batch.batch === 2 || args.skipLanding)) {
         await recordGeneratedLanding(run, batch);
         return undefined;
       }
