@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../dev/build.ts';
+import { freePort } from '../../../dev/gateway/function-process.ts';
 import { loadEnv } from '../../../shared/config.ts';
 import { describeConnectionString } from '../../fixtures/functions/stand-ins/describe-connection-string.ts';
 
@@ -79,15 +79,6 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
   await vault.delete(`secret/metadata/${VAULT_PREFIX}/stand-ins`);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 type BundleAnswer = { parsed: unknown[]; mongo: unknown; postgres: unknown; secret: unknown };
 
