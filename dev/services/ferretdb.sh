@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # FerretDB v1.24.2 for dev/services.sh: sourced, not run.
-# Built from dev/ferretdb (a tiny main embedding github.com/FerretDB/FerretDB/ferretdb) into .local/bin/ferretdb,
-# rebuilt when its sources change; serves the MongoDB wire protocol on 127.0.0.1:27017 over the PostgreSQL
+# Built from dev/ferretdb (a tiny main embedding github.com/FerretDB/FerretDB/ferretdb) into the per-user cache
+# (keyed by the hash of its sources; .local/bin/ferretdb links to it), rebuilt when its sources change; serves the MongoDB wire protocol on 127.0.0.1:27017 over the PostgreSQL
 # database `ferretdb`. Logs only errors unless FERRETDB_LOG_LEVEL says otherwise (info logs every connection).
 
 FERRET_ADDR=127.0.0.1:27017
@@ -11,43 +11,37 @@ FERRET_BIN="$BIN_DIR/ferretdb"
 FERRET_SRC="$ROOT/dev/ferretdb"
 FERRET_PID="$RUN_DIR/ferretdb.pid"
 FERRET_LOG="$LOG_DIR/ferretdb.log"
-FERRET_REBUILT=0   # set by ferret_build: a running FerretDB must then restart on the new binary
+FERRET_REBUILT=0   # set by ferret_install: a running FerretDB must then restart on the new binary
 
-ferret_src_hash() { cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" | sha1sum | cut -c1-40; }
+ferret_src_hash() { cat "$FERRET_SRC/main.go" "$FERRET_SRC/go.mod" "$FERRET_SRC/go.sum" | sha1sum | cut -c1-16; }
 
-ensure_go() {
-  command -v go >/dev/null 2>&1 && return 0
-  # Debian's golang-go is older than FerretDB's go.mod asks; Go >= 1.21 then fetches the right toolchain itself.
-  apt_install golang-go ca-certificates
-}
+# True when .local/bin/ferretdb is missing or was built from other sources.
+ferret_stale() { [ "$(readlink "$FERRET_BIN" 2>/dev/null)" != "$CACHE_DIR/ferretdb/$(ferret_src_hash)/ferretdb" ] || [ ! -x "$FERRET_BIN" ]; }
 
-# True when the binary is missing or was built from other sources.
-ferret_stale() { [ ! -x "$FERRET_BIN" ] || [ "$(cat "$FERRET_BIN.stamp" 2>/dev/null)" != "$(ferret_src_hash)" ]; }
-
-ferret_build() {
-  local want
-  want="$(ferret_src_hash)"
+# cached_build callback: the binary into folder $1.
+ferret_build_into() {
   ensure_go
-  say "services: ferretdb: building $FERRET_BIN (first time: a few minutes)"
+  say "services: ferretdb: building v1.24.2 into $CACHE_DIR/ferretdb (first time on this machine: a few minutes)"
   local began=$SECONDS
   # SQLite is not used here; leaving it out halves the build.
-  (cd "$FERRET_SRC" && GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -tags ferretdb_no_sqlite -o "$FERRET_BIN.tmp" .) \
+  (cd "$FERRET_SRC" && GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -tags ferretdb_no_sqlite -o "$1/ferretdb" .) \
     >"$LOG_DIR/ferretdb-build.log" 2>&1 || fail ferretdb "go build failed" "$LOG_DIR/ferretdb-build.log"
-  mv -f "$FERRET_BIN.tmp" "$FERRET_BIN"
-  printf '%s\n' "$want" >"$FERRET_BIN.stamp"
-  FERRET_REBUILT=1
   say "services: ferretdb: built in $((SECONDS - began)) s"
 }
 
 ferret_install() {
-  if ferret_stale; then ferret_build; fi
+  ferret_stale || return 0
+  local dir
+  dir="$(cached_build ferretdb "$(ferret_src_hash)" ferret_build_into)" || exit 1
+  link_bin "$dir/ferretdb"
+  FERRET_REBUILT=1
 }
 
 # A real `ping` over the wire protocol (dev/services/mongo-ping.mjs needs only node).
 ferret_ping() { node "$ROOT/dev/services/mongo-ping.mjs" "$FERRET_ADDR"; }
 
 ferret_up() {
-  if ferret_stale; then ferret_build; fi
+  ferret_install
   if pid_alive "$FERRET_PID" && [ "$FERRET_REBUILT" -eq 1 ]; then
     say "services: ferretdb: binary rebuilt, restarting"
     stop_pidfile ferretdb "$FERRET_PID"

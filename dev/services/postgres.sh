@@ -107,6 +107,14 @@ pg_up() {
     changed=1
   fi
 
+  # Functions run in network namespaces on the bridge 10.62.0.0/16 (dev/services/openfaas.sh) and reach this
+  # server through 10.62.0.1, so their connections come from there.
+  local hba="$PG_DATA/pg_hba.conf" rule='host all all 10.62.0.0/16 scram-sha-256'
+  if ! as_pg grep -qxF "$rule" "$hba"; then
+    printf '# Functions on the local OpenFaaS bridge (dev/services.sh)\n%s\n' "$rule" | as_pg tee -a "$hba" >/dev/null
+    changed=1
+  fi
+
   local started=1
   if pg_running; then
     started="$changed"

@@ -1,11 +1,15 @@
+/**
+ * stack.yml as faas-cli reads it (faas-cli 0.18's schema, envsubst), for what the project does with the stack beside
+ * faas-cli: `npm run build` writes each function's image, and tests check the stack's rules.
+ */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import * as z from 'zod';
 import { ConfigurationError } from '../../shared/errors.ts';
 
-/** The only namespace the local gateway serves, like faasd CE (one namespace). */
-export const FUNCTION_NAMESPACE = 'openfaas-fn';
+/** A function that names no namespace is deployed in the gateway's default one. */
+export const DEFAULT_NAMESPACE = 'openfaas-fn';
 
 /** faas-cli reads map values as strings; YAML numbers and booleans (`max_inflight: 1`) become their text. */
 const StringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
@@ -139,7 +143,6 @@ async function readEnvironmentFiles(
 /**
  * Reads a `stack.yml` the way faas-cli does (envsubst, then the schema), merges each function's environment
  * files over its inline `environment`, and resolves handler folders against the stack file's folder.
- * Functions in a namespace other than `openfaas-fn` are refused: the local gateway, like faasd CE, has one.
  */
 export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Stack> {
   const absolute = path.resolve(file);
@@ -153,10 +156,7 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
     if (!DNS_1035_LABEL.test(name)) {
       throw new ConfigurationError(`${where} › functions.${name}: a function name must be a DNS-1035 label (a-z, 0-9, -; ≤ 63)`);
     }
-    const namespace = entry.namespace === undefined || entry.namespace === '' ? FUNCTION_NAMESPACE : entry.namespace;
-    if (namespace !== FUNCTION_NAMESPACE) {
-      throw new ConfigurationError(`${where} › functions.${name}.namespace: only ${FUNCTION_NAMESPACE} is served, got ${namespace}`);
-    }
+    const namespace = entry.namespace === undefined || entry.namespace === '' ? DEFAULT_NAMESPACE : entry.namespace;
     const fromFiles = await readEnvironmentFiles(entry.environment_file ?? [], baseDir, env);
     functions.push({
       name,

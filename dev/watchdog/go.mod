@@ -1,3 +1,0 @@
-module github.com/dataplatform/dev/watchdog
-
-go 1.22
