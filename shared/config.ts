@@ -12,6 +12,8 @@ export const Env = z.object({
   VAULT_ADDR: z.string().default('http://127.0.0.1:8200'),
   VAULT_TOKEN: z.string().default('dev-root-token'),
   GATEWAY_URL: z.string().default('http://127.0.0.1:8080'),
+  // The namespace the platform's functions run in, when not the gateway's default (chained calls go to NAME.NAMESPACE).
+  FUNCTION_NAMESPACE: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, 'a namespace name (DNS-1123 label)').default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof Env>;

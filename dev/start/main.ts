@@ -1,19 +1,33 @@
 /**
- * `npm start [-- --once] [--port N] [--timeout S] [--no-batch]` after dev/start.sh brought the services up and
- * built the functions: migrations → dev secrets → metadata deploy → TST01 test data → the local gateway with
- * every function of stack.yml → one TST01 batch from landing to gold → a summary. Then the platform keeps running
- * (cron fires the scheduler every minute) until Ctrl-C; `--once` stops after the batch and exits 1 if it failed.
+ * `npm start [-- --once] [--timeout S] [--no-batch]` after dev/start.sh brought the services up (the OpenFaaS stack
+ * among them) and built the functions and their images: migrations → dev secrets → metadata deploy → TST01 test data
+ * → `faas-cli deploy -f stack.yml` (the real CLI, against the local gateway) → one TST01 batch started with
+ * `faas-cli invoke --async connector-jsonfile` and followed from landing to gold → a summary. Without `--once` it then
+ * reports the runs cron-connector's scheduler ticks start, until Ctrl-C; the platform itself keeps running in the
+ * background either way (`npm run services -- down` stops it). `--once` exits 1 if the batch failed.
  * See docs/operate.md.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { startGateway, type Gateway } from '../gateway/gateway.ts';
+import {
+  faasCli,
+  faasCliLogin,
+  functionSideUrl,
+  GATEWAY_URL,
+  invokeAsync,
+  isQueueIdle,
+  linkTemplates,
+  PASSWORD_FILE,
+  ROOT,
+  waitUntilReady,
+} from '../openfaas/local-stack.ts';
+import { loadStack } from '../openfaas/stack-file.ts';
 import { runMigrations } from '../../shared/adapters/postgres/migrate.ts';
 import { createPool } from '../../shared/adapters/postgres/pool.ts';
+import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
 import { main as cli } from '../../shared/cli/main.ts';
 import { Env, loadEnv } from '../../shared/config.ts';
 import { batchNumber } from '../../shared/layers/landing/jsonfile/jsonfile-connector.ts';
@@ -27,19 +41,14 @@ import { seedDevSecrets } from './dev-secrets.ts';
 import { runTestBatch } from './run-test-batch.ts';
 import { summarizeBatch } from './summary.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEST_SYSTEM = 'TST01';
 const GENERATED_BATCHES = '6';
-
-/** Set once Ctrl-C arrived: work cut short by the stop is not an error to report. */
-let isStopping = false;
 
 const say = (step: string, text: string): void => void process.stdout.write(`▸ ${step.padEnd(11)} ${text}\n`);
 const indent = (line: string): void => void process.stdout.write(`  ${line}\n`);
 
 interface StartOptions {
   readonly once: boolean;
-  readonly port: number;
   readonly timeoutMs: number;
   readonly runBatch: boolean;
 }
@@ -50,16 +59,46 @@ function readOptions(argv: readonly string[]): StartOptions {
     strict: true,
     options: {
       once: { type: 'boolean', default: false },
-      port: { type: 'string', default: process.env.GATEWAY_PORT ?? '8080' },
       timeout: { type: 'string', default: '300' },
       'no-batch': { type: 'boolean', default: false },
     },
   });
-  const port = Number(values.port);
   const timeout = Number(values.timeout);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--port: expected 1…65535, got ${values.port}`);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`--timeout: expected seconds > 0, got ${values.timeout}`);
-  return { once: values.once, port, timeoutMs: timeout * 1000, runBatch: !values['no-batch'] };
+  return { once: values.once, timeoutMs: timeout * 1000, runBatch: !values['no-batch'] };
+}
+
+/**
+ * What faas-cli substitutes into stack.yml here: the services this checkout reads (`.env`, then the defaults), as a
+ * function sees them (this machine is 10.62.0.1 on the function network), and TST01's folder root.
+ */
+function deployEnvironment(env: Env): NodeJS.ProcessEnv {
+  const passed = (name: string): Record<string, string> => (process.env[name] ? { [name]: process.env[name] } : {});
+  return {
+    DATABASE_URL: functionSideUrl(env.DATABASE_URL),
+    MONGODB_URL: functionSideUrl(env.MONGODB_URL),
+    VAULT_ADDR: functionSideUrl(env.VAULT_ADDR),
+    LOG_LEVEL: env.LOG_LEVEL,
+    // connector-jsonfile reads TST01's relative connection.path from the project root, not from its image folder.
+    JSONFILE_BASE_DIR: ROOT,
+    ...passed('METADATA_DB'),
+    ...passed('LANDING_DB'),
+    ...(process.env.GATEWAY_URL ? { GATEWAY_URL: functionSideUrl(process.env.GATEWAY_URL) } : {}),
+  };
+}
+
+/** `faas-cli deploy -f stack.yml`, its exit status checked, then every function ready. Returns their names. */
+async function deployStack(env: Env): Promise<string[]> {
+  await linkTemplates();
+  await faasCliLogin();
+  const deployEnv = deployEnvironment(env);
+  const result = await faasCli(['deploy', '-f', 'stack.yml', '--gateway', GATEWAY_URL], { env: deployEnv, timeoutMs: 180_000 });
+  if (result.code !== 0) {
+    throw new Error(`faas-cli deploy -f stack.yml failed (exit ${result.code}):\n${(result.stdout + result.stderr).trim()}`);
+  }
+  const names = (await loadStack(path.join(ROOT, 'stack.yml'), { ...process.env, ...deployEnv })).functions.map((fn) => fn.name);
+  await waitUntilReady(names, { timeoutMs: 120_000 });
+  return names;
 }
 
 async function main(): Promise<number> {
@@ -110,19 +149,16 @@ async function main(): Promise<number> {
   const remaining = folders.filter((folder) => (batchNumber(folder) ?? 0) > landedBefore);
   say('test data', `${path.relative(ROOT, dataDir)}: ${folders.length} batches, ${folders.length - remaining.length} landed, ${remaining.length} to go`);
 
-  const gateway = await startPlatformGateway(options.port, logDir);
-  // From here on, Ctrl-C must stop the gateway: function processes run detached and would outlive this one.
-  let stopping: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => (stopping ??= gateway.stop().then(close));
-  const stopOnSignal = (): void => {
-    isStopping = true;
-    process.stdout.write('stopping…\n');
-    void shutdown().then(() => process.exit(options.once ? 130 : 0));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-  say('gateway', `${gateway.url} with ${gateway.functions.length} functions (${gateway.functions.join(', ')})`);
-  indent(`logs: .local/log/gateway.log (gateway), .local/log/functions.log (every function's output)`);
+  let functions: string[];
+  try {
+    functions = await deployStack(env);
+  } catch (error) {
+    say('deploy', (error as Error).message);
+    await close();
+    return 1;
+  }
+  say('deploy', `faas-cli deploy -f stack.yml: ${functions.length} functions ready on ${GATEWAY_URL} (${functions.join(', ')})`);
+  indent('logs: faas-cli logs NAME; the OpenFaaS components log to .local/log/{gateway,provider,queue-worker,cron-connector}.log');
 
   let ok = true;
   if (!options.runBatch) {
@@ -130,23 +166,20 @@ async function main(): Promise<number> {
   } else if (remaining.length === 0) {
     say('test batch', `all ${folders.length} generated batches of ${TEST_SYSTEM} are processed; add more with: npx dataplatform generate --batches ${folders.length + 6}`);
   } else {
-    say('test batch', `${TEST_SYSTEM} ${remaining[0]} via ${connectorFunction(testSystem.type)} (async), driving the scheduler every second…`);
+    const connector = connectorFunction(testSystem.type);
+    say('test batch', `${TEST_SYSTEM} ${remaining[0]}: faas-cli invoke --async ${connector}, driving the scheduler every second…`);
     let lastReport = 0;
     const result = await runTestBatch({
-      gatewayUrl: gateway.url,
+      gatewayUrl: GATEWAY_URL,
       db: pool,
       systemId: TEST_SYSTEM,
-      connector: connectorFunction(testSystem.type),
-      isGatewayIdle: () => {
-        const state = gateway.queueState();
-        return state.pending + state.inFlight + state.running === 0;
-      },
+      invokeConnector: (payload, callbackUrl) => invokeAsync(connector, payload, { callbackUrl }),
+      isQueueIdle,
       timeoutMs: options.timeoutMs,
       onTick: (progress, elapsed) => {
         if (elapsed - lastReport < 5000) return;
         lastReport = elapsed;
-        const queue = gateway.queueState();
-        indent(`${Math.round(elapsed / 1000)} s: ${progress.running} running, ${progress.undelivered} undelivered, ${queue.pending + queue.running} in the gateway queue, ${progress.open_layers} open layer(s)`);
+        indent(`${Math.round(elapsed / 1000)} s: ${progress.running} running, ${progress.undelivered} undelivered, ${progress.open_layers} open layer(s)`);
       },
     });
     const summary = await summarizeBatch({ db: pool, metadata: await deps.metadata(), systemId: TEST_SYSTEM, result, expectsData: true });
@@ -160,66 +193,59 @@ async function main(): Promise<number> {
         : `  ${left} generated batch(es) left: \`npm start -- --once\` lands the next\n`,
     );
   }
-  printNextSteps(gateway);
+  printNextSteps();
 
   if (options.once) {
-    await shutdown();
+    await close();
+    process.stdout.write('\nThe platform keeps running in the background (npm run services -- down stops it).\n');
     return ok ? 0 : 1;
   }
-  process.stdout.write(`\nThe platform is running: the scheduler fires every minute (TST01 every 15 minutes). Ctrl-C stops it.\n`);
-  // The gateway's server keeps the process alive; the signal handler above stops it and exits.
-  return new Promise<number>(() => undefined);
+  process.stdout.write(
+    `\nThe platform is running: cron-connector calls the scheduler every minute (TST01 every 15 minutes).\n` +
+      `Runs are reported here until Ctrl-C, which stops the reporting, not the platform (npm run services -- down does).\n`,
+  );
+  process.once('SIGINT', () => void close().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void close().then(() => process.exit(0)));
+  await reportRuns(pool);
+  return 0;
 }
 
-/** The gateway with every function of stack.yml; its logs and the functions' output go to files. */
-async function startPlatformGateway(port: number, logDir: string): Promise<Gateway> {
-  const gatewayUrl = `http://127.0.0.1:${port}`;
-  const functionLog = createWriteStream(path.join(logDir, 'functions.log'), { flags: 'a' });
-  try {
-    return await startGateway({
-      root: ROOT,
-      port,
-      // Functions chain through the gateway they run behind; connector-jsonfile reads TST01's relative
-      // connection.path from the project root, not from its bundle folder (its working directory here).
-      env: { ...process.env, GATEWAY_URL: gatewayUrl, JSONFILE_BASE_DIR: ROOT },
-      log: createLogger({ component: 'gateway' }, pino.destination({ dest: path.join(logDir, 'gateway.log'), append: true, sync: false })),
-      onFunctionLog: (line) => {
-        functionLog.write(`${line.text}\n`);
-        echoProblem(line.name, line.text);
-      },
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${port} is in use (another \`npm start\` or gateway?); stop it or pass --port N`, { cause: error });
+/** Prints each landing, layer or failure that finishes from now on, every few seconds, until the process stops. */
+async function reportRuns(db: Db): Promise<never> {
+  let since = new Date();
+  for (;;) {
+    await sleep(5000);
+    const now = new Date();
+    const finished = await query<{ finished_at: Date; system_id: string; layer: string; status: string; batch_id: string; error: string | null }>(
+      db,
+      'read finished runs',
+      `select finished_at, system_id, layer, status, batch_id, error
+         from audit.system_layer_run
+        where finished_at >= $1 and finished_at < $2
+        order by finished_at`,
+      [since, now],
+    ).catch(() => ({ rows: [] }));
+    for (const run of finished.rows) {
+      const error = run.error ? `: ${run.error.split('\n', 1)[0]?.slice(0, 160) ?? ''}` : '';
+      indent(`${run.finished_at.toISOString()} ${run.system_id} ${run.layer} ${run.status} (batch ${run.batch_id})${error}`);
     }
-    throw error;
+    since = now;
   }
 }
 
-/** Errors of functions reach the terminal as one short line each; everything else stays in the log file. */
-function echoProblem(name: string, text: string): void {
-  let line: { level?: unknown; msg?: unknown; reason?: unknown; error_code?: unknown };
-  try {
-    line = JSON.parse(text) as typeof line;
-  } catch {
-    return;
-  }
-  if (line.level !== 'error' && line.level !== 'fatal') return;
-  const reason = typeof line.reason === 'string' ? `: ${line.reason.split('\n', 1)[0]?.slice(0, 160) ?? ''}` : '';
-  indent(`[${name}] ${String(line.level)} ${String(line.msg)}${reason}`);
-}
-
-function printNextSteps(gateway: Gateway): void {
-  const auth = gateway.credentials.passwordFile
-    ? `-u admin:$(cat ${path.relative(ROOT, gateway.credentials.passwordFile)})`
-    : '-u admin:$GATEWAY_PASSWORD';
+function printNextSteps(): void {
+  const faasCliPath = path.relative(process.cwd(), path.join(ROOT, '.local/bin/faas-cli')) || '.local/bin/faas-cli';
+  const password = path.relative(process.cwd(), PASSWORD_FILE);
   const lines = [
     '',
-    'Where to look next (docs/operate.md):',
-    `  dashboard  ${gateway.url}/function/dashboard   (JSON: ?format=json)`,
-    `  invoke     curl -s ${gateway.url}/function/connector-jsonfile -d '{"system_id":"TST01"}'          # faas-cli invoke connector-jsonfile`,
-    `  force      curl -s ${gateway.url}/async-function/bronze -d '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}'`,
-    `  logs       curl -s ${auth} '${gateway.url}/system/logs?name=bronze&tail=20'   # faas-cli logs bronze`,
+    `Where to look next (docs/operate.md; faas-cli is ${faasCliPath}, already logged in):`,
+    `  dashboard  ${GATEWAY_URL}/function/dashboard   (JSON: ?format=json)`,
+    `  functions  ${faasCliPath} list`,
+    `  invoke     echo '{"system_id":"TST01"}' | ${faasCliPath} invoke connector-jsonfile --content-type application/json`,
+    `  force      echo '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}' | ${faasCliPath} invoke bronze --async --content-type application/json`,
+    `  logs       ${faasCliPath} logs bronze --tail=false --since 10m`,
+    `  login      ${faasCliPath} login --username admin --password-stdin < ${password}`,
+    `  UI         ${GATEWAY_URL}/ui/  (user admin, password in ${password})`,
     `  psql       psql ${psqlTarget()} -c 'select * from gold.test_customer_order_total limit 10'`,
   ];
   lines.forEach((line) => process.stdout.write(`${line}\n`));
@@ -256,7 +282,6 @@ async function exists(file: string): Promise<boolean> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (isStopping) return; // the signal handler exits once everything is stopped
     process.stderr.write(`start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },

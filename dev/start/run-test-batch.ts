@@ -1,8 +1,9 @@
 /**
  * Runs one batch of a system through the platform, the way production does: the connector is called on the
- * gateway's async route (as a schedule's start is), the chain then moves by itself (each function delivers the
- * calls it announced; the scheduler delivers the rest), and this drives the scheduler every second instead of
- * waiting for its minute, until the session's work has settled. Used by `npm start` and the platform e2e test.
+ * gateway's async route (`faas-cli invoke --async`, as a schedule's start is), the chain then moves by itself (each
+ * function delivers the calls it announced; the scheduler delivers the rest), and this drives the scheduler every
+ * second instead of waiting for cron-connector's minute, until the session's work has settled. Used by `npm start`
+ * and the platform e2e test.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,14 +16,19 @@ import { databaseNow, isQuiet, readSessionProgress, type SessionProgress } from 
 export interface TestBatchOptions {
   /** The gateway, e.g. `http://127.0.0.1:8080`. */
   readonly gatewayUrl: string;
+  /** The namespace the platform's functions are deployed in (the scheduler is called there); default the gateway's. */
+  readonly namespace?: string;
   readonly db: Db;
   readonly systemId: string;
-  /** The system's connector function (`connector-jsonfile`). */
-  readonly connector: string;
+  /**
+   * Queues the connector's call with this landing payload, its answer to go to `callbackUrl` (`X-Callback-Url`):
+   * `faas-cli invoke --async connector-jsonfile`. Throws when the gateway refuses it.
+   */
+  readonly invokeConnector: (payload: Readonly<Record<string, unknown>>, callbackUrl: string) => Promise<void>;
   /** Connector-specific options of the landing payload (`{"batch": "batch-0003"}`). */
   readonly connectorOptions?: Readonly<Record<string, unknown>>;
-  /** True when the gateway's async queue is empty and nothing runs (`queueState()` of the gateway). */
-  readonly isGatewayIdle: () => boolean;
+  /** True when the gateway's async queue is empty and nothing runs (NATS Streaming's view: `isQueueIdle`). */
+  readonly isQueueIdle: () => Promise<boolean>;
   /** Give up after this long. Default 5 minutes. */
   readonly timeoutMs?: number;
   /** Pause between checks (and scheduler ticks). Default 1 s. */
@@ -81,7 +87,7 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
   let ticks = 0;
   const tick = async (): Promise<void> => {
     if (options.driveScheduler === false) return;
-    const answer = await tickScheduler(options.gatewayUrl);
+    const answer = await tickScheduler(options.gatewayUrl, options.namespace);
     ticks += 1;
     if (answer.status >= 400) failedTicks += 1;
     for (const start of answer.started) if (!scheduled.some((seen) => seen.batch_id === start.batch_id)) scheduled.push(start);
@@ -102,12 +108,7 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
         batch_timestamp: new Date().toISOString(),
         ...(options.connectorOptions ? { options: options.connectorOptions } : {}),
       };
-      const answer = await fetch(`${options.gatewayUrl}/async-function/${options.connector}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-callback-url': receiver.url },
-        body: JSON.stringify(payload),
-      });
-      if (answer.status !== 202) throw new Error(`the gateway refused the ${options.connector} call: HTTP ${answer.status} ${await answer.text()}`);
+      await options.invokeConnector(payload, receiver.url);
     }
     let quietRounds = 0;
     for (;;) {
@@ -117,7 +118,7 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
       const landing = progress.landings.find((each) => each.batch_id === batch_id);
       const refused = receiver.answer !== undefined && receiver.answer.status >= 400 && landing === undefined;
       const landed = landing !== undefined && landing.status !== 'running';
-      const quiet = isQuiet(progress) && options.isGatewayIdle() && (landed || refused);
+      const quiet = isQuiet(progress) && (await options.isQueueIdle()) && (landed || refused);
       quietRounds = quiet ? quietRounds + 1 : 0;
       const settled = quiet && (progress.open_layers === 0 ? quietRounds >= 2 : quietRounds >= QUIET_ROUNDS_WITH_OPEN_LAYERS);
       if (settled || elapsed >= timeoutMs) {
@@ -142,8 +143,8 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
 }
 
 /** One scheduler tick through the gateway's sync route, as cron-connector makes it (no body). */
-async function tickScheduler(gatewayUrl: string): Promise<{ status: number; started: ScheduledStart[] }> {
-  const answer = await fetch(`${gatewayUrl}/function/scheduler`, {
+async function tickScheduler(gatewayUrl: string, namespace: string | undefined): Promise<{ status: number; started: ScheduledStart[] }> {
+  const answer = await fetch(`${gatewayUrl}/function/scheduler${namespace ? `.${namespace}` : ''}`, {
     method: 'POST',
     headers: { 'x-topic': 'cron-function', 'x-connector': 'dataplatform-start' },
   });

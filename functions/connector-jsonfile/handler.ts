@@ -4,7 +4,7 @@ import { defineFunction } from '../../shared/runtime/define-function.ts';
 
 /**
  * Where a relative `connection.path` is read from: `JSONFILE_BASE_DIR` when set (stack.yml; `npm start` sets it to
- * the project root, since the local gateway runs each function in its bundle folder), else the working directory.
+ * the project root, since a function runs in its image folder), else the working directory.
  */
 const baseDir = process.env.JSONFILE_BASE_DIR === undefined || process.env.JSONFILE_BASE_DIR === '' ? undefined : process.env.JSONFILE_BASE_DIR;
 

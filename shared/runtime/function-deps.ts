@@ -114,7 +114,7 @@ export function createFunctionDeps(options: FunctionDepsOptions): FunctionDeps {
     mongo,
     metadataLoader,
     metadata: async () => (await metadataLoader()).load(),
-    gateway: () => (gateway ??= options.gateway ?? createGatewayClient({ baseUrl: env().GATEWAY_URL })),
+    gateway: () => (gateway ??= options.gateway ?? createGatewayClient({ baseUrl: env().GATEWAY_URL, namespace: env().FUNCTION_NAMESPACE })),
     now: options.now ?? (() => new Date()),
     async close() {
       const closing = owned.splice(0);

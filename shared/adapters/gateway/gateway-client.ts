@@ -63,6 +63,11 @@ export interface GatewayClient {
 export interface GatewayClientOptions {
   /** `GATEWAY_URL`, e.g. `http://127.0.0.1:8080`; a trailing slash is ignored. */
   readonly baseUrl: string;
+  /**
+   * `FUNCTION_NAMESPACE`: the namespace the platform's functions are deployed in. Calls go to `NAME.NAMESPACE`
+   * when set (the gateway routes plain names to its default namespace, `openfaas-fn`); a name with a dot is sent as is.
+   */
+  readonly namespace?: string;
   /** How long one call may take before it counts as unreachable. Default 10 s (async calls answer at once). */
   readonly timeoutMs?: number;
 }
@@ -86,12 +91,13 @@ const AnswerHeaders = z.looseObject({
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const defaultTimeoutMs = options.timeoutMs ?? 10_000;
+  const qualified = (name: string): string => (options.namespace && !name.includes('.') ? `${name}.${options.namespace}` : name);
 
   const post = async (route: string, functionName: string, payload: unknown, headers: Record<string, string>, timeoutMs?: number) => {
     const body = encodePayload(functionName, payload);
     const limit = timeoutMs ?? defaultTimeoutMs;
     try {
-      return await postJson(new URL(`${baseUrl}/${route}/${functionName}`), body, headers, limit);
+      return await postJson(new URL(`${baseUrl}/${route}/${qualified(functionName)}`), body, headers, limit);
     } catch (error) {
       throw new UpstreamUnavailableError(`gateway at ${baseUrl} unreachable while calling ${route}/${functionName}: ${reason(error, limit)}`, {
         cause: error,
