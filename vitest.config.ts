@@ -2,10 +2,21 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
-    // Integration tests share one PostgreSQL/FerretDB/OpenBao; each file uses its own schema or database.
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        // Integration tests share one PostgreSQL/FerretDB/OpenBao; each file uses its own schema or database.
+        test: { name: 'unit-integration', include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        // Through the one local OpenFaaS stack (its gateway port is fixed, its queue-worker serial and restarted by
+        // some tests): one file at a time, after the others.
+        test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -1,17 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../dev/build.ts';
+import { freePort } from '../../dev/free-port.ts';
 
-// The function bundles behind the watchdog exactly as in the image: of-watchdog (or the project's stand-in,
-// installed by `npm run services -- up` as .local/bin/watchdog) forks `node index.mjs` and proxies to it.
+// A function bundle as the process of-watchdog forks in its image (`node index.mjs`): how fast it answers first, and
+// how it shuts down. Calls through the real of-watchdog are end-to-end tests (tests/e2e/openfaas).
 const ROOT = resolve(import.meta.dirname, '../..');
-const WATCHDOG = join(ROOT, '.local/bin/watchdog');
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 let workDir: string;
 let healthcheckBundle: string;
@@ -33,15 +30,6 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 interface Spawned {
   readonly child: ChildProcess;
@@ -106,70 +94,6 @@ async function answersOk(url: string, init?: RequestInit): Promise<boolean> {
   await response.arrayBuffer();
   return response.status === 200;
 }
-
-interface RunningWatchdog extends Spawned {
-  readonly url: string;
-}
-
-async function startWatchdog(bundle: string, probePath = '/'): Promise<RunningWatchdog> {
-  if (!existsSync(WATCHDOG)) {
-    throw new Error(`${WATCHDOG} is missing: run \`npm run services -- up\`, which installs the watchdog`);
-  }
-  const [upstreamPort, port] = [await freePort(), await freePort()];
-  const spawned = spawnGroup(WATCHDOG, [], {
-    mode: 'http',
-    fprocess: `node ${bundle}`,
-    upstream_url: `http://127.0.0.1:${upstreamPort}`,
-    http_port: String(upstreamPort),
-    port: String(port),
-    lock_path: join(workDir, `lock-${port}`),
-    exec_timeout: '2s',
-    read_timeout: '5s',
-    write_timeout: '5s',
-    healthcheck_interval: '1s',
-    prefix_logs: 'false',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(() => answersOk(`${url}/_/health`), 'watchdog /_/health 200', spawned);
-  await waitFor(() => answersOk(url + probePath), 'function answering through the watchdog', spawned);
-  return { ...spawned, url };
-}
-
-describe('a function bundle behind the watchdog', () => {
-  it('answers a call with 200 JSON carrying the call id and the baked-in version', async () => {
-    const watchdog = await startWatchdog(healthcheckBundle);
-    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const response = await fetch(watchdog.url, { method: 'POST', headers: { 'x-call-id': 'it-call-1' } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe(JSON_TYPE);
-    expect(await response.json()).toEqual({ function: 'healthcheck', status: 'ok', version, call_id: 'it-call-1' });
-  });
-
-  it('passes a 400 from the function through with its JSON body', async () => {
-    const watchdog = await startWatchdog(slowBundle, '/?ms=0');
-    const response = await fetch(`${watchdog.url}/?ms=soon`);
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe(JSON_TYPE);
-    expect(await response.json()).toMatchObject({ error: 'invalid_payload', issues: [expect.stringMatching(/^ms: /)] });
-  });
-
-  it('answers 504 when the function runs past exec_timeout, and keeps serving afterwards', async () => {
-    const watchdog = await startWatchdog(slowBundle, '/?ms=0');
-    // The call sleeps far past exec_timeout (2s), so "answered before the function would have" keeps its meaning
-    // on a busy machine, where the watchdog's answer may come well after 2s.
-    const sleepMs = 20_000;
-    const before = Date.now();
-    const timedOut = await fetch(`${watchdog.url}/?ms=${sleepMs}`);
-    await timedOut.arrayBuffer();
-    const elapsed = Date.now() - before;
-    expect(timedOut.status).toBe(504);
-    expect(elapsed).toBeGreaterThanOrEqual(2_000);
-    expect(elapsed).toBeLessThan(sleepMs);
-    const next = await fetch(`${watchdog.url}/?ms=10`, { headers: { 'x-call-id': 'after-timeout' } });
-    expect(next.status).toBe(200);
-    expect(await next.json()).toEqual({ slept_ms: 10, call_id: 'after-timeout' });
-  });
-});
 
 describe('a function bundle run by node alone', () => {
   it('starts and answers its first call quickly (cold start)', async () => {

@@ -1,24 +1,27 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseGoDuration } from '../../dev/gateway/cron.ts';
-import { TEMPLATE_ENVIRONMENT } from '../../dev/gateway/function-process.ts';
-import { loadStack, type Stack, type StackFunction } from '../../dev/gateway/stack-file.ts';
+import { timeoutMs as goTimeoutMs } from '../../dev/openfaas/go-duration.ts';
+import { dockerfileConfig } from '../../dev/openfaas/images.ts';
+import { loadStack, type Stack, type StackFunction } from '../../dev/openfaas/stack-file.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** faasd CE refuses a 16th function (its EULA check); the local gateway does not, so this test does. */
+/** faasd CE refuses a 16th function (its EULA check), and so does the local provider; this says it before a deploy. */
 const MAX_FUNCTIONS = 15;
 
-/** The gateway's `upstream_timeout` and the faasd provider's `service_timeout` (docs/local-gateway.md). */
+/** The faasd provider's `service_timeout` (the gateway's `upstream_timeout` is 65 s; docs/local-openfaas.md). */
 const GATEWAY_TIMEOUT_MS = 60_000;
 
 /** An empty environment: the stack's `${VAR:-default}` values are what a fresh machine gets. */
 let stack: Stack;
 let functionFolders: string[];
+/** The template image's `ENV`: the watchdog settings a function's stack `environment` may override. */
+let templateEnv: Record<string, string>;
 
 beforeAll(async () => {
+  templateEnv = dockerfileConfig(await readFile(path.join(ROOT, 'templates/dataplatform-node20/Dockerfile'), 'utf8')).env;
   stack = await loadStack(path.join(ROOT, 'stack.yml'), {});
   const entries = await readdir(path.join(ROOT, 'functions'), { withFileTypes: true });
   const folders: string[] = [];
@@ -32,10 +35,9 @@ beforeAll(async () => {
 
 /** A watchdog timeout of a function as the watchdog reads it: the stack's value, else the template's default. */
 function timeoutMs(fn: StackFunction, name: 'exec_timeout' | 'read_timeout' | 'write_timeout'): number {
-  const text = fn.environment[name] ?? TEMPLATE_ENVIRONMENT[name];
-  const ms = text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) * 1000 : parseGoDuration(text);
-  if (ms === undefined) throw new Error(`${fn.name}: ${name} "${text}" is not a Go duration`);
-  return ms;
+  const text = fn.environment[name] ?? templateEnv[name];
+  if (text === undefined) throw new Error(`${fn.name}: no ${name} in the stack or the template`);
+  return goTimeoutMs(text);
 }
 
 describe('stack.yml', () => {

@@ -1,112 +1,90 @@
 /**
- * The whole platform for one test file: every function of stack.yml bundled from the current sources into a temp
- * folder and served by the local gateway behind the real watchdog, on a database and MongoDB databases of its own,
- * with TST01's metadata pointing at test data generated into the temp folder.
+ * The whole platform for one test file, on the real local OpenFaaS stack: every function of stack.yml bundled from the
+ * current sources and written as images tagged for this file, deployed with faas-cli into a namespace of its own,
+ * on a database and MongoDB databases of its own, with TST01's metadata pointing at test data generated for it.
  */
 import { randomUUID } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MongoClient } from 'mongodb';
-import { bundleFunctions, findFunctions } from '../../../dev/build.ts';
-import { startGateway, type Gateway } from '../../../dev/gateway/gateway.ts';
+import { bundleFunctions, findFunctions, writeStackImages } from '../../../dev/build.ts';
+import { removeImage } from '../../../dev/openfaas/images.ts';
+import { functionSideUrl, IMAGES_DIR } from '../../../dev/openfaas/local-stack.ts';
 import { models } from '../../../metadata/models/index.ts';
 import { connectMongo } from '../../../shared/adapters/mongo/mongo-client.ts';
 import { main as cli } from '../../../shared/cli/main.ts';
 import { loadEnv } from '../../../shared/config.ts';
 import { generateTestData } from '../../../shared/layers/landing/jsonfile/generator/generate-test-data.ts';
-import { createLogger } from '../../../shared/log.ts';
 import { createTestDatabase, type TestDatabase } from '../../integration/postgres/test-database.ts';
+import { createTestNamespace, waitUntilReady, type TestNamespace } from '../stack-harness.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const PASSWORD = 'platform-e2e';
-export const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const TEST_SYSTEM = 'TST01';
 
 /** A running platform and what a test needs to look into it. */
 export interface PlatformEnv {
-  readonly gateway: Gateway;
+  readonly ns: TestNamespace;
   readonly db: TestDatabase;
   readonly mongo: MongoClient;
   readonly metadataDb: string;
   readonly landingDb: string;
   /** TST01's folder of generated batches. */
   readonly dataDir: string;
-  /** True when the gateway's async queue is empty and nothing runs. */
-  isGatewayIdle(): boolean;
+  /** The functions deployed (every function of stack.yml). */
+  readonly functions: readonly string[];
   stop(): Promise<void>;
 }
 
 /**
- * Builds and starts the platform: a fresh PostgreSQL database (migrated), MongoDB databases `metadata_e2e_…` and
- * `landing_e2e_…`, `batches` TST01 batches (seed 1), TST01's metadata without a schedule (only the test starts it),
- * the bundles, and the gateway (cron off: the test drives the scheduler).
+ * Builds and starts the platform: a fresh PostgreSQL database (migrated by the functions), MongoDB databases
+ * `metadata_e2e_…` and `landing_e2e_…`, `batches` TST01 batches (seed 1), TST01's metadata without a schedule (only
+ * the test starts it), the images, and `faas-cli deploy` of stack.yml without the scheduler's cron annotation (the
+ * test drives the scheduler, so a cron tick cannot do what a test says the functions do alone).
  */
 export async function startPlatform(options: { batches: number }): Promise<PlatformEnv> {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
   const metadataDb = `metadata_e2e_${suffix}`;
   const landingDb = `landing_e2e_${suffix}`;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'platform-e2e-'));
+  const ns = await createTestNamespace('e2e-platform');
   const db = await createTestDatabase();
   const mongo = await connectMongo(loadEnv().MONGODB_URL);
-  let gateway: Gateway | undefined;
+  const images: string[] = [];
   const stop = async (): Promise<void> => {
-    await gateway?.stop();
+    await ns.remove();
+    await Promise.all(images.map((ref) => removeImage(IMAGES_DIR, ref)));
     await Promise.allSettled([mongo.db(metadataDb).dropDatabase(), mongo.db(landingDb).dropDatabase()]);
     await mongo.close();
     await db.drop();
-    await rm(dir, { recursive: true, force: true });
   };
   try {
-    const dataDir = path.join(dir, 'tst01');
+    const dataDir = path.join(ns.dir, 'tst01');
     await generateTestData({ seed: 1, batches: options.batches, out: dataDir, models });
-    await deployTestMetadata(path.join(dir, 'metadata'), dataDir, metadataDb);
+    await deployTestMetadata(path.join(ns.dir, 'metadata'), dataDir, metadataDb);
 
-    // The stack and its bundles under the temp root, in the layout stack.yml expects (`./build/functions/<name>`);
-    // the migrations beside them, where a bundle looks for them (`../../../migrations` of index.mjs).
-    const functions = await findFunctions();
-    await bundleFunctions(functions, path.join(dir, 'build/functions'), { writeMetafile: false });
-    await cp(path.join(ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
-    await cp(path.join(ROOT, 'stack.yml'), path.join(dir, 'stack.yml'));
-
-    const port = await freePort();
-    gateway = await startGateway({
-      root: dir,
-      port,
-      password: PASSWORD,
-      watchdogPath: process.env.GATEWAY_WATCHDOG ?? path.join(ROOT, '.local/bin/watchdog'),
-      stateDir: 'state',
-      secretStoreDir: 'secrets',
-      stopGraceMs: 500,
-      startupTimeoutMs: 30_000,
-      cron: { tickMs: 0 },
-      log: createLogger({ component: 'gateway' }, { write: () => undefined }),
-      // The stack's ${VAR:-default} values, pointed at this test's databases and this gateway.
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        METADATA_DB: metadataDb,
-        LANDING_DB: landingDb,
-        GATEWAY_URL: `http://127.0.0.1:${port}`,
-        LOG_LEVEL: 'info',
-      },
-    });
-    const running = gateway;
-    return {
-      gateway: running,
-      db,
-      mongo,
-      metadataDb,
-      landingDb,
-      dataDir,
-      isGatewayIdle: () => {
-        const state = running.queueState();
-        return state.pending + state.inFlight + state.running === 0;
-      },
-      stop,
+    // The stack and its bundles under the scratch folder, in the layout stack.yml expects (`./build/functions/<name>`).
+    const stackText = await readFile(path.join(ROOT, 'stack.yml'), 'utf8');
+    const withoutCron = stackText.replace(/\n\s+topic: cron-function\n\s+schedule: "[^"]*"/, '');
+    if (withoutCron === stackText) throw new Error('stack.yml: the scheduler has no cron annotation to leave out');
+    const stackFile = path.join(ns.dir, 'stack.yml');
+    await writeFile(stackFile, withoutCron);
+    const built = await bundleFunctions(await findFunctions(), path.join(ns.dir, 'build/functions'), { writeMetafile: false });
+    await cp(path.join(ROOT, 'migrations'), path.join(ns.dir, 'migrations'), { recursive: true });
+    const env = loadEnv();
+    const deployEnv: NodeJS.ProcessEnv = {
+      TAG: ns.name,
+      DATABASE_URL: functionSideUrl(db.url),
+      MONGODB_URL: functionSideUrl(env.MONGODB_URL),
+      VAULT_ADDR: functionSideUrl(env.VAULT_ADDR),
+      METADATA_DB: metadataDb,
+      LANDING_DB: landingDb,
+      FUNCTION_NAMESPACE: ns.name,
+      LOG_LEVEL: 'info',
     };
+    images.push(...(await writeStackImages(built, { stackFile, env: { ...process.env, ...deployEnv } })));
+    await ns.deploy(withoutCron, { env: deployEnv });
+    const functions = built.map((bundle) => bundle.name);
+    await waitUntilReady(functions, { namespace: ns.name, timeoutMs: 120_000 });
+    return { ns, db, mongo, metadataDb, landingDb, dataDir, functions, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -141,16 +119,4 @@ async function deployTestMetadata(dir: string, dataDir: string, metadataDb: stri
     cwd: ROOT,
   });
   if (code !== 0) throw new Error(`metadata deploy failed:\n${output.join('\n')}`);
-}
-
-/**
- * A free local port. The gateway's own URL must be known before it starts, because functions get it from the
- * stack's environment (`GATEWAY_URL`) to chain calls; port 0 would tell it only after.
- */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -1,9 +1,15 @@
 /**
- * The platform end to end, driven over HTTP exactly as faas-cli and cron-connector drive OpenFaaS: TST01 batches
- * go from the connector through bronze and silver to gold by themselves (each function delivers what it
- * announced, the scheduler delivers the rest), and what a person sees (audit rows, silver, gold, answers, the
- * dashboard) is checked.
+ * The platform end to end on the real OpenFaaS stack, deployed with faas-cli and driven as production is: TST01
+ * batches start with `faas-cli invoke --async`, go from the connector through bronze and silver to gold by themselves
+ * (each function delivers what it announced, the scheduler delivers the rest), and what a person sees (audit rows,
+ * silver, gold, answers, the dashboard, faas-cli list and logs) is checked. Then the two ways OpenFaaS CE runs a call
+ * other than once: the real queue-worker delivering a call again after `ack_wait`, and a function process killed in
+ * the middle of a call.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTestBatch, type TestBatchResult } from '../../../dev/start/run-test-batch.ts';
 import { models } from '../../../metadata/models/index.ts';
@@ -11,29 +17,41 @@ import { query } from '../../../shared/adapters/postgres/transaction.ts';
 import { TST01_ENTITIES } from '../../../shared/layers/landing/jsonfile/generator/tst01-entities.ts';
 import { describeModel, type ModelRegistry } from '../../../shared/metadata/model-dsl.ts';
 import { countsPerBatch } from '../../../shared/runs/audit-queries.ts';
+import { gatewayCredentials } from '../../../dev/openfaas/local-stack.ts';
+import { authHeader, eventually, GATEWAY_URL, isQueueIdle, services } from '../stack-harness.ts';
 import { actualSilver, batchLabels, expectedSilver } from './expected-silver.ts';
-import { AUTH, startPlatform, TEST_SYSTEM, type PlatformEnv } from './platform-env.ts';
+import { ROOT, startPlatform, TEST_SYSTEM, type PlatformEnv } from './platform-env.ts';
 
 const BATCH_TIMEOUT_MS = 150_000;
 
 let platform: PlatformEnv;
 
 beforeAll(async () => {
-  platform = await startPlatform({ batches: 2 });
-}, 180_000);
+  platform = await startPlatform({ batches: 4 });
+}, 240_000);
 
 afterAll(async () => {
   await platform?.stop();
 }, 60_000);
 
-function runBatch(options: { driveScheduler?: boolean } = {}): Promise<TestBatchResult> {
+/** `faas-cli invoke --async connector-jsonfile` in the test namespace, its answer posted to `callbackUrl`. */
+async function invokeConnector(payload: Readonly<Record<string, unknown>>, callbackUrl: string): Promise<void> {
+  const invoked = await platform.ns.cli(
+    ['invoke', 'connector-jsonfile', '--async', '--namespace', platform.ns.name, '--content-type', 'application/json', '--header', `X-Callback-Url: ${callbackUrl}`],
+    { input: JSON.stringify(payload) },
+  );
+  if (invoked.code !== 0) throw new Error(`faas-cli invoke --async failed: ${invoked.stderr}`);
+}
+
+function runBatch(options: { driveScheduler?: boolean; invoke?: typeof invokeConnector } = {}): Promise<TestBatchResult> {
   return runTestBatch({
-    ...options,
-    gatewayUrl: platform.gateway.url,
+    driveScheduler: options.driveScheduler,
+    gatewayUrl: GATEWAY_URL,
+    namespace: platform.ns.name,
     db: platform.db.pool,
     systemId: TEST_SYSTEM,
-    connector: 'connector-jsonfile',
-    isGatewayIdle: platform.isGatewayIdle,
+    invokeConnector: options.invoke ?? invokeConnector,
+    isQueueIdle,
     timeoutMs: BATCH_TIMEOUT_MS - 10_000,
   });
 }
@@ -43,6 +61,8 @@ async function layerStatuses(batchId: string): Promise<Record<string, string | n
   const rows = (await countsPerBatch(platform.db.pool, { systemId: TEST_SYSTEM, limit: 50 })).filter((row) => row.batch_id === batchId);
   return Object.fromEntries(rows.map((row) => [row.layer ?? '(none)', row.layer_status]));
 }
+
+const ALL_SUCCEEDED = { landing: 'succeeded', bronze: 'succeeded', silver: 'succeeded', gold: 'succeeded' };
 
 async function expectSilverAsGenerated(batch: string): Promise<void> {
   const labels = await batchLabels(platform.db.pool, TEST_SYSTEM);
@@ -57,34 +77,56 @@ async function expectSilverAsGenerated(batch: string): Promise<void> {
   }
 }
 
-describe('the platform on TST01', () => {
+/** Every bronze row of a batch counted once per key: a lost or doubled row shows here. */
+async function bronzeRowsPerKey(batchId: string): Promise<{ rows: number; keys: number }> {
+  const counted = await query<{ rows: number; keys: number }>(
+    platform.db.pool,
+    'count bronze rows',
+    `select count(*)::int as rows, count(distinct id)::int as keys from bronze.test_customer where _dp_batch_id = $1`,
+    [batchId],
+  );
+  return counted.rows[0] ?? { rows: 0, keys: 0 };
+}
+
+/** A connection holding `LOCK TABLE … IN SHARE MODE`: writers of the table wait until `release()`. */
+async function holdWriteLock(table: string): Promise<{ release: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: platform.db.url });
+  await client.connect();
+  await client.query('begin');
+  await client.query(`lock table ${table} in share mode`);
+  return {
+    release: async () => {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}
+
+describe('the platform on TST01, on the real OpenFaaS stack', () => {
   let first: TestBatchResult;
+
+  it('lists every function of stack.yml with one replica, as faas-cli list shows them', async () => {
+    const listed = await platform.ns.cli(['list', '--namespace', platform.ns.name]);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+    expect(rows.map(([name]) => name).sort()).toEqual([...platform.functions].sort());
+    expect(rows.every((row) => row.at(-1) === '1')).toBe(true);
+  });
 
   it('takes batch 1 from landing to gold, every layer succeeded', async () => {
     first = await runBatch();
     expect(first.settled).toBe(true);
     expect(first.started_by).toBe('invoke');
     expect(first.connector_answer?.status).toBe(200);
-    expect(await layerStatuses(first.batch_id)).toEqual({
-      landing: 'succeeded',
-      bronze: 'succeeded',
-      silver: 'succeeded',
-      gold: 'succeeded',
-    });
+    expect(await layerStatuses(first.batch_id)).toEqual(ALL_SUCCEEDED);
     const failed = await query(platform.db.pool, 'read failed runs', `select entity_id, layer, error from audit.entity_layer_run where status = 'failed'`);
     expect(failed.rows).toEqual([]);
-  }, BATCH_TIMEOUT_MS);
-
-  it('leaves silver exactly as the generator expects after batch 1', async () => {
     await expectSilverAsGenerated('batch-0001');
-  });
-
-  it('fills the gold table from silver', async () => {
     const gold = await query<{ rows: number }>(platform.db.pool, 'count gold', 'select count(*)::int as rows from gold.test_customer_order_total');
     expect(gold.rows[0]?.rows).toBeGreaterThan(0);
-  });
+  }, BATCH_TIMEOUT_MS);
 
-  it('runs the log action for the system-layer events TST01 emits, once per event', async () => {
+  it('runs the log action for the system-layer events TST01 emits, once per event, and faas-cli logs shows it', async () => {
     const runs = await query<{ action_id: string; event: string; layer: string; status: string }>(
       platform.db.pool,
       'read action runs',
@@ -92,11 +134,14 @@ describe('the platform on TST01', () => {
       [first.batch_id],
     );
     expect(runs.rows).toEqual([{ action_id: 'log_system_silver_done', event: 'system-layer-processed', layer: 'silver', status: 'succeeded' }]);
-    const lines = platform.gateway.logs({ name: 'action-log', tail: 0 }).filter((line) => line.text.includes('system silver layer processed'));
-    expect(lines).toHaveLength(1);
+    const logs = await eventually('the action in faas-cli logs', async () => {
+      const result = await platform.ns.cli(['logs', 'action-log', '--namespace', platform.ns.name, '--tail=false']);
+      return result.stdout.includes('system silver layer processed') ? result.stdout : undefined;
+    });
+    expect(logs.split('\n').filter((line) => line.includes('system silver layer processed') && line.includes(first.batch_id))).toHaveLength(1);
   });
 
-  it('skips a second delivery of the same bronze call', async () => {
+  it('skips a second delivery of the same bronze call (the same X-Call-Id again)', async () => {
     const original = await query<{ call_id: string; run_id: string }>(
       platform.db.pool,
       'read bronze run',
@@ -106,26 +151,27 @@ describe('the platform on TST01', () => {
     );
     const run = original.rows[0];
     expect(run).toBeDefined();
-    // The queue-worker's redelivery: the same payload with the same X-Call-Id, on the async route.
-    const answer = await fetch(`${platform.gateway.url}/async-function/bronze.openfaas-fn`, {
+    const answer = await fetch(`${GATEWAY_URL}/async-function/bronze.${platform.ns.name}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-call-id': run?.call_id ?? '' },
       body: JSON.stringify({ batch_id: first.batch_id, system_id: TEST_SYSTEM, entity_id: 'test_customer' }),
     });
     expect(answer.status).toBe(202);
-    await platform.gateway.waitForIdle();
-    const duplicate = await query<{ status: string; skip_reason: string; duplicate_of_run_id: string }>(
-      platform.db.pool,
-      'read duplicate bronze run',
-      `select status, skip_reason, duplicate_of_run_id from audit.entity_layer_run
-        where batch_id = $1 and layer = 'bronze' and entity_id = 'test_customer' and run_id <> $2`,
-      [first.batch_id, run?.run_id],
-    );
-    expect(duplicate.rows).toEqual([{ status: 'skipped', skip_reason: 'already_succeeded', duplicate_of_run_id: run?.run_id }]);
+    const duplicate = await eventually('the skipped duplicate', async () => {
+      const rows = await query<{ status: string; skip_reason: string; duplicate_of_run_id: string }>(
+        platform.db.pool,
+        'read duplicate bronze run',
+        `select status, skip_reason, duplicate_of_run_id from audit.entity_layer_run
+          where batch_id = $1 and layer = 'bronze' and entity_id = 'test_customer' and run_id <> $2`,
+        [first.batch_id, run?.run_id],
+      );
+      return rows.rows.length > 0 ? rows.rows : undefined;
+    });
+    expect(duplicate).toEqual([{ status: 'skipped', skip_reason: 'already_succeeded', duplicate_of_run_id: run?.run_id }]);
   });
 
-  it('answers an invalid payload with 400 and the reason', async () => {
-    const answer = await fetch(`${platform.gateway.url}/function/bronze.openfaas-fn`, {
+  it('answers an invalid payload with 400 and the reason, and the healthcheck with its call id', async () => {
+    const answer = await fetch(`${GATEWAY_URL}/function/bronze.${platform.ns.name}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ batch_id: 'not-a-uuid', system_id: TEST_SYSTEM }),
@@ -134,6 +180,9 @@ describe('the platform on TST01', () => {
     const body = (await answer.json()) as { error: string; issues: string[] };
     expect(body.error).toBe('invalid_payload');
     expect(body.issues).toEqual(expect.arrayContaining([expect.stringMatching(/^batch_id: /), expect.stringMatching(/^entity_id: /)]));
+    const health = await fetch(`${GATEWAY_URL}/function/healthcheck.${platform.ns.name}`, { headers: { 'x-call-id': 'e2e-health-1' } });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ function: 'healthcheck', status: 'ok', call_id: 'e2e-health-1' });
   });
 
   it('takes batch 2 without any scheduler tick (each function hands over what it announced); silver again as generated', async () => {
@@ -141,17 +190,98 @@ describe('the platform on TST01', () => {
     expect(second.settled).toBe(true);
     expect(second.ticks).toBe(0);
     expect(second.batch_id).not.toBe(first.batch_id);
-    expect(await layerStatuses(second.batch_id)).toEqual({
-      landing: 'succeeded',
-      bronze: 'succeeded',
-      silver: 'succeeded',
-      gold: 'succeeded',
-    });
+    expect(await layerStatuses(second.batch_id)).toEqual(ALL_SUCCEEDED);
     await expectSilverAsGenerated('batch-0002');
   }, BATCH_TIMEOUT_MS);
 
+  it('does the work of a call the queue-worker delivers again after ack_wait once, and skips the second delivery', async () => {
+    // The connector's landing waits on the lock for longer than ack_wait (3 s here, 5m5s as on faasd otherwise), so
+    // NATS Streaming hands the call to the queue-worker again; it runs once the first delivery returned.
+    await services(['restart', 'queue-worker'], { OPENFAAS_ACK_WAIT: '3s' });
+    let third: TestBatchResult;
+    try {
+      third = await runBatch({
+        invoke: async (payload, callbackUrl) => {
+          const lock = await holdWriteLock('audit.system_run');
+          try {
+            await invokeConnector(payload, callbackUrl);
+            await new Promise((resolve) => setTimeout(resolve, 7000));
+          } finally {
+            await lock.release();
+          }
+        },
+      });
+    } finally {
+      await services(['restart', 'queue-worker']);
+    }
+    expect(third.settled).toBe(true);
+    const landings = await query<{ status: string; skip_reason: string | null; duplicate_of_run_id: string | null; run_id: string }>(
+      platform.db.pool,
+      'read landing runs',
+      `select status, skip_reason, duplicate_of_run_id, run_id from audit.system_run where batch_id = $1 order by started_at`,
+      [third.batch_id],
+    );
+    const [done, ...again] = landings.rows;
+    expect(done).toMatchObject({ status: 'succeeded', duplicate_of_run_id: null });
+    expect(again.length).toBeGreaterThanOrEqual(1);
+    expect(again.every((run) => run.status === 'skipped' && run.skip_reason === 'already_succeeded' && run.duplicate_of_run_id === done?.run_id)).toBe(true);
+    expect(await layerStatuses(third.batch_id)).toEqual(ALL_SUCCEEDED);
+    const counts = await bronzeRowsPerKey(third.batch_id);
+    expect(counts.rows).toBe(counts.keys);
+    await expectSilverAsGenerated('batch-0003');
+  }, BATCH_TIMEOUT_MS + 60_000);
+
+  it('completes a batch whose bronze process is killed mid-call: the provider restarts it, the scheduler re-queues the work', async () => {
+    const bronzeLock = await holdWriteLock('bronze.test_customer');
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      await bronzeLock.release();
+    };
+    const before = await platform.ns.replica('bronze');
+    let fourth: TestBatchResult;
+    try {
+      const batch = runBatch();
+      // Once bronze runs for test_customer (and waits on the lock), kill its process: the call dies with it.
+      await eventually('bronze of test_customer running', async () => {
+        const running = await query(
+          platform.db.pool,
+          'read running bronze',
+          `select 1 from audit.entity_layer_run where layer = 'bronze' and entity_id = 'test_customer' and status = 'running'`,
+        );
+        return running.rows.length > 0 ? true : undefined;
+      }, 60_000);
+      process.kill(before.pid, 'SIGKILL');
+      await release();
+      fourth = await batch;
+    } finally {
+      await release();
+    }
+    const after = await platform.ns.replica('bronze');
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.starts).toBe(before.starts + 1);
+    expect(fourth.settled).toBe(true);
+    const runs = await query<{ status: string; error: string | null }>(
+      platform.db.pool,
+      'read bronze runs',
+      `select status, error from audit.entity_layer_run
+        where batch_id = $1 and layer = 'bronze' and entity_id = 'test_customer' and duplicate_of_run_id is null
+        order by started_at`,
+      [fourth.batch_id],
+    );
+    // The killed call's run went stale and was taken over by the scheduler's re-queued call.
+    expect(runs.rows.map((run) => run.status)).toEqual(['failed', 'succeeded']);
+    expect(runs.rows[0]?.error).toMatch(/stale, taken over by run/);
+    expect(await layerStatuses(fourth.batch_id)).toEqual(ALL_SUCCEEDED);
+    const counts = await bronzeRowsPerKey(fourth.batch_id);
+    expect(counts.rows).toBe(counts.keys);
+    expect(counts.rows).toBeGreaterThan(0);
+    await expectSilverAsGenerated('batch-0004');
+  }, 240_000);
+
   it('serves the dashboard as an HTML page and as JSON', async () => {
-    const page = await fetch(`${platform.gateway.url}/function/dashboard`);
+    const page = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const text = await page.text();
@@ -160,26 +290,60 @@ describe('the platform on TST01', () => {
     expect(text).toContain('gold.test_customer_order_total');
     expect(text).not.toMatch(/<script|<link|src="http/);
 
-    const data = await fetch(`${platform.gateway.url}/function/dashboard?format=json&system_id=TST01`);
+    const data = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=json&system_id=TST01`);
     expect(data.status).toBe(200);
     const overview = (await data.json()) as { systems: Array<{ system_id: string; latest: { run: { status: string } } | null }> };
     expect(overview.systems.map((system) => [system.system_id, system.latest?.run.status])).toEqual([[TEST_SYSTEM, 'succeeded']]);
 
-    const refused = await fetch(`${platform.gateway.url}/function/dashboard?format=xml`);
+    const refused = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=xml`);
     expect(refused.status).toBe(400);
   });
 
-  it('lists every function and keeps their logs, as faas-cli list and logs read them', async () => {
-    const list = await fetch(`${platform.gateway.url}/system/functions`, { headers: AUTH });
-    expect(list.status).toBe(200);
-    const functions = (await list.json()) as Array<{ name: string; availableReplicas?: number }>;
-    expect(functions.map((fn) => fn.name).sort()).toEqual([...platform.gateway.functions].sort());
-    expect(functions.every((fn) => fn.availableReplicas === 1)).toBe(true);
-
-    const logs = await fetch(`${platform.gateway.url}/system/logs?name=bronze&tail=5`, { headers: AUTH });
+  it('reports each function with its invocations through the gateway (Prometheus) and its logs', async () => {
+    const listed = await eventually('invocation counts from Prometheus', async () => {
+      const answer = await fetch(`${GATEWAY_URL}/system/functions?namespace=${platform.ns.name}`, { headers: authHeader() });
+      const functions = (await answer.json()) as Array<{ name: string; invocationCount?: number; availableReplicas?: number }>;
+      return functions.some((fn) => fn.name === 'bronze' && (fn.invocationCount ?? 0) > 0) ? functions : undefined;
+    }, 60_000, 2000);
+    expect(listed.every((fn) => fn.availableReplicas === 1)).toBe(true);
+    const logs = await fetch(`${GATEWAY_URL}/system/logs?name=bronze&namespace=${platform.ns.name}&tail=5&follow=false`, { headers: authHeader() });
     expect(logs.status).toBe(200);
-    const lines = (await logs.text()).trim().split('\n').map((line) => JSON.parse(line) as { name: string; text: string });
-    expect(lines.length).toBeGreaterThan(0);
-    expect(lines.every((line) => line.name === 'bronze')).toBe(true);
-  });
+    const lines = (await logs.text()).trim().split('\n').map((line) => JSON.parse(line) as { name: string; namespace: string; text: string });
+    expect(lines).toHaveLength(5);
+    expect(lines.every((line) => line.name === 'bronze' && line.namespace === platform.ns.name)).toBe(true);
+  }, 90_000);
+
+  it('shows its functions in the OpenFaaS UI, opened in headless Chromium with the credentials', async () => {
+    expect((await fetch(`${GATEWAY_URL}/ui/`)).status).toBe(401);
+    const { user, password } = gatewayCredentials();
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const context = await browser.newContext({ httpCredentials: { username: user, password }, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      expect((await page.goto(`${GATEWAY_URL}/ui/`))?.status()).toBe(200);
+      // The UI shows the first namespace; choose the platform's once the list holds it.
+      const option = page.locator('md-option', { hasText: platform.ns.name });
+      await option.waitFor({ state: 'attached' });
+      await page.locator('md-select').first().click();
+      await option.click();
+      const button = (name: string) => page.getByRole('button', { name, exact: true });
+      for (const name of platform.functions) await button(name).waitFor();
+      await button('bronze').click();
+      // The detail panel (read-only fields) asks the gateway for the function's replicas every few seconds.
+      const fields = (): Promise<string[]> => page.locator('input').evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
+      await expect.poll(fields, { timeout: 15_000 }).toContain('Ready');
+      expect(await fields()).toEqual(expect.arrayContaining([`${GATEWAY_URL}/function/bronze.${platform.ns.name}`, platform.ns.name]));
+      const artifacts = path.join(ROOT, '.local/artifacts');
+      await mkdir(artifacts, { recursive: true });
+      await page.screenshot({ path: path.join(artifacts, 'openfaas-ui.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });

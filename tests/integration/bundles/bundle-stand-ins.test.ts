@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../../dev/build.ts';
-import { freePort } from '../../../dev/gateway/function-process.ts';
+import { freePort } from '../../../dev/free-port.ts';
 import { loadEnv } from '../../../shared/config.ts';
 import { describeConnectionString } from '../../fixtures/functions/stand-ins/describe-connection-string.ts';
 

@@ -27,6 +27,15 @@ describe('gateway client', () => {
     });
   });
 
+  it('calls NAME.NAMESPACE when the platform runs in a namespace of its own, and a qualified name as given', async () => {
+    gateway.status = 202;
+    const client = createGatewayClient({ baseUrl: gateway.url, namespace: 'team-a' });
+    await client.invokeAsync('bronze', {});
+    expect(gateway.received.at(-1)?.path).toBe('/async-function/bronze.team-a');
+    await client.invokeAsync('gold.openfaas-fn', {});
+    expect(gateway.received.at(-1)?.path).toBe('/async-function/gold.openfaas-fn');
+  });
+
   it('passes a callback URL as X-Callback-Url', async () => {
     gateway.status = 202;
     const client = createGatewayClient({ baseUrl: gateway.url });
