@@ -275,7 +275,8 @@ of_queue_worker_up() {
   of_wait queue-worker 30 of_queue_worker_subscribed
 }
 
-# cron-connector has no port either: up once it has listed the namespaces without an error.
+# cron-connector has no port either: up once it has read its settings. It first reads the function list one
+# rebuild_interval later; a wrong password shows in its log then ("error listing namespaces").
 of_cron_listed() { grep -q 'Rebuild interval' "$LOG_DIR/cron-connector.log" && ! tail -n 5 "$LOG_DIR/cron-connector.log" | grep -q 'error listing'; }
 
 of_cron_up() {
