@@ -74,7 +74,7 @@ export function createRowCoercer(model: EntityModel, entity: string, options: Co
   const keys = new Set(model.key);
   const columns = model.columns.map((column: ColumnSpec) => ({
     name: column.name,
-    path: column.source ?? column.name,
+    path: typeof column.source === 'object' ? column.source.join(' | ') : (column.source ?? column.name),
     type: column.type,
     coerce: COERCERS[column.type],
     required: !column.nullable || column.key || keys.has(column.name),

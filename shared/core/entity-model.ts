@@ -15,8 +15,11 @@ export interface ColumnSpec {
   readonly key: boolean;
   readonly scd: ScdType;
   readonly nullable: boolean;
-  /** Where the value comes from in the processor's flattened record, when it is not `name` itself. */
-  readonly source?: string;
+  /**
+   * Where the value comes from in the processor's flattened record, when it is not `name` itself; a list names
+   * alternatives, the first with a value wins (a field one API version names differently: `['identifier', '_id']`).
+   */
+  readonly source?: string | readonly string[];
   readonly description?: string;
 }
 

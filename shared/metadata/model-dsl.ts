@@ -10,8 +10,11 @@ export interface ColumnOptions {
   readonly scd?: ScdType;
   /** Whether the column may be null; defaults to true, and is always false for a key column. */
   readonly nullable?: boolean;
-  /** The processor's flattened field the value comes from, when it is not the column name (`_id`, `dateString`). */
-  readonly source?: string;
+  /**
+   * The processor's flattened field the value comes from, when it is not the column name (`_id`, `dateString`);
+   * a list names alternatives, the first with a value wins (`['identifier', '_id']`).
+   */
+  readonly source?: string | readonly string[];
   readonly description?: string;
 }
 
@@ -21,7 +24,7 @@ export interface ColumnMeta {
   readonly key: boolean;
   readonly scd: ScdType;
   readonly nullable: boolean;
-  readonly source?: string;
+  readonly source?: string | readonly string[];
   readonly description?: string;
 }
 
@@ -53,6 +56,7 @@ type ColumnSchema<T extends ColumnType, O extends ColumnOptions> = O extends { k
 function defineColumn<T extends ColumnType, const O extends ColumnOptions>(type: T, options: O): ColumnSchema<T, O> {
   const key = options.key ?? false;
   if (key && options.nullable === true) throw new TypeError('a key column cannot be nullable');
+  if (typeof options.source === 'object' && options.source.length === 0) throw new TypeError('a source list names at least one field');
   const nullable = key ? false : (options.nullable ?? true);
   const base = valueSchema[type]();
   const schema = nullable ? base.nullable() : base;

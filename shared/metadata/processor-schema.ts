@@ -5,8 +5,11 @@ import { Identifier, RecordPath } from './identifier.ts';
 const ParentKeyColumn = z.strictObject({
   /** The child entity's column (declared in its model). */
   column: Identifier,
-  /** Where the value is in the parent landing record. */
-  path: RecordPath,
+  /**
+   * Where the value is in the parent landing record; a list names alternatives, the first with a value wins
+   * (`["identifier", "_id"]`: a field two API versions name differently).
+   */
+  path: z.union([RecordPath, z.array(RecordPath).min(1, { error: 'expected at least one path' })]),
 });
 
 /** The parent's key columns every child row carries, in order (at least one). */

@@ -9,8 +9,11 @@ import type { JsonObject, JsonValue } from '../json.ts';
 export interface ParentKeyColumn {
   /** The child model's column. */
   readonly column: string;
-  /** Dotted key path in the landing record (`\.` for a dot inside a key). */
-  readonly path: string;
+  /**
+   * Dotted key path in the landing record (`\.` for a dot inside a key); a list names alternatives, the first
+   * with a value wins (`["identifier", "_id"]`).
+   */
+  readonly path: string | readonly string[];
 }
 
 /** Each landing record is one row; nested objects are flattened (`a.b` → `a_b`). */

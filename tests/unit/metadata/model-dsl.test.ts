@@ -40,6 +40,10 @@ describe('describeModel', () => {
     expect(() => column.text({ key: true, nullable: true })).toThrow('a key column cannot be nullable');
   });
 
+  it('refuses an empty source list', () => {
+    expect(() => column.text({ source: [] })).toThrow('a source list names at least one field');
+  });
+
   it('names a field that was not built with column.*', () => {
     expect(() => describeModel('broken', z.strictObject({ id: column.text({ key: true }), raw: z.string() }))).toThrow(
       expect.objectContaining({ issues: ['models › broken › raw: not a model column; build it with column.text(), column.numeric(), …'] }),

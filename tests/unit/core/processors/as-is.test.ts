@@ -124,4 +124,13 @@ describe('as_is', () => {
     const model = defineModel('m', [['version', 'text', { source: '$.app\\.version' }]]);
     expect(compileAsIs({ name: 'as_is' }, model)({ 'app.version': '1.2' }, 0).rows).toEqual([{ version: '1.2' }]);
   });
+
+  it('reads a source list in order, taking the first field with a value (a field two API versions name differently)', () => {
+    const model = defineModel('m', [['id', 'text', { key: true, source: ['identifier', '_id'] }]]);
+    const process = compileAsIs({ name: 'as_is' }, model);
+    expect(process({ _id: 'abc', identifier: 'uuid-1' }, 0)).toEqual({ rows: [{ id: 'uuid-1' }], unmapped: [], issues: [] });
+    expect(process({ _id: 'abc' }, 0).rows).toEqual([{ id: 'abc' }]);
+    expect(process({ _id: 'abc', identifier: null }, 0).rows).toEqual([{ id: 'abc' }]);
+    expect(process({}, 0).rows).toEqual([{ id: null }]);
+  });
 });

@@ -57,4 +57,12 @@ describe('explode_scalars', () => {
     const record = { loop: { predicted: { values: [1] } } };
     expect(compileExplodeScalars(options, prediction)(record, 0).rows).toEqual([{ devicestatus_id: null, list_index: 0, value: 1 }]);
   });
+
+  it('takes the parent key from the first path of a list that has a value', () => {
+    const fallback: ExplodeScalarsOptions = { ...options, parent_key: [{ column: 'devicestatus_id', path: ['identifier', '_id'] }] };
+    const process = compileExplodeScalars(fallback, prediction);
+    const v3 = { identifier: 'uuid-7', loop: { predicted: { values: [1] } } };
+    expect(process(v3, 0).rows).toEqual([{ devicestatus_id: 'uuid-7', list_index: 0, value: 1 }]);
+    expect(process(loopDevicestatus, 0).rows[0]).toMatchObject({ devicestatus_id: '65f8745c1a2b3c4d5e6f7090' });
+  });
 });
