@@ -1,4 +1,4 @@
-import type { EntityModel } from '../core/entity-model.ts';
+import type { ColumnType, EntityModel } from '../core/entity-model.ts';
 import { findCollidingSecretKeys } from '../secrets/secret-location.ts';
 import { collectSecretKeys } from '../secrets/secret-ref.ts';
 import type { Action } from './action-schema.ts';
@@ -6,7 +6,7 @@ import { entityTable, type Entity } from './entity-schema.ts';
 import { formatIssue } from './metadata-issue.ts';
 import { processorColumns } from './processor-schema.ts';
 import { qualityColumns } from './quality-schema.ts';
-import type { System } from './system-schema.ts';
+import { LOOKBACK_SYSTEM_TYPES, type System } from './system-schema.ts';
 
 /** The records that passed their schemas, and every id each file declares (valid or not). */
 export interface CrossCheckInput {
@@ -53,6 +53,16 @@ function checkEntities(input: CrossCheckInput): string[] {
       for (const column of qualityColumns(entity.quality).filter(missing)) {
         at(['quality'], `column "${column}" is not in model "${model.name}"`);
       }
+      if (entity.kind === 'bronze_silver' && entity.tombstone) {
+        const problem = tombstoneProblem(model, entity.tombstone.column, entity.tombstone.equals);
+        if (problem) at(['tombstone'], problem);
+      }
+    }
+    if (entity.kind === 'bronze_silver' && entity.lookback) {
+      const system = input.systems.find((candidate) => candidate.id === entity.system_id);
+      if (system && !LOOKBACK_SYSTEM_TYPES.includes(system.type)) {
+        at(['lookback'], `the ${system.type} connector of ${system.id} cannot re-read a span; look-back works with ${LOOKBACK_SYSTEM_TYPES.join(', ')} systems (docs/connectors/README.md)`);
+      }
     }
     if (entity.kind === 'gold') {
       entity.sources.forEach((source, index) => {
@@ -63,6 +73,27 @@ function checkEntities(input: CrossCheckInput): string[] {
     }
   }
   return issues;
+}
+
+const TOMBSTONE_VALUE_TYPES: Readonly<Record<'string' | 'number' | 'boolean', readonly ColumnType[]>> = {
+  string: ['text'],
+  number: ['integer', 'bigint', 'numeric', 'double'],
+  boolean: ['boolean'],
+};
+
+/** Why a tombstone rule cannot work on a model, or undefined when it can. */
+function tombstoneProblem(model: EntityModel, column: string, equals: string | number | boolean): string | undefined {
+  const spec = model.columns.find((candidate) => candidate.name === column);
+  if (!spec) return `column "${column}" is not in model "${model.name}"`;
+  if (spec.key) return `column "${column}" is a key column; a tombstone is told by another column`;
+  const kind = typeof equals as 'string' | 'number' | 'boolean';
+  if (!TOMBSTONE_VALUE_TYPES[kind].includes(spec.type)) {
+    return `column "${column}" is ${spec.type}; it cannot equal the ${kind} ${JSON.stringify(equals)}`;
+  }
+  if (kind === 'number' && (spec.type === 'integer' || spec.type === 'bigint') && !Number.isInteger(equals)) {
+    return `column "${column}" is ${spec.type}; it cannot equal ${String(equals)}`;
+  }
+  return undefined;
 }
 
 /** Bronze/silver tables share one namespace per layer schema, gold tables another. */

@@ -64,25 +64,38 @@ export const JsonFileSystem = z.strictObject({
   ...WebhookField,
 });
 
-/** Nightscout (cgm-remote-monitor), read through API v1 with an `api-secret` or an access token. */
+/**
+ * Nightscout (cgm-remote-monitor): API v3's change feed (`history`) with an access token exchanged for a JWT,
+ * beside API v1's dated reads with an `api-secret` or the token (docs/connectors/nightscout.md).
+ */
 export const NightscoutSystem = z.strictObject({
   ...SystemBase,
   type: z.literal('nightscout'),
-  connection: z.strictObject({
-    base_url: HttpUrl,
-    /** Sent as the SHA-1 hex `api-secret` header; at least 12 characters, as Nightscout ignores shorter ones. */
-    api_secret: secretOr(z.string().min(12, { error: 'a Nightscout API_SECRET has at least 12 characters' })).optional(),
-    /** An access token (`<subject>-<16 hex>`), sent as `?token=`. */
-    token: secretOr(z.string().min(1)).optional(),
-    collections: z
-      .array(z.enum(['entries', 'treatments', 'devicestatus', 'profile']))
-      .min(1)
-      .default(['entries', 'treatments', 'devicestatus', 'profile']),
-    /** Documents asked per request: Nightscout's defaults (10, 100) are far too small for a backfill. */
-    page_size: z.number().int().min(1).max(10_000).default(1_000),
-    /** The first delta load starts here (ISO date); later loads start at the audit cursor. */
-    backfill_from: z.iso.date().optional(),
-  }),
+  connection: z
+    .strictObject({
+      base_url: HttpUrl,
+      /**
+       * `v3`: read API v3's change feed as well (needs `token`); `v1`: API v1 only; `auto`: v3 when a token is set
+       * and the site answers `/api/v3/version`, else v1.
+       */
+      api: z.enum(['auto', 'v3', 'v1']).default('auto'),
+      /** Sent as the SHA-1 hex `api-secret` header; at least 12 characters, as Nightscout ignores shorter ones. */
+      api_secret: secretOr(z.string().min(12, { error: 'a Nightscout API_SECRET has at least 12 characters' })).optional(),
+      /** An access token (`<subject>-<16 hex>`): sent as `?token=` to API v1, exchanged for a JWT for API v3. */
+      token: secretOr(z.string().min(1)).optional(),
+      collections: z
+        .array(z.enum(['entries', 'treatments', 'devicestatus', 'profile']))
+        .min(1)
+        .default(['entries', 'treatments', 'devicestatus', 'profile']),
+      /** Documents asked per request: Nightscout's defaults (10, 100) are far too small for a backfill. */
+      page_size: z.number().int().min(1).max(10_000).default(1_000),
+      /** The first delta load starts here (ISO date); later loads start at the audit cursor. */
+      backfill_from: z.iso.date().optional(),
+    })
+    .refine((connection) => connection.api !== 'v3' || connection.token !== undefined, {
+      error: 'API v3 needs an access token (it no longer accepts API_SECRET): set token, or api "v1"',
+      path: ['token'],
+    }),
   ...WebhookField,
 });
 
@@ -116,3 +129,9 @@ export const System = z.discriminatedUnion('type', [JsonFileSystem, NightscoutSy
 });
 export type System = z.infer<typeof System>;
 export type SystemType = System['type'];
+
+/**
+ * System types whose connector can re-read a span before its cursor (an entity's `lookback`). The others read by
+ * growing ids (bunq), batch files (jsonfile) or pushes, where a span means nothing (docs/connectors/README.md).
+ */
+export const LOOKBACK_SYSTEM_TYPES: readonly SystemType[] = ['nightscout'];

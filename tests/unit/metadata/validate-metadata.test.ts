@@ -158,6 +158,44 @@ describe('validateMetadata', () => {
       'entities.json › bunq_payment › quality: column "amount" is not in model "bunq_payment"',
     ],
     [
+      'a tombstone column missing from the model',
+      () => withEdit('entities', 'bunq_payment', (entity) => (entity.tombstone = { column: 'is_deleted', equals: true })),
+      'entities.json › bunq_payment › tombstone: column "is_deleted" is not in model "bunq_payment"',
+    ],
+    [
+      'a tombstone value its column cannot hold',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.tombstone = { column: 'tier', equals: false })),
+      'entities.json › test_customer › tombstone: column "tier" is text; it cannot equal the boolean false',
+    ],
+    [
+      'a tombstone told by a key column',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.tombstone = { column: 'id', equals: 'gone' })),
+      'entities.json › test_customer › tombstone: column "id" is a key column; a tombstone is told by another column',
+    ],
+    [
+      'a look-back on a full load',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.lookback = { span: '3d' })),
+      'entities.json › test_customer › lookback: lookback is for delta loads (a full load reads the whole set every batch)',
+    ],
+    [
+      'a look-back on a connector that cannot re-read a span',
+      () => withEdit('entities', 'bunq_payment', (entity) => (entity.lookback = { span: '3d', every: '1d' })),
+      'entities.json › bunq_payment › lookback: the bunq connector of BNQ01 cannot re-read a span; look-back works with nightscout systems (docs/connectors/README.md)',
+    ],
+    [
+      'a duration that is not one',
+      () => withEdit('entities', 'nightscout_entry', (entity) => (entity.lookback = { span: '3 days' })),
+      'entities.json › nightscout_entry › lookback.span: expected a duration like "90m", "12h" or "3d", got "3 days"',
+    ],
+    [
+      'Nightscout API v3 without a token',
+      () =>
+        withEdit('systems', 'NSC01', (system) => {
+          system.connection = { ...(system.connection as object), api: 'v3' };
+        }),
+      'systems.json › NSC01 › connection.token: API v3 needs an access token (it no longer accepts API_SECRET): set token, or api "v1"',
+    ],
+    [
       'an unsafe table name',
       () => withEdit('entities', 'test_product', (entity) => (entity.table = 'Products')),
       'entities.json › test_product › table: "Products" is not snake_case (lowercase letters, digits and single underscores, starting with a letter)',
