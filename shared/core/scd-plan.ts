@@ -31,14 +31,26 @@ export interface ScdPlan {
    * lose); ties, and entities without one, fall back to the greatest `_dp_position`.
    */
   readonly latestBy?: string;
+  /** Which incoming records are deletions, with the type of the column that tells (to compare it in SQL). */
+  readonly tombstone?: ScdTombstone & { readonly type: ColumnType };
   /** Identifies the hash inputs (encoding version, columns, types, SCD types); stored with the silver table. */
   readonly signature: string;
+}
+
+/**
+ * An explicit delete: an incoming record whose `column` equals `equals` (Nightscout: `is_valid` = false) closes its
+ * key's open version and flags it deleted, in delta and full loads alike; its other values are not written.
+ */
+export interface ScdTombstone {
+  readonly column: string;
+  readonly equals: string | number | boolean;
 }
 
 /** Options of an entity that shape its plan, beyond its model. */
 export interface ScdPlanOptions {
   /** See `ScdPlan.latestBy`. */
   readonly latestBy?: string;
+  readonly tombstone?: ScdTombstone;
 }
 
 /**
@@ -66,6 +78,12 @@ export function planScd(model: EntityModel, options: ScdPlanOptions = {}): ScdPl
   if (options.latestBy !== undefined && !byName.has(options.latestBy)) {
     problems.push(`latest_by column ${options.latestBy} is not a column of the model`);
   }
+  const tombstoneColumn = options.tombstone === undefined ? undefined : byName.get(options.tombstone.column);
+  if (options.tombstone !== undefined && tombstoneColumn === undefined) {
+    problems.push(`tombstone column ${options.tombstone.column} is not a column of the model`);
+  } else if (tombstoneColumn?.key === true) {
+    problems.push(`tombstone column ${tombstoneColumn.name} is a key column`);
+  }
   if (problems.length > 0) {
     throw new InvalidPayloadError(`model ${model.name} cannot be historised in silver`, problems.map((p) => `models › ${model.name}: ${p}`));
   }
@@ -78,6 +96,7 @@ export function planScd(model: EntityModel, options: ScdPlanOptions = {}): ScdPl
     scd2,
     scd1,
     ...(options.latestBy === undefined ? {} : { latestBy: options.latestBy }),
+    ...(options.tombstone === undefined || tombstoneColumn === undefined ? {} : { tombstone: { ...options.tombstone, type: tombstoneColumn.type } }),
     signature: hashSignature(scd2, scd1),
   };
 }

@@ -1,9 +1,9 @@
 import { hasSqlState, SQLSTATE } from '../../adapters/postgres/errors.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
-import { closeAbsentKeysSql } from './close-absent-keys.ts';
+import { closeDeletedKeysSql } from './close-deleted-keys.ts';
 import { insertVersionsSql } from './insert-versions.ts';
 import type { BatchRef, LoadType, SilverCounts, SilverSqlContext } from './silver-entity.ts';
-import { dropStageSql, removeDuplicatesSql, stageBatchSql, stageKeySql } from './stage-batch.ts';
+import { dropStageSql, removeDuplicatesSql, stageBatchSql, stageBatchValues, stageKeySql } from './stage-batch.ts';
 import { updateVersionsSql } from './update-versions.ts';
 
 /** What one batch did to silver, and how many of its records lost to a later one of the same key. */
@@ -41,7 +41,7 @@ async function keyStage(tx: Transaction, ctx: SilverSqlContext, action: (what: s
 /**
  * Applies one batch on top of silver, set-based: stage the batch (one statement), index its keys (removing
  * duplicates only when there are some), then one statement per step: update existing versions (SCD1 overwrite,
- * close changed), close absent keys (full loads), insert new versions. The caller holds the entity lock and has
+ * close changed), close deleted keys (absent from a full load, or with a tombstone), insert new versions. The caller holds the entity lock and has
  * checked that the batch is newer than silver.
  */
 export async function applyBatchStep(
@@ -53,7 +53,7 @@ export async function applyBatchStep(
   const action = (what: string): string => `${what} (silver ${step.entityId}, batch ${batch_id})`;
 
   await query(tx, action('drop earlier staging'), dropStageSql(ctx));
-  const recordsIn = (await query(tx, action('stage batch'), stageBatchSql(ctx), [batch_id])).rowCount ?? 0;
+  const recordsIn = (await query(tx, action('stage batch'), stageBatchSql(ctx), stageBatchValues(ctx, batch_id))).rowCount ?? 0;
   const duplicates = await keyStage(tx, ctx, action);
   const staged = recordsIn - duplicates;
 
@@ -61,9 +61,10 @@ export async function applyBatchStep(
     (await query<{ updated: number; scd1_only: number }>(tx, action('update versions'), updateVersionsSql(ctx), [batch_timestamp, batch_id])).rows,
     'updating versions',
   );
-  let deleted = 0;
-  if (step.loadType === 'full') {
-    deleted = first((await query<{ deleted: number }>(tx, action('close absent keys'), closeAbsentKeysSql(ctx), [batch_timestamp, batch_id])).rows, 'closing absent keys').deleted;
+  const closeSql = closeDeletedKeysSql(ctx, step.loadType);
+  let closed = { deleted: 0, tombstoned: 0 };
+  if (closeSql !== undefined) {
+    closed = first((await query<typeof closed>(tx, action('close deleted keys'), closeSql, [batch_timestamp, batch_id])).rows, 'closing deleted keys');
   }
   const inserted = first(
     (await query<{ inserted: number }>(tx, action('insert versions'), insertVersionsSql(ctx), [batch_timestamp, batch_id, step.callId])).rows,
@@ -75,8 +76,8 @@ export async function applyBatchStep(
       records_in: recordsIn,
       records_inserted: inserted,
       records_updated: updated.updated,
-      records_deleted: deleted,
-      records_unchanged: staged - inserted - updated.scd1_only,
+      records_deleted: closed.deleted,
+      records_unchanged: staged - inserted - updated.scd1_only - closed.tombstoned,
     },
     duplicates,
   };

@@ -7,7 +7,7 @@ const incoming = (name: string): string => `incoming.${ident(name)}`;
 /**
  * Opens a version, valid from the batch timestamp and current, for every staged key that has no open version
  * (any more): new keys, keys whose SCD2 values changed (closed by `updateVersionsSql`), and keys that come back
- * after a delete. The versions' hashes are computed here, for the rows written only. Returns one row:
+ * after a delete; never for a tombstone. The versions' hashes are computed here, for the rows written only. Returns one row:
  * `inserted`. Parameters: $1 batch_timestamp, $2 batch_id, $3 call_id.
  */
 export function insertVersionsSql(ctx: SilverSqlContext): string {
@@ -37,7 +37,8 @@ with inserted as (
          $3::text,
          null
     from ${ctx.stage} as incoming
-   where not exists (
+   where not incoming."_dp_is_tombstone"
+     and not exists (
      select 1
        from ${ctx.silver} as existing
       where ${keyMatch(ctx.plan, 'existing', 'incoming')}

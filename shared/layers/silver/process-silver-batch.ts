@@ -47,7 +47,14 @@ function resolveSilverEntity(metadata: SilverMetadata, request: SilverRequest): 
   if (entity.kind !== 'bronze_silver') throw new NotFoundError(`entity "${entity.id}" is a ${entity.kind} entity; silver historises bronze_silver entities`);
   const model = metadata.models[entity.model];
   if (!model) throw new NotFoundError(`entity "${entity.id}" names model "${entity.model}", which this code does not know`);
-  return { entity, silver: { id: entity.id, table: entityTable(entity), model, loadType: entity.load_type } };
+  const silver: SilverEntity = {
+    id: entity.id,
+    table: entityTable(entity),
+    model,
+    loadType: entity.load_type,
+    ...(entity.tombstone === undefined ? {} : { tombstone: entity.tombstone }),
+  };
+  return { entity, silver };
 }
 
 /** The status of the entity's latest bronze run of the batch, and whether any bronze run of it succeeded. */

@@ -2,7 +2,7 @@
  * The words of the silver engine: the entity it historises, the batches it applies, the counts it reports.
  */
 import type { EntityModel } from '../../core/entity-model.ts';
-import { planScd, type ScdPlan } from '../../core/scd-plan.ts';
+import { planScd, type ScdPlan, type ScdTombstone } from '../../core/scd-plan.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { BRONZE_SCHEMA, SILVER_SCHEMA } from '../../core/table-layout.ts';
 
@@ -19,6 +19,8 @@ export interface SilverEntity {
   readonly loadType: LoadType;
   /** Column that decides which record of a key wins inside one batch (greatest wins); else the last position. */
   readonly latestBy?: string;
+  /** Records that delete their key (the entity's `tombstone` rule in metadata). */
+  readonly tombstone?: ScdTombstone;
   /** Schema names; the defaults are the platform's (`bronze`, `silver`). */
   readonly schemas?: { readonly bronze: string; readonly silver: string };
 }
@@ -34,8 +36,9 @@ export interface BatchRef {
  * What applying batches did, named as `audit.entity_layer_run` names them (rows, not keys):
  * `records_in` bronze rows read; `records_inserted` new versions; `records_updated` versions changed in place
  * (closed because an SCD2 column changed, SCD1 columns overwritten, or no longer current because the deleted key
- * came back); `records_deleted` versions closed because their key was absent from a full load;
- * `records_unchanged` batch records whose key's open version already had the same values.
+ * came back); `records_deleted` versions closed because their key was absent from a full load or had a tombstone;
+ * `records_unchanged` batch records whose key's open version already had the same values (and tombstones of keys
+ * with no open version).
  */
 export interface SilverCounts {
   readonly records_in: number;
@@ -76,7 +79,10 @@ export const STAGE_TABLE = '_dp_silver_incoming';
 export function silverSqlContext(entity: SilverEntity): SilverSqlContext {
   const schemas = entity.schemas ?? { bronze: BRONZE_SCHEMA, silver: SILVER_SCHEMA };
   return {
-    plan: planScd(entity.model, entity.latestBy === undefined ? {} : { latestBy: entity.latestBy }),
+    plan: planScd(entity.model, {
+      ...(entity.latestBy === undefined ? {} : { latestBy: entity.latestBy }),
+      ...(entity.tombstone === undefined ? {} : { tombstone: entity.tombstone }),
+    }),
     bronze: qualified(schemas.bronze, entity.table),
     silver: qualified(schemas.silver, entity.table),
     stage: ident(STAGE_TABLE),

@@ -1,14 +1,19 @@
 import { ident } from '../../adapters/postgres/sql.ts';
+import { sqlType } from '../tables/table-ddl.ts';
 import { columnList, STAGE_TABLE, type SilverSqlContext } from './silver-entity.ts';
 
 /**
  * Stages one batch in a temp table, in one statement: every bronze row of the batch's latest write (the greatest
  * `_dp_run_id` of the batch, so a forced bronze rerun, which appends the batch again under a new run id, replaces
  * its earlier rows). No sort here: duplicates are found by `stageKeySql` and, only when there are some, removed
- * by `removeDuplicatesSql`. The statement's row count is `records_in`. Parameters: $1 batch_id.
+ * by `removeDuplicatesSql`. Each staged row says whether it is a tombstone (`_dp_is_tombstone`: its tombstone
+ * column equals the rule's value; never null), so the later steps need not know the rule. The statement's row
+ * count is `records_in`. Parameters (`stageBatchValues`): $1 batch_id, $2 the tombstone value when there is a rule.
  */
 export function stageBatchSql(ctx: SilverSqlContext): string {
   const names = ctx.plan.columns.map((spec) => spec.name);
+  const { tombstone } = ctx.plan;
+  const isTombstone = tombstone === undefined ? 'false' : `coalesce(source.${ident(tombstone.column)} = $2::${sqlType(tombstone.type)}, false)`;
   return `
 create temp table ${ctx.stage} on commit drop as
 with latest_write as (
@@ -20,11 +25,17 @@ with latest_write as (
 )
 select ${columnList(names, 'source')},
        source."_dp_position",
-       source."_dp_record_id"
+       source."_dp_record_id",
+       ${isTombstone} as "_dp_is_tombstone"
   from ${ctx.bronze} as source
   join latest_write
     on latest_write."_dp_run_id" = source."_dp_run_id"
  where source."_dp_batch_id" = $1::uuid`;
+}
+
+/** The parameters of `stageBatchSql`. */
+export function stageBatchValues(ctx: SilverSqlContext, batchId: string): unknown[] {
+  return ctx.plan.tombstone === undefined ? [batchId] : [batchId, ctx.plan.tombstone.equals];
 }
 
 /**

@@ -12,8 +12,9 @@ const incoming = (name: string): string => `incoming.${ident(name)}`;
  * - the current row of a key that was deleted (closed) stops being current, since the key is back.
  * Changes are found by null-safe column comparisons (`is distinct from`); the SCD1 hash is computed only for
  * the rows written. A row is current afterwards exactly when it is still open; `insertVersionsSql` then opens
- * the new versions. Returns one row: `updated` (rows changed) and `scd1_only` (open versions changed only in
- * SCD1 columns). Parameters: $1 batch_timestamp, $2 batch_id.
+ * the new versions. Tombstones change nothing here (`closeDeletedKeysSql` closes their keys). Returns one row:
+ * `updated` (rows changed) and `scd1_only` (open versions changed only in SCD1 columns).
+ * Parameters: $1 batch_timestamp, $2 batch_id.
  */
 export function updateVersionsSql(ctx: SilverSqlContext): string {
   const { plan } = ctx;
@@ -33,6 +34,7 @@ with updated as (
      set ${assignments.join(',\n         ')}
     from ${ctx.stage} as incoming
    where ${keyMatch(plan, 'existing', 'incoming')}
+     and not incoming."_dp_is_tombstone"
      and (${scd1Changed}
           or (existing."_dp_is_current" and (existing."_dp_valid_to" is not null or ${scd2Changed})))
   returning existing."_dp_valid_to" is null as is_open

@@ -3,7 +3,7 @@ import { withTransaction } from '../../../shared/adapters/postgres/transaction.t
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import type { BatchRef, SilverEntity, SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { batchAt, customerModel, newEntity, readSilver, versionsOf, writeBronze, type Row } from './fixtures.ts';
+import { batchAt, customerModel, IS_VALID_FALSE, newEntity, readSilver, validatedCustomerModel, versionsOf, writeBronze, type Row } from './fixtures.ts';
 
 describe('applySilverBatch', () => {
   let db: TestDatabase;
@@ -133,6 +133,71 @@ describe('applySilverBatch', () => {
     const result = await load(entity, batchAt(2), []);
     expect(result.counts.records_deleted).toBe(2);
     expect((await readSilver(db.pool, entity)).every((row) => row._dp_is_deleted === true && row._dp_is_current === true)).toBe(true);
+  });
+
+  describe('tombstones (an explicit delete: is_valid = false)', () => {
+    const tombstoneOf = (id: string, extra: Row = {}): Row => customer(id, { is_valid: false, ...extra });
+    const withRule = (loadType: 'full' | 'delta') => newEntity(validatedCustomerModel, loadType, { tombstone: IS_VALID_FALSE });
+
+    it('closes the key\'s open version in a delta load, flags it deleted and keeps it current, without writing its values', async () => {
+      const entity = withRule('delta');
+      const [b1, b2] = [batchAt(1), batchAt(2)];
+      await load(entity, b1, [customer('a'), customer('b', { is_valid: true })]);
+      const result = await load(entity, b2, [tombstoneOf('a', { tier: 'gold', email: 'gone@example.org' })]);
+      expect(result.counts).toEqual({ records_in: 1, records_inserted: 0, records_updated: 0, records_deleted: 1, records_unchanged: 0 });
+      const rows = await readSilver(db.pool, entity);
+      expect(versionsOf(rows, 'a')).toEqual([
+        expect.objectContaining({ tier: 'bronze', email: 'a@example.org', is_valid: null, _dp_valid_to: b2.batch_timestamp, _dp_is_current: true, _dp_is_deleted: true, _dp_updated_batch_id: b2.batch_id }),
+      ]);
+      expect(versionsOf(rows, 'b')).toEqual([expect.objectContaining({ _dp_valid_to: null, _dp_is_deleted: false })]);
+    });
+
+    it('changes nothing for a tombstone of a key silver never held, or one already deleted', async () => {
+      const entity = withRule('delta');
+      await load(entity, batchAt(1), [customer('a')]);
+      const unknown = await load(entity, batchAt(2), [tombstoneOf('x')]);
+      expect(unknown.counts).toEqual({ records_in: 1, records_inserted: 0, records_updated: 0, records_deleted: 0, records_unchanged: 1 });
+      await load(entity, batchAt(3), [tombstoneOf('a')]);
+      const before = await readSilver(db.pool, entity);
+      const again = await load(entity, batchAt(4), [tombstoneOf('a')]);
+      expect(again.counts).toEqual({ records_in: 1, records_inserted: 0, records_updated: 0, records_deleted: 0, records_unchanged: 1 });
+      expect(await readSilver(db.pool, entity)).toEqual(before);
+      expect(versionsOf(before, 'x')).toEqual([]);
+    });
+
+    it('gives a deleted key that comes back a new version', async () => {
+      const entity = withRule('delta');
+      const [b1, b2, b3] = [batchAt(1), batchAt(2), batchAt(3)];
+      await load(entity, b1, [customer('a')]);
+      await load(entity, b2, [tombstoneOf('a')]);
+      const back = await load(entity, b3, [customer('a', { is_valid: true })]);
+      expect(back.counts).toEqual({ records_in: 1, records_inserted: 1, records_updated: 1, records_deleted: 0, records_unchanged: 0 });
+      expect(versionsOf(await readSilver(db.pool, entity), 'a').map((row) => [row._dp_valid_from, row._dp_valid_to, row._dp_is_current, row._dp_is_deleted, row.is_valid])).toEqual([
+        [b1.batch_timestamp, b2.batch_timestamp, false, true, true],
+        [b3.batch_timestamp, null, true, false, true],
+      ]);
+    });
+
+    it('deletes by tombstone in a full load too, beside the keys the batch lacks', async () => {
+      const entity = withRule('full');
+      await load(entity, batchAt(1), [customer('a'), customer('b'), customer('c')]);
+      const result = await load(entity, batchAt(2), [customer('a'), tombstoneOf('b')]);
+      expect(result.counts).toEqual({ records_in: 2, records_inserted: 0, records_updated: 0, records_deleted: 2, records_unchanged: 1 });
+      const rows = await readSilver(db.pool, entity);
+      expect(rows.filter((row) => row._dp_is_deleted).map((row) => row.id)).toEqual(['b', 'c']);
+    });
+
+    it('lets the last record of a key in the batch decide: an edit followed by its deletion deletes', async () => {
+      const entity = withRule('delta');
+      await load(entity, batchAt(1), [customer('a'), customer('b')]);
+      await load(entity, batchAt(2), [customer('a', { tier: 'gold' }), tombstoneOf('a'), tombstoneOf('b'), customer('b', { tier: 'gold' })]);
+      const rows = await readSilver(db.pool, entity);
+      expect(versionsOf(rows, 'a').map((row) => [row.tier, row._dp_is_current, row._dp_is_deleted])).toEqual([['bronze', true, true]]);
+      expect(versionsOf(rows, 'b').map((row) => [row.tier, row._dp_is_current, row._dp_is_deleted])).toEqual([
+        ['bronze', false, false],
+        ['gold', true, false],
+      ]);
+    });
   });
 
   it('keeps the last record of a key by position when a batch holds the key twice', async () => {

@@ -20,6 +20,16 @@ export const customerModel: EntityModel = {
   ],
 };
 
+/** The customer model with an `is_valid` column (SCD1) whose `false` marks a deletion (a tombstone). */
+export const validatedCustomerModel: EntityModel = {
+  ...customerModel,
+  name: 'vcustomer',
+  columns: [...customerModel.columns, { name: 'is_valid', type: 'boolean', key: false, scd: 1, nullable: true }],
+};
+
+/** The tombstone rule of `validatedCustomerModel`. */
+export const IS_VALID_FALSE = { column: 'is_valid', equals: false } as const;
+
 let tableCounter = 0;
 
 /** A silver entity on a fresh table name (each test its own tables in the file's database). */

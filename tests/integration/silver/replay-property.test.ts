@@ -8,7 +8,10 @@ import type { BatchRef, LoadType, SilverEntity } from '../../../shared/layers/si
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
 import { batchAt, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
 
-/** Small value sets, so keys repeat and values collide; null and '' are both there on purpose. */
+/**
+ * Small value sets, so keys repeat and values collide; null and '' are both there on purpose. `valid` = false is a
+ * tombstone (an explicit delete), so deletes, deletes of unknown or deleted keys, and keys coming back all occur.
+ */
 const model: EntityModel = {
   name: 'prop',
   key: ['id'],
@@ -17,8 +20,10 @@ const model: EntityModel = {
     { name: 'name', type: 'text', key: false, scd: 2, nullable: true },
     { name: 'amount', type: 'numeric', key: false, scd: 2, nullable: true },
     { name: 'email', type: 'text', key: false, scd: 1, nullable: true },
+    { name: 'valid', type: 'boolean', key: false, scd: 1, nullable: true },
   ],
 };
+const TOMBSTONE = { column: 'valid', equals: false } as const;
 
 // a type alias (not an interface), so a record is a Row for writeBronze
 type Record_ = {
@@ -26,6 +31,7 @@ type Record_ = {
   readonly name: string | null;
   readonly amount: string | null;
   readonly email: string | null;
+  readonly valid: boolean | null;
 };
 
 const recordArb: fc.Arbitrary<Record_> = fc.record({
@@ -33,6 +39,7 @@ const recordArb: fc.Arbitrary<Record_> = fc.record({
   name: fc.constantFrom(null, '', 'n'),
   amount: fc.constantFrom(null, '1', '1.0', '2'),
   email: fc.constantFrom(null, 'e1', 'e2'),
+  valid: fc.constantFrom(null, true, false),
 });
 
 const scenarioArb = fc
@@ -57,6 +64,7 @@ interface Version {
   name: string | null;
   amount: string | null;
   email: string | null;
+  valid: boolean | null;
   valid_from: number;
   valid_to: number | null;
   is_current: boolean;
@@ -76,13 +84,20 @@ function referenceHistory(loadType: LoadType, batches: readonly (readonly Record
     const latest = new Map<string, Record_>();
     for (const record of records) latest.set(record.id, record); // the last by position wins
     for (const incoming of latest.values()) {
+      if (incoming.valid === false) {
+        // a tombstone: the open version (if any) is closed and flagged; nothing of the record is written
+        const open = versions.find((v) => v.id === incoming.id && v.valid_to === null);
+        if (open) Object.assign(open, { valid_to: at, is_deleted: true, updated_batch_id: batch.batch_id });
+        continue;
+      }
       for (const version of versions.filter((v) => v.id === incoming.id)) {
         const open = version.valid_to === null;
         const scd2Changed = version.name !== incoming.name || !sameNumber(version.amount, incoming.amount);
         const close = open && scd2Changed;
         const uncurrent = version.is_current && !open;
-        if (version.email !== incoming.email || close || uncurrent) {
+        if (version.email !== incoming.email || version.valid !== incoming.valid || close || uncurrent) {
           version.email = incoming.email;
+          version.valid = incoming.valid;
           if (close) version.valid_to = at;
           version.is_current = version.valid_to === null;
           version.updated_batch_id = batch.batch_id;
@@ -112,6 +127,7 @@ function project(row: Row): Version {
     name: row.name as string | null,
     amount: row.amount as string | null,
     email: row.email as string | null,
+    valid: row.valid as boolean | null,
     valid_from: (row._dp_valid_from as Date).getTime(),
     valid_to: validTo === null ? null : validTo.getTime(),
     is_current: row._dp_is_current as boolean,
@@ -132,12 +148,12 @@ describe('silver replay (property)', () => {
 
   const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call' }));
 
-  it('gives the same silver for in-order, shuffled, repeated and rebuilt deliveries, matching the reference rules', async () => {
+  it('gives the same silver for in-order, shuffled, repeated and rebuilt deliveries, tombstones included, matching the reference rules', async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const batches = scenario.batches.map((_, index) => batchAt(index + 1));
-        const inOrder = newEntity(model, scenario.loadType);
-        const shuffled = newEntity(model, scenario.loadType);
+        const inOrder = newEntity(model, scenario.loadType, { tombstone: TOMBSTONE });
+        const shuffled = newEntity(model, scenario.loadType, { tombstone: TOMBSTONE });
         for (const [index, batch] of batches.entries()) {
           const rows = scenario.batches[index] ?? [];
           await writeBronze(db.pool, inOrder, batch, rows);

@@ -11,9 +11,9 @@ const customer: EntityModel = {
   columns: [col('id', { key: true, nullable: false }), col('name'), col('email', { scd: 1 }), col('tier'), col('updated_at', { type: 'timestamptz', scd: 1 })],
 };
 
-function issuesOf(model: EntityModel, latestBy?: string): readonly string[] {
+function issuesOf(model: EntityModel, latestBy?: string, tombstone?: string): readonly string[] {
   try {
-    planScd(model, latestBy === undefined ? {} : { latestBy });
+    planScd(model, { ...(latestBy === undefined ? {} : { latestBy }), ...(tombstone === undefined ? {} : { tombstone: { column: tombstone, equals: false } }) });
   } catch (error) {
     if (error instanceof InvalidPayloadError) return error.issues;
     throw error;
@@ -46,6 +46,18 @@ describe('planScd', () => {
 
   it('keeps latestBy when it names a model column', () => {
     expect(planScd(customer, { latestBy: 'updated_at' }).latestBy).toBe('updated_at');
+  });
+
+  it('keeps a tombstone rule with the type of its column, for the SQL comparison', () => {
+    const model = { ...customer, columns: [...customer.columns, col('is_valid', { type: 'boolean', scd: 1 })] };
+    expect(planScd(model, { tombstone: { column: 'is_valid', equals: false } }).tombstone).toEqual({ column: 'is_valid', equals: false, type: 'boolean' });
+  });
+
+  it.each([
+    ['an unknown tombstone column', customer, undefined, 'nope', 'models › customer: tombstone column nope is not a column of the model'],
+    ['a tombstone told by a key column', customer, undefined, 'id', 'models › customer: tombstone column id is a key column'],
+  ])('refuses %s', (_case, model, latestBy, tombstone, issue) => {
+    expect(issuesOf(model, latestBy, tombstone)).toContain(issue);
   });
 
   it.each([
