@@ -9,5 +9,6 @@ export const TestReading = z
     device: column.text({ scd: 1 }),
     measured_at: column.timestamptz(),
     value: column.double(),
+    deleted: column.boolean({ scd: 1, description: 'true on a tombstone: the source deleted the reading (the entity\'s tombstone rule).' }),
   })
   .meta({ description: 'A sensor reading wrapped in its sensor type.' });

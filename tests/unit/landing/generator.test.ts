@@ -124,6 +124,28 @@ describe('the generated data set covers', () => {
     expect(await expected('batch-0005', 'test_reading')).toEqual(await expected('batch-0004', 'test_reading'));
   });
 
+  it('a reading deleted at the source (a tombstone in a delta load), closed and flagged', async () => {
+    const readings = await lines('batch-0006', 'readings');
+    const tombstones = readings.map((wrapper) => Object.values(wrapper)[0] as { id: number; deleted?: boolean }).filter((reading) => reading.deleted === true);
+    expect(tombstones).toHaveLength(2);
+    const rows = await expected('batch-0006', 'test_reading');
+    const [deleted, neverSent] = tombstones.map((tombstone) => rows.filter((row) => row.id === tombstone.id));
+    expect(deleted).toEqual([expect.objectContaining({ _dp_valid_to: 'batch-0006', _dp_is_current: true, _dp_is_deleted: true, deleted: null })]);
+    // the other was deleted before it was ever sent: its tombstone leaves nothing
+    expect(neverSent).toEqual([]);
+  });
+
+  it('an old reading edited days later, and a reading measured days ago that arrives late', async () => {
+    const rows = await expected('batch-0006', 'test_reading');
+    const openedNow = rows.filter((row) => row._dp_valid_from === 'batch-0006');
+    const fromBatch1 = new Set(rows.filter((row) => row._dp_valid_from === 'batch-0001').map((row) => row.id));
+    // an edit: a new version of a key first seen five batches earlier
+    expect(openedNow.some((row) => fromBatch1.has(row.id))).toBe(true);
+    // a late arrival: a new key measured two days before its batch's day (2026-01-10)
+    const twoDaysBefore = Date.parse('2026-01-08T01:00:00.000Z');
+    expect(openedNow.some((row) => !fromBatch1.has(row.id) && Date.parse(String(row.measured_at)) <= twoDaysBefore)).toBe(true);
+  });
+
   it('a dotted map key, which landing must keep as it is', async () => {
     const customers = await lines('batch-0004', 'customers');
     expect(customers.find((customer) => customer.id === 'C0005')).toMatchObject({ attributes: { 'pref.language': 'nl' } });
@@ -158,8 +180,9 @@ describe('TST01_ENTITIES', () => {
       landing_entity: entity.landing_entity,
       load_type: entity.load_type,
       processor: entity.processor.name,
+      tombstone: entity.tombstone,
     }));
-    const fromOracle = TST01_ENTITIES.map(({ id, model, landing_entity, load_type, processor }) => ({ id, model, landing_entity, load_type, processor }));
+    const fromOracle = TST01_ENTITIES.map(({ id, model, landing_entity, load_type, processor, tombstone }) => ({ id, model, landing_entity, load_type, processor, tombstone }));
     expect(fromOracle).toEqual(fromMetadata);
   });
 });

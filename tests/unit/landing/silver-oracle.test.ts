@@ -75,6 +75,33 @@ describe('SilverOracle', () => {
     expect(history(oracle)).toEqual(['a gold a@x 1.00 b1→b2', 'a silver a@x 1.00 b2→open current', 'b gold b@x 1.00 b1→open current']);
   });
 
+  describe('with a tombstone rule (tier "gone" deletes the key)', () => {
+    const gone = { column: 'tier', equals: 'gone' } as const;
+
+    it('closes and flags the key\'s open version in a delta load, writing none of the tombstone\'s values', () => {
+      const oracle = new SilverOracle(model, 'delta', gone);
+      oracle.apply('b1', rows(row('a', 'gold'), row('b', 'gold')));
+      oracle.apply('b2', rows(row('a', 'gone', 'new@x')));
+      expect(history(oracle)).toEqual(['a gold a@x 1.00 b1→b2 current deleted', 'b gold b@x 1.00 b1→open current']);
+    });
+
+    it('leaves a key without an open version as it is, and gives a key that comes back a new version', () => {
+      const oracle = new SilverOracle(model, 'delta', gone);
+      oracle.apply('b1', rows(row('a', 'gold')));
+      oracle.apply('b2', rows(row('a', 'gone'), row('x', 'gone')));
+      oracle.apply('b3', rows(row('a', 'gone')));
+      oracle.apply('b4', rows(row('a', 'gold')));
+      expect(history(oracle)).toEqual(['a gold a@x 1.00 b1→b2 deleted', 'a gold a@x 1.00 b4→open current']);
+    });
+
+    it('deletes in a full load too, beside the absent keys', () => {
+      const oracle = new SilverOracle(model, 'full', gone);
+      oracle.apply('b1', rows(row('a', 'gold'), row('b', 'gold'), row('c', 'gold')));
+      oracle.apply('b2', rows(row('a', 'gold'), row('b', 'gone')));
+      expect(history(oracle)).toEqual(['a gold a@x 1.00 b1→open current', 'b gold b@x 1.00 b1→b2 current deleted', 'c gold c@x 1.00 b1→b2 current deleted']);
+    });
+  });
+
   it('lets the record with the greatest landing position win a duplicate key', () => {
     const oracle = new SilverOracle(model, 'full');
     oracle.apply('b1', [

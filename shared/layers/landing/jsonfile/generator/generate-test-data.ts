@@ -51,7 +51,10 @@ export async function generateTestData(options: GenerateTestDataOptions): Promis
   await mkdir(options.out, { recursive: true });
   const previous = await checkManifest(options.out, options.seed, scale);
   const sourceBatches = simulateTestSource({ seed: options.seed, batches: options.batches, scale });
-  const oracles = TST01_ENTITIES.map((entity) => ({ entity, oracle: new SilverOracle(modelOf(options.models, entity.model), entity.load_type) }));
+  const oracles = TST01_ENTITIES.map((entity) => ({
+    entity,
+    oracle: new SilverOracle(modelOf(options.models, entity.model), entity.load_type, entity.tombstone),
+  }));
   const written: GeneratedBatch[] = [];
   for (const batch of sourceBatches) {
     for (const { entity, oracle } of oracles) oracle.apply(batch.label, incomingRows(batch, entity));

@@ -10,11 +10,13 @@
  * 4. A key without an open version (new, or deleted earlier) gets a new version; a deleted current row stops
  *    being current.
  * 5. Full loads: the open version of every key the batch lacks is closed at the batch and flagged deleted; it
- *    stays the key's current row. Delta loads close nothing.
+ *    stays the key's current row. Delta loads close nothing of their own accord.
+ * 6. Tombstones (a row matching the entity's tombstone rule), in any load: the key's open version is closed at the
+ *    batch and flagged deleted; nothing of the row is written; a key without an open version is left as it is.
  */
 import type { ColumnSpec, EntityModel } from '../../../../core/entity-model.ts';
 import type { JsonValue } from '../../../../core/json.ts';
-import type { OracleRow } from './tst01-entities.ts';
+import type { OracleRow, OracleTombstone } from './tst01-entities.ts';
 
 /** One version of a key, with validity as batch labels (`batch-0003`): a test maps them to batch timestamps. */
 export interface ExpectedVersion {
@@ -49,6 +51,7 @@ export class SilverOracle {
   constructor(
     private readonly model: EntityModel,
     private readonly loadType: 'full' | 'delta',
+    private readonly tombstone?: OracleTombstone,
   ) {
     const isKey = (column: ColumnSpec): boolean => model.key.includes(column.name);
     this.keyColumns = model.key.map((name) => model.columns.find((column) => column.name === name) as ColumnSpec);
@@ -60,6 +63,11 @@ export class SilverOracle {
   apply(batch: string, rows: readonly IncomingRow[]): void {
     const incoming = this.latestPerKey(rows);
     for (const [key, row] of incoming) {
+      if (this.tombstone && row[this.tombstone.column] === this.tombstone.equals) {
+        const open = this.history.get(key)?.find((version) => version.valid_to === null);
+        if (open) this.close(open, batch);
+        continue;
+      }
       const versions = this.history.get(key) ?? [];
       this.history.set(key, versions);
       for (const version of versions) {
@@ -78,10 +86,7 @@ export class SilverOracle {
     if (this.loadType === 'full') {
       for (const [key, versions] of this.history) {
         const open = versions.find((version) => version.valid_to === null);
-        if (open && !incoming.has(key)) {
-          open.valid_to = batch;
-          open.is_deleted = true;
-        }
+        if (open && !incoming.has(key)) this.close(open, batch);
       }
     }
   }
@@ -101,6 +106,12 @@ export class SilverOracle {
       }
     }
     return rows.sort((a, b) => this.compareKeys(a, b) || batchOrder(a._dp_valid_from) - batchOrder(b._dp_valid_from));
+  }
+
+  /** Rules 5 and 6: closed at the batch, flagged deleted, still the key's current row. */
+  private close(version: ExpectedVersion, batch: string): void {
+    version.valid_to = batch;
+    version.is_deleted = true;
   }
 
   /** Rule 1: the last row of each key in landing order (rows come sorted by position). */

@@ -48,6 +48,8 @@ export interface Reading {
   device: string;
   measured_at: string;
   value: number;
+  /** Sent as `true` when the source deleted the reading: a tombstone, the entity's tombstone rule. */
+  deleted?: true;
 }
 
 /** One batch as the source delivers it: landing records per landing entity, and what happened, for people. */
@@ -107,6 +109,8 @@ class TestSourceWorld {
   private readonly sentReadings = new Map<number, Reading>();
   /** Reading ids sent in this batch: a correction never hits one by accident (a duplicate is scripted, once). */
   private readonly batchReadingIds = new Set<number>();
+  /** Readings the source deleted (sent as tombstones): never corrected afterwards. */
+  private readonly deletedReadingIds = new Set<number>();
   private customerCount = 0;
   private productCount = 0;
   private orderCount = 0;
@@ -178,7 +182,7 @@ class TestSourceWorld {
         this.changeTier(this.customer('C0007'));
         this.clearTags(this.customer('C0008'));
         this.addProduct(true);
-        return [];
+        return [this.deleteReading(), this.editFirstReading(), this.lateReading(), this.tombstoneOfUnsent()];
       default:
         return [];
     }
@@ -380,9 +384,9 @@ class TestSourceWorld {
     return readings;
   }
 
-  /** An earlier reading not yet sent in this batch. */
+  /** An earlier reading not yet sent in this batch, and not deleted. */
   private earlierReading(): Reading {
-    const candidates = [...this.sentReadings.values()].filter((reading) => !this.batchReadingIds.has(reading.id));
+    const candidates = [...this.sentReadings.values()].filter((reading) => !this.batchReadingIds.has(reading.id) && !this.deletedReadingIds.has(reading.id));
     const earlier = this.random.pick(candidates);
     this.batchReadingIds.add(earlier.id);
     return earlier;
@@ -394,6 +398,39 @@ class TestSourceWorld {
     const corrected = { ...earlier, value: round1(earlier.value - 1.3) };
     this.events.push(`reading ${earlier.id} corrected to ${corrected.value} (SCD2 in a delta load)`);
     return corrected;
+  }
+
+  /** An earlier reading sent again as a tombstone: the source deleted it (closed and flagged in a delta load). */
+  private deleteReading(): Reading {
+    const earlier = this.earlierReading();
+    this.deletedReadingIds.add(earlier.id);
+    this.events.push(`reading ${earlier.id} deleted at the source (a tombstone: closed and flagged deleted in a delta load)`);
+    return { ...earlier, deleted: true };
+  }
+
+  /** The first reading of batch 1, edited days later (SCD2 on an old record in a delta load). */
+  private editFirstReading(): Reading {
+    const first = [...this.sentReadings.values()].filter((reading) => !this.deletedReadingIds.has(reading.id)).sort((a, b) => a.id - b.id)[0] as Reading;
+    this.batchReadingIds.add(first.id);
+    const edited = { ...first, value: round1(first.value + 2.1) };
+    this.events.push(`reading ${first.id} from batch-0001 edited ${this.batch - 1} days later to ${edited.value} (SCD2 on an old record)`);
+    return edited;
+  }
+
+  /** A new reading measured two days before this batch, sent only now (a late arrival: a new key, whatever its time). */
+  private lateReading(): Reading {
+    const [reading] = this.newReadings(1);
+    const late = { ...(reading as Reading), measured_at: this.at(-2 * 24 * 60 + 30) };
+    this.events.push(`reading ${late.id}, measured two days ago, arrives late (a new version like any new key)`);
+    return late;
+  }
+
+  /** A tombstone of a reading the platform never received (created and deleted between two batches): no change. */
+  private tombstoneOfUnsent(): Reading {
+    const [reading] = this.newReadings(1);
+    this.deletedReadingIds.add((reading as Reading).id);
+    this.events.push(`reading ${(reading as Reading).id} deleted before it was ever sent: its tombstone changes nothing`);
+    return { ...(reading as Reading), deleted: true };
   }
 
   /** An earlier reading sent again with another device name (SCD1). */
@@ -431,7 +468,8 @@ function productRecord(product: Product): JsonObject {
 }
 
 function readingRecord(reading: Reading): JsonObject {
-  return { [reading.type]: { id: reading.id, device: reading.device, measured_at: reading.measured_at, value: reading.value } };
+  const fields = { id: reading.id, device: reading.device, measured_at: reading.measured_at, value: reading.value };
+  return { [reading.type]: reading.deleted ? { ...fields, deleted: true } : fields };
 }
 
 /** Money as decimal text with two places, from integer cents (no float rounding). */

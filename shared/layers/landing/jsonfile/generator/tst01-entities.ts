@@ -20,8 +20,16 @@ export interface OracleEntity {
   readonly load_type: 'full' | 'delta';
   /** The bronze processor `entities.json` names (checked, not used). */
   readonly processor: string;
+  /** The tombstone rule `entities.json` names: rows whose column equals the value delete their key. */
+  readonly tombstone?: OracleTombstone;
   /** The entity's rows from one landing record, in list order. */
   rows(record: JsonObject): OracleRow[];
+}
+
+/** A row of an entity is a tombstone when `row[column] === equals`. */
+export interface OracleTombstone {
+  readonly column: string;
+  readonly equals: string | number | boolean;
 }
 
 export const TST01_ENTITIES: readonly OracleEntity[] = [
@@ -102,10 +110,20 @@ export const TST01_ENTITIES: readonly OracleEntity[] = [
     landing_entity: 'readings',
     load_type: 'delta',
     processor: 'unwrap_type',
+    tombstone: { column: 'deleted', equals: true },
     rows: (wrapper) => {
       const [type, inner] = Object.entries(wrapper)[0] ?? ['', null];
       const reading = isJsonObject(inner) ? inner : {};
-      return [{ id: reading.id ?? null, reading_type: type, device: reading.device ?? null, measured_at: reading.measured_at ?? null, value: reading.value ?? null }];
+      return [
+        {
+          id: reading.id ?? null,
+          reading_type: type,
+          device: reading.device ?? null,
+          measured_at: reading.measured_at ?? null,
+          value: reading.value ?? null,
+          deleted: reading.deleted ?? null,
+        },
+      ];
     },
   },
 ];
