@@ -73,6 +73,8 @@ export interface HttpClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Query parameters whose values are secrets (`token`): logged as `[redacted]`. */
   readonly secretQueryParams?: readonly string[];
+  /** Secrets that a request path may hold (a token exchanged in the URL): logged and quoted as `[redacted]`. */
+  readonly secretPathValues?: readonly string[];
   /** Deadline of one attempt, answer body included. Default 30 s. */
   readonly timeoutMs?: number;
   readonly retry?: RetryOptions;
@@ -113,6 +115,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const limiter: RateLimiter | undefined = options.rateLimit ? createRateLimiter(options.rateLimit, clock) : undefined;
   const secretParams = new Set(options.secretQueryParams ?? []);
+  const secretValues = options.secretPathValues ?? [];
   const instance = axios.create({
     maxRedirects: 0,
     validateStatus: () => true,
@@ -125,13 +128,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function request(request: HttpRequest): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
     const url = buildUrl(base, request);
-    const where = `${options.source} ${method} ${logPath(url, secretParams)}`;
+    const where = `${options.source} ${method} ${logPath(url, secretParams, secretValues)}`;
     const idempotent = request.idempotent ?? isIdempotentMethod(method);
     for (let attempt = 1; ; attempt += 1) {
       request.signal?.throwIfAborted();
       const release = await limiter?.acquire();
       const outcome = await attemptOnce(method, url, request, where).finally(release);
-      const entry = { source: options.source, method, path: logPath(url, secretParams), attempt, ms: outcome.ms };
+      const entry = { source: options.source, method, path: logPath(url, secretParams, secretValues), attempt, ms: outcome.ms };
       if (outcome.kind === 'answer' && outcome.response.status >= 200 && outcome.response.status < 300) {
         const parsed = parseBody(outcome.response, request.responseType ?? 'json');
         if (parsed.ok) {
@@ -201,7 +204,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const parsed = schema.safeParse(response.data);
       if (parsed.success) return parsed.data;
       const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      const where = `${options.source} ${jsonRequest.method ?? 'GET'} ${logPath(buildUrl(base, jsonRequest), secretParams)}`;
+      const where = `${options.source} ${jsonRequest.method ?? 'GET'} ${logPath(buildUrl(base, jsonRequest), secretParams, secretValues)}`;
       throw new UpstreamError(`${where}: the answer does not match what the connector expects: ${issues.join('; ')}`, response.status);
     },
     async *paginate(first, next, paginateOptions = {}) {
@@ -209,7 +212,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const seen = new Set<string>();
       for (let current: HttpRequest | undefined = first, pages = 0; current !== undefined; pages += 1) {
         const key = buildUrl(base, current).href;
-        if (seen.has(key)) throw new UpstreamError(`${options.source}: pagination returned to ${logPath(buildUrl(base, current), secretParams)}; stopping`, undefined);
+        if (seen.has(key)) throw new UpstreamError(`${options.source}: pagination returned to ${logPath(buildUrl(base, current), secretParams, secretValues)}; stopping`, undefined);
         if (pages >= maxPages) throw new UpstreamError(`${options.source}: more than ${maxPages} pages; stopping`, undefined);
         seen.add(key);
         const page = await request(current);
@@ -242,11 +245,13 @@ export function buildUrl(base: URL, request: Pick<HttpRequest, 'path' | 'query'>
 }
 
 /** The path and query for logs and messages: no origin (it may hold credentials), secret values redacted. */
-export function logPath(url: URL, secretParams: ReadonlySet<string>): string {
+export function logPath(url: URL, secretParams: ReadonlySet<string>, secretPathValues: readonly string[] = []): string {
   const params = new URLSearchParams(url.search);
   for (const name of secretParams) if (params.has(name)) params.set(name, '[redacted]');
   const search = params.toString();
-  return search === '' ? url.pathname : `${url.pathname}?${search.replaceAll('%5Bredacted%5D', '[redacted]')}`;
+  let path = url.pathname;
+  for (const value of secretPathValues) if (value !== '') path = path.replaceAll(encodeURIComponent(value), '[redacted]').replaceAll(value, '[redacted]');
+  return search === '' ? path : `${path}?${search.replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
 function parseBody(response: AxiosResponse<Buffer>, type: 'json' | 'text'): { ok: true; response: HttpResponse } | { ok: false } {

@@ -171,6 +171,15 @@ describe('createHttpClient', () => {
     expect(text()).not.toMatch(/secret-value|Bearer|xyz/);
   });
 
+  it('never logs or quotes a secret held in the path (a token exchanged in the URL)', async () => {
+    server = await startTestServer((_request, response) => answerJson(response, 401, {}));
+    const { http, lines, text } = client(server.url, { secretPathValues: ['reader-0123456789abcdef'] });
+    const error = await http.request({ path: 'authorization/request/reader-0123456789abcdef' }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toBe('fake GET /api/v1/authorization/request/[redacted] answered 401');
+    expect(lines[0]).toMatchObject({ path: '/api/v1/authorization/request/[redacted]', status: 401 });
+    expect(text()).not.toContain('0123456789abcdef');
+  });
+
   it('parses an answer with a schema and names the paths that do not fit', async () => {
     server = await startTestServer((_request, response) => answerJson(response, 200, { Response: [{ id: 'one' }] }));
     const { http } = client(server.url);
