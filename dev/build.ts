@@ -188,11 +188,12 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
   );
 }
 
+/** The bundle's entry: the template's server with the handler module's `handler` and its declared `access`. */
 function entryModule(entry: Entry): string {
   return [
-    `import { handler } from ${JSON.stringify(resolve(entry.handlerPath))};`,
+    `import * as fn from ${JSON.stringify(resolve(entry.handlerPath))};`,
     `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
-    `await serve(handler, { name: ${JSON.stringify(entry.name)} });`,
+    `await serve(fn.handler, { name: ${JSON.stringify(entry.name)}, access: 'access' in fn ? fn.access : undefined });`,
   ].join('\n');
 }
 

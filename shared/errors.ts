@@ -46,6 +46,12 @@ export class UnsafeModelChangeError extends PlatformError {
   readonly code = 'unsafe_model_change';
 }
 
+/** The same work is being done by another call right now: try again later. */
+export class ConflictError extends PlatformError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
 /** A body over its size limit. */
 export class PayloadTooLargeError extends PlatformError {
   readonly status = 413;
@@ -112,4 +118,12 @@ export class SecretNotFoundError extends PlatformError {
 
 export function isPlatformError(error: unknown): error is PlatformError {
   return error instanceof PlatformError;
+}
+
+/**
+ * What a caller reads of a 5xx answer: the error's code and the call id, under which the function's log has the
+ * details. Hosts, paths and a database's own words stay in the log (docs/security.md).
+ */
+export function publicFailureMessage(code: string, callId: string | undefined): string {
+  return `the function failed (${code}); its log has the details${callId === undefined ? '' : ` under call id ${callId}`}`;
 }

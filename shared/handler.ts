@@ -9,6 +9,16 @@ import type { Logger } from './log.ts';
  * into 500, and answers JSON every time.
  */
 
+/**
+ * Who may call a function, declared by its module (`export const access: FunctionAccess = 'public'`) and enforced by
+ * the template's server before the handler runs (docs/security.md):
+ * - `platform` (the default): the caller presents the platform's call token (shared/runtime/call-token.ts);
+ * - `platform-or-tick`: the same, but a call without a body passes too: cron-connector cannot send credentials, and a
+ *   bodiless call of the scheduler is a plain tick, harmless however often it comes;
+ * - `public`: anyone; the handler authenticates its callers itself (the webhook).
+ */
+export type FunctionAccess = 'platform' | 'platform-or-tick' | 'public';
+
 /** Request headers with lower-case names; a header sent twice is joined with `, ` (node's rule). */
 export type FunctionHeaders = Readonly<Record<string, string | undefined>>;
 

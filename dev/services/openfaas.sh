@@ -145,7 +145,12 @@ of_credentials() {
   if [ ! -s "$OF_SECRETS/basic-auth-password" ]; then
     (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 >"$OF_SECRETS/basic-auth-password")
   fi
-  chmod 600 "$OF_SECRETS/basic-auth-user" "$OF_SECRETS/basic-auth-password"
+  # The platform's call token (shared/runtime/call-token.ts): npm start stores it as the OpenFaaS secret
+  # dataplatform-call-token, which every function asks of its callers.
+  if [ ! -s "$OF_SECRETS/dataplatform-call-token" ]; then
+    (umask 077 && head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 >"$OF_SECRETS/dataplatform-call-token")
+  fi
+  chmod 600 "$OF_SECRETS/basic-auth-user" "$OF_SECRETS/basic-auth-password" "$OF_SECRETS/dataplatform-call-token"
 }
 
 of_password() { cat "$OF_SECRETS/basic-auth-password"; }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import {
+  CALL_TOKEN_FILE,
   faasCli,
   faasCliLogin,
   functionSideUrl,
@@ -20,7 +21,9 @@ import {
   invokeAsync,
   isQueueIdle,
   linkTemplates,
+  localCallToken,
   PASSWORD_FILE,
+  putSecret,
   ROOT,
   waitUntilReady,
 } from '../openfaas/local-stack.ts';
@@ -36,6 +39,7 @@ import { readMetadataDir } from '../../shared/metadata/read-metadata-dir.ts';
 import { readCursor } from '../../shared/runs/cursors.ts';
 import { connectorFunction } from '../../shared/runtime/payloads.ts';
 import { createFunctionDeps } from '../../shared/runtime/function-deps.ts';
+import { CALL_TOKEN_SECRET } from '../../shared/runtime/call-token.ts';
 import { collectSecretKeys } from '../../shared/secrets/secret-ref.ts';
 import { seedDevSecrets } from './dev-secrets.ts';
 import { runTestBatch } from './run-test-batch.ts';
@@ -91,6 +95,8 @@ function deployEnvironment(env: Env): NodeJS.ProcessEnv {
 async function deployStack(env: Env): Promise<string[]> {
   await linkTemplates();
   await faasCliLogin();
+  // Every function lists the call token (stack.yml); a deploy whose secret is missing fails, as on faasd.
+  await putSecret(CALL_TOKEN_SECRET, localCallToken());
   const deployEnv = deployEnvironment(env);
   const result = await faasCli(['deploy', '-f', 'stack.yml', '--gateway', GATEWAY_URL], { env: deployEnv, timeoutMs: 180_000 });
   if (result.code !== 0) {
@@ -173,7 +179,7 @@ async function main(): Promise<number> {
       gatewayUrl: GATEWAY_URL,
       db: pool,
       systemId: TEST_SYSTEM,
-      invokeConnector: (payload, callbackUrl) => invokeAsync(connector, payload, { callbackUrl }),
+      invokeConnector: (payload, callbackUrl) => invokeAsync(connector, payload, { callbackUrl, token: localCallToken() }),
       isQueueIdle,
       timeoutMs: options.timeoutMs,
       onTick: (progress, elapsed) => {
@@ -236,13 +242,15 @@ async function reportRuns(db: Db): Promise<never> {
 function printNextSteps(): void {
   const faasCliPath = path.relative(process.cwd(), path.join(ROOT, '.local/bin/faas-cli')) || '.local/bin/faas-cli';
   const password = path.relative(process.cwd(), PASSWORD_FILE);
+  const token = path.relative(process.cwd(), CALL_TOKEN_FILE);
+  const auth = `-H "Authorization: Bearer $(cat ${token})"`;
   const lines = [
     '',
-    `Where to look next (docs/operate.md; faas-cli is ${faasCliPath}, already logged in):`,
-    `  dashboard  ${GATEWAY_URL}/function/dashboard   (JSON: ?format=json)`,
+    `Where to look next (docs/operate.md; faas-cli is ${faasCliPath}, already logged in; functions ask for the call token in ${token}):`,
+    `  dashboard  ${GATEWAY_URL}/function/dashboard   (JSON: ?format=json; the browser asks: any user, the call token as password)`,
     `  functions  ${faasCliPath} list`,
-    `  invoke     echo '{"system_id":"TST01"}' | ${faasCliPath} invoke connector-jsonfile --content-type application/json`,
-    `  force      echo '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}' | ${faasCliPath} invoke bronze --async --content-type application/json`,
+    `  invoke     echo '{"system_id":"TST01"}' | ${faasCliPath} invoke connector-jsonfile --content-type application/json ${auth}`,
+    `  force      echo '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}' | ${faasCliPath} invoke bronze --async --content-type application/json ${auth}`,
     `  logs       ${faasCliPath} logs bronze --tail=false --since 10m`,
     `  login      ${faasCliPath} login --username admin --password-stdin < ${password}`,
     `  UI         ${GATEWAY_URL}/ui/  (user admin, password in ${password})`,

@@ -1,3 +1,4 @@
+import type { FunctionAccess } from '../../shared/handler.ts';
 import { runSchedulerTick } from '../../shared/layers/scheduler/scheduler-tick.ts';
 import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
 import { SchedulerRequest } from '../../shared/runtime/payloads.ts';
@@ -13,3 +14,6 @@ export const scheduler: FunctionDefinition<typeof SchedulerRequest> = {
 };
 
 export const handler = defineFunction(scheduler);
+
+/** cron-connector calls it without credentials and without a body: a plain tick passes, anything more needs the token. */
+export const access: FunctionAccess = 'platform-or-tick';

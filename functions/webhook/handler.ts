@@ -1,6 +1,6 @@
 import { CONNECTOR_STATE_DATABASE, createConnectorStateStore } from '../../shared/adapters/mongo/connector-state-store.ts';
 import { createLandingStore } from '../../shared/adapters/mongo/landing-store.ts';
-import type { Handler } from '../../shared/handler.ts';
+import type { FunctionAccess, Handler } from '../../shared/handler.ts';
 import { loadLandingConfig } from '../../shared/layers/landing/landing-config.ts';
 import { handleWebhook } from '../../shared/layers/webhook/handle-webhook.ts';
 import { processFunctionDeps, type FunctionDeps } from '../../shared/runtime/function-deps.ts';
@@ -32,3 +32,6 @@ export function webhookHandler(options: { deps?: FunctionDeps; databases?: { lan
 }
 
 export const handler = webhookHandler();
+
+/** The one function the internet may call: it authenticates each caller as the system's `webhook` settings say. */
+export const access: FunctionAccess = 'public';

@@ -9,7 +9,7 @@ import type { Action } from './action-schema.ts';
 import { contentHash } from './content-hash.ts';
 import type { MetadataSet, ValidatedMetadata } from './metadata-set.ts';
 import type { ModelRegistry } from './model-dsl.ts';
-import type { System } from './system-schema.ts';
+import type { System, WebhookSettings } from './system-schema.ts';
 import { MetadataValidationError, validateMetadataRecords } from './validate-metadata.ts';
 
 /** The active metadata as a function sees it: validated, secret references still references. */
@@ -42,6 +42,11 @@ export interface MetadataLoader {
   loadSystem(id: string): Promise<Resolved<System>>;
   /** One action with its secrets resolved. */
   loadAction(id: string): Promise<Resolved<Action>>;
+  /**
+   * A system's webhook block with only its own secrets resolved (the token): the webhook authenticates its caller
+   * with it before it fetches anything else. Undefined for an unknown system or one without a webhook.
+   */
+  loadWebhook(id: string): Promise<{ readonly system: System; readonly webhook: Resolved<WebhookSettings> } | undefined>;
   /** Everything with every secret resolved; a function that needs only its own secrets uses loadSystem/loadAction. */
   loadResolved(): Promise<ResolvedMetadata>;
 }
@@ -98,6 +103,12 @@ export function createMetadataLoader(deps: MetadataLoaderDeps): MetadataLoader {
       const system = (await loader.load()).systems.find((candidate) => candidate.id === id);
       if (!system) throw new NotFoundError(`unknown system "${id}"`);
       return resolveSecrets(system, deps.secrets);
+    },
+
+    async loadWebhook(id) {
+      const system = (await loader.load()).systems.find((candidate) => candidate.id === id);
+      if (system?.webhook === undefined) return undefined;
+      return { system, webhook: await resolveSecrets(system.webhook, deps.secrets) };
     },
 
     async loadAction(id) {

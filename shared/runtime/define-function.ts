@@ -69,7 +69,7 @@ export function defineFunction<Schema extends z.ZodType>(
     const outcome = await definition.run(request, { name: definition.name, callId: context.callId, log, deps, event });
     // A layer's work announces the next calls (and events) in its transaction; hand them over now, not a minute later.
     if (definition.layer !== undefined && outcome.status !== 'skipped' && isDeliveryAfterCallEnabled()) await deliverAfterCall(deps, log);
-    const answer = answerOutcome(outcome);
+    const answer = answerOutcome(outcome, context.callId);
     if (outcome.status === 'failed') {
       const facts = { status: answer.httpStatus, error_code: outcome.error.code, reason: outcome.error.message };
       if (answer.httpStatus >= 500) log.error({ ...facts, err: outcome.error }, 'function work failed');

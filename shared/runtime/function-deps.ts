@@ -4,6 +4,7 @@ import { models } from '../../metadata/models/index.ts';
 import { connectMongo } from '../adapters/mongo/mongo-client.ts';
 import { createMetadataStore } from '../adapters/mongo/metadata-store.ts';
 import { createGatewayClient, type GatewayClient } from '../adapters/gateway/gateway-client.ts';
+import { readCallToken } from './call-token.ts';
 import { runMigrations } from '../adapters/postgres/migrate.ts';
 import { createPool } from '../adapters/postgres/pool.ts';
 import { loadEnv, type Env } from '../config.ts';
@@ -114,7 +115,7 @@ export function createFunctionDeps(options: FunctionDepsOptions): FunctionDeps {
     mongo,
     metadataLoader,
     metadata: async () => (await metadataLoader()).load(),
-    gateway: () => (gateway ??= options.gateway ?? createGatewayClient({ baseUrl: env().GATEWAY_URL, namespace: env().FUNCTION_NAMESPACE })),
+    gateway: () => (gateway ??= options.gateway ?? createGatewayClient({ baseUrl: env().GATEWAY_URL, namespace: env().FUNCTION_NAMESPACE, token: readCallToken() })),
     now: options.now ?? (() => new Date()),
     async close() {
       const closing = owned.splice(0);

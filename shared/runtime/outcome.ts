@@ -1,4 +1,4 @@
-import type { PlatformError } from '../errors.ts';
+import { publicFailureMessage, type PlatformError } from '../errors.ts';
 
 /** Facts a function reports besides its status (`run_id`, `counts`, `started`…): JSON values, snake_case keys. */
 export type OutcomeFacts = Readonly<Record<string, unknown>>;
@@ -25,9 +25,13 @@ export interface OutcomeAnswer {
   readonly body: OutcomeFacts;
 }
 
-/** Maps an outcome to its answer: 200 for succeeded and skipped, the error's status for failed. */
-export function answerOutcome(outcome: Outcome): OutcomeAnswer {
+/**
+ * Maps an outcome to its answer: 200 for succeeded and skipped, the error's status for failed. A 5xx failure's message
+ * is the public one (its code and the call id); the audit row and the log keep the details.
+ */
+export function answerOutcome(outcome: Outcome, callId?: string): OutcomeAnswer {
   if (outcome.status !== 'failed') return { httpStatus: 200, body: outcome };
   const { error, ...facts } = outcome;
-  return { httpStatus: error.status, body: { ...facts, status: 'failed', error: error.code, message: error.message } };
+  const message = error.status >= 500 ? publicFailureMessage(error.code, callId) : error.message;
+  return { httpStatus: error.status, body: { ...facts, status: 'failed', error: error.code, message } };
 }

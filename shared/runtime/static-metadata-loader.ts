@@ -18,6 +18,11 @@ export function staticMetadataLoader(metadata: LoadedMetadata, secrets: SecretSt
       if (!system) throw new NotFoundError(`unknown system "${id}"`);
       return resolveSecrets(system, secrets);
     },
+    async loadWebhook(id) {
+      const system = metadata.systems.find((candidate) => candidate.id === id);
+      if (system?.webhook === undefined) return undefined;
+      return { system, webhook: await resolveSecrets(system.webhook, secrets) };
+    },
     async loadAction(id) {
       const action = metadata.actions.find((candidate) => candidate.id === id);
       if (!action) throw new NotFoundError(`unknown action "${id}"`);

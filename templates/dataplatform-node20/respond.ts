@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { InvalidPayloadError, isPlatformError } from '../../shared/errors.ts';
+import { InvalidPayloadError, isPlatformError, publicFailureMessage } from '../../shared/errors.ts';
 import { formatIssue } from '../../shared/handler.ts';
 
 /** The content type of every JSON answer. */
@@ -18,6 +18,7 @@ export interface ErrorBody {
   readonly message: string;
   readonly issues?: readonly string[];
   readonly detail?: unknown;
+  readonly call_id?: string;
 }
 
 /** An error as the caller will see it; `isBug` marks the 5xx answers whose stack belongs in the log. */
@@ -69,6 +70,16 @@ export function describeFailure(value: unknown, handlerStatus: number | undefine
   }
   if (handlerStatus === undefined || handlerStatus < 400) return description;
   return { ...description, status: handlerStatus, isBug: handlerStatus >= 500 };
+}
+
+/**
+ * What a caller may read of an error: a 4xx as it is (it names what was wrong with the call), a 5xx reduced to its
+ * code and the call id, under which the log has the details (docs/security.md).
+ */
+export function withPublicMessage(description: ErrorDescription, callId: string | undefined): ErrorDescription {
+  if (description.status < 500) return description;
+  const { error } = description.body;
+  return { ...description, body: { error, message: publicFailureMessage(error, callId), ...(callId === undefined ? {} : { call_id: callId }) } };
 }
 
 /** An error answer: JSON body, JSON content type, and the handler's other headers. */

@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidPayloadError, PayloadTooLargeError } from '../../shared/errors.ts';
-import type { FunctionEvent, FunctionHeaders, FunctionQuery, Handler } from '../../shared/handler.ts';
+import { ConfigurationError, InvalidPayloadError, PayloadTooLargeError, UnauthorizedError } from '../../shared/errors.ts';
+import type { FunctionAccess, FunctionEvent, FunctionHeaders, FunctionQuery, Handler } from '../../shared/handler.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
+import { CALL_TOKEN_SECRET, isSameSecret, presentedCallToken, readCallToken } from '../../shared/runtime/call-token.ts';
 import { InvocationContext, type Outcome } from './context.ts';
 import { parseBody } from './parse-body.ts';
 import { RequestAbortedError, readBody } from './read-body.ts';
@@ -12,6 +13,7 @@ import {
   describeFailure,
   type ErrorDescription,
   errorAnswer,
+  withPublicMessage,
   JSON_CONTENT_TYPE,
   successAnswer,
   writeAnswer,
@@ -25,6 +27,13 @@ export const HEALTH_PATH = '/_/health';
 export interface ServeOptions {
   /** The function's name, bound to every log line as `function`. */
   readonly name?: string;
+  /** Who may call it (`FunctionAccess`); default `platform`: callers present the call token. */
+  readonly access?: FunctionAccess;
+  /**
+   * The call token callers must present. Default: `readCallToken()` (`CALL_TOKEN`, else the OpenFaaS secret file).
+   * `null`: none is configured, and a function that needs one refuses every call (500, logged).
+   */
+  readonly callToken?: string | null;
   /** Listening port; `0` picks a free one (tests). Default: `http_port`, else 3000. */
   readonly port?: number;
   /** Listening address. Default `127.0.0.1`: only the watchdog beside it should reach the server. */
@@ -68,9 +77,14 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const maxBodyBytes = options.maxBodyBytes ?? env.maxBodyBytes;
   const log = options.logger ?? createLogger(options.name === undefined ? {} : { function: options.name });
   const state = { isClosing: false };
+  const access = options.access ?? 'platform';
+  const callToken = options.callToken === undefined ? (readCallToken() ?? null) : options.callToken;
+  if (access !== 'public' && callToken === null) {
+    log.error({ secret: CALL_TOKEN_SECRET }, 'no call token: every call is refused (create the OpenFaaS secret and list it in stack.yml)');
+  }
 
   const server = createServer((request, response) => {
-    void answerRequest(request, response, { handler, log, maxBodyBytes, state });
+    void answerRequest(request, response, { handler, log, maxBodyBytes, state, access, callToken });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -100,6 +114,21 @@ interface RequestScope {
   readonly log: Logger;
   readonly maxBodyBytes: number;
   readonly state: { isClosing: boolean };
+  readonly access: FunctionAccess;
+  readonly callToken: string | null;
+}
+
+/**
+ * Refuses a call its function's access does not allow (before the body is read, except for a tick, whose body
+ * decides): 401 with `WWW-Authenticate`, so a browser asks for the token as a password.
+ */
+function checkAccess(request: IncomingMessage, scope: RequestScope, rawBody: Buffer | undefined): void {
+  if (scope.access === 'public') return;
+  if (scope.callToken === null) throw new ConfigurationError(`the function has no call token (OpenFaaS secret ${CALL_TOKEN_SECRET})`);
+  const presented = presentedCallToken(firstValue(request.headers.authorization));
+  if (presented !== undefined && isSameSecret(presented, scope.callToken)) return;
+  if (scope.access === 'platform-or-tick' && rawBody !== undefined && rawBody.length === 0 && presented === undefined) return;
+  throw new UnauthorizedError('this function needs the platform call token (Authorization: Bearer <token>)');
 }
 
 async function answerRequest(request: IncomingMessage, response: ServerResponse, scope: RequestScope): Promise<void> {
@@ -113,8 +142,10 @@ async function answerRequest(request: IncomingMessage, response: ServerResponse,
     if (url.pathname === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
       answer = healthAnswer(scope.state.isClosing);
     } else {
+      if (scope.access !== 'platform-or-tick') checkAccess(request, scope, undefined);
       const rawBody = await readBody(request, scope.maxBodyBytes);
       isBodyRead = true;
+      if (scope.access === 'platform-or-tick') checkAccess(request, scope, rawBody);
       const event: FunctionEvent = {
         body: parseBody(rawBody, request.headers['content-type']),
         rawBody,
@@ -125,16 +156,17 @@ async function answerRequest(request: IncomingMessage, response: ServerResponse,
       };
       let outcome: Outcome;
       ({ outcome, context } = await runHandler(scope.handler, event, log, callId));
-      answer = answerOutcome(outcome, context, log);
+      answer = answerOutcome(outcome, context, log, callId);
     }
   } catch (error) {
     if (error instanceof RequestAbortedError) {
       log.warn('request aborted by the caller before its body was read');
       return;
     }
-    answer = answerError(describeError(error), error, context?.handlerHeaders ?? {}, log);
-    // The rest of an oversized upload is not worth reading: answer, then drop the connection.
-    if (!isBodyRead && error instanceof PayloadTooLargeError) {
+    answer = answerError(describeError(error), error, context?.handlerHeaders ?? {}, log, callId);
+    if (error instanceof UnauthorizedError && !isBodyRead) answer = { ...answer, headers: { ...answer.headers, 'www-authenticate': 'Basic realm="dataplatform"' } };
+    // The rest of an oversized upload (or of a refused one) is not worth reading: answer, then drop the connection.
+    if (!isBodyRead && (error instanceof PayloadTooLargeError || error instanceof UnauthorizedError)) {
       answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
     }
   }
@@ -172,31 +204,35 @@ function runHandler(
   });
 }
 
-function answerOutcome(outcome: Outcome, context: InvocationContext, log: Logger): Answer {
+function answerOutcome(outcome: Outcome, context: InvocationContext, log: Logger, callId: string | undefined): Answer {
   const headers = context.handlerHeaders;
-  if (outcome.kind === 'thrown') return answerError(describeError(outcome.error), outcome.error, headers, log);
+  if (outcome.kind === 'thrown') return answerError(describeError(outcome.error), outcome.error, headers, log, callId);
   if (outcome.kind === 'failure') {
     const error = outcome.value instanceof Error ? outcome.value : undefined;
-    return answerError(describeFailure(outcome.value, context.handlerStatus), error, headers, log);
+    return answerError(describeFailure(outcome.value, context.handlerStatus), error, headers, log, callId);
   }
   try {
     return successAnswer(outcome.value, context.status(), headers);
   } catch (error) {
-    return answerError(describeError(error), error, headers, log);
+    return answerError(describeError(error), error, headers, log, callId);
   }
 }
 
-/** Logs an error once, with the stack only for bugs (5xx), and builds its answer. */
+/**
+ * Logs an error once, with the stack only for bugs (5xx), and builds its answer. A 5xx answer says only what kind of
+ * failure it was and the call id: its details (hosts, paths, a database's words) stay in the log.
+ */
 function answerError(
   description: ErrorDescription,
   error: unknown,
   headers: Record<string, string>,
   log: Logger,
+  callId: string | undefined,
 ): Answer {
   const facts = { status: description.status, error_code: description.body.error, reason: description.body.message };
   if (description.isBug) log.error(error === undefined ? facts : { ...facts, err: error }, 'function call failed');
   else log.warn(facts, 'function call refused');
-  return errorAnswer(description, headers);
+  return errorAnswer(withPublicMessage(description, callId), headers);
 }
 
 function send(response: ServerResponse, answer: Answer, log: Logger): void {

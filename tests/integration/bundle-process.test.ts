@@ -99,8 +99,9 @@ describe('a function bundle run by node alone', () => {
   it('starts and answers its first call quickly (cold start)', async () => {
     const port = await freePort();
     const startedAt = performance.now();
-    const spawned = spawnGroup(process.execPath, [healthcheckBundle], { http_port: String(port) });
-    await waitFor(() => answersOk(`http://127.0.0.1:${port}/`), 'first 200', spawned);
+    const token = 'bundle-process-call-token-0123456789';
+    const spawned = spawnGroup(process.execPath, [healthcheckBundle], { http_port: String(port), CALL_TOKEN: token });
+    await waitFor(() => answersOk(`http://127.0.0.1:${port}/`, { headers: { authorization: `Bearer ${token}` } }), 'first 200', spawned);
     const coldStartMs = Math.round(performance.now() - startedAt);
     const cpu = await cpuMs(spawned.child.pid);
     console.info(`healthcheck cold start (process start → first 200): ${coldStartMs} ms, ${cpu ?? '?'} ms CPU`);

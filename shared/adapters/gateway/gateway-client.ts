@@ -68,6 +68,8 @@ export interface GatewayClientOptions {
    * when set (the gateway routes plain names to its default namespace, `openfaas-fn`); a name with a dot is sent as is.
    */
   readonly namespace?: string;
+  /** The platform's call token (shared/runtime/call-token.ts), sent with every call; the functions ask for it. */
+  readonly token?: string;
   /** How long one call may take before it counts as unreachable. Default 10 s (async calls answer at once). */
   readonly timeoutMs?: number;
 }
@@ -92,12 +94,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const defaultTimeoutMs = options.timeoutMs ?? 10_000;
   const qualified = (name: string): string => (options.namespace && !name.includes('.') ? `${name}.${options.namespace}` : name);
+  const authorization: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
 
   const post = async (route: string, functionName: string, payload: unknown, headers: Record<string, string>, timeoutMs?: number) => {
     const body = encodePayload(functionName, payload);
     const limit = timeoutMs ?? defaultTimeoutMs;
     try {
-      return await postJson(new URL(`${baseUrl}/${route}/${qualified(functionName)}`), body, headers, limit);
+      return await postJson(new URL(`${baseUrl}/${route}/${qualified(functionName)}`), body, { ...headers, ...authorization }, limit);
     } catch (error) {
       throw new UpstreamUnavailableError(`gateway at ${baseUrl} unreachable while calling ${route}/${functionName}: ${reason(error, limit)}`, {
         cause: error,

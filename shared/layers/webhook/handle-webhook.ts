@@ -2,22 +2,24 @@ import type pg from 'pg';
 import type { GatewayClient } from '../../adapters/gateway/gateway-client.ts';
 import type { ConnectorStateStore } from '../../adapters/mongo/connector-state-store.ts';
 import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
-import { NotFoundError } from '../../errors.ts';
+import { createHash } from 'node:crypto';
+import { ConflictError, InvalidPayloadError } from '../../errors.ts';
 import type { FunctionEvent } from '../../handler.ts';
 import type { Logger } from '../../log.ts';
 import type { LoadedMetadata, MetadataLoader } from '../../metadata/metadata-loader.ts';
 import { SystemId } from '../../metadata/identifier.ts';
-import type { Outcome } from '../../runtime/outcome.ts';
+import { answerOutcome, type Outcome } from '../../runtime/outcome.ts';
+import { claimWebhookPush, finishWebhookPush } from '../../runs/webhook-pushes.ts';
 import { landSystem } from '../landing/land-system.ts';
 import { announcePull } from './announce-pull.ts';
-import { authenticateWebhookCall } from './webhook-auth.ts';
+import { authenticateWebhookCall, type WebhookTarget } from './webhook-auth.ts';
 import { checkBodySize, readPullBody, readPushedRecords } from './webhook-body.ts';
 import { MethodNotAllowedError } from './webhook-errors.ts';
 import { pushedRecordsConnector } from './pushed-records-connector.ts';
 
 /** What the webhook needs, each made on first use (a refused call touches no database). */
 export interface WebhookDeps {
-  readonly metadata: () => Promise<Pick<MetadataLoader, 'load' | 'loadSystem'>>;
+  readonly metadata: () => Promise<Pick<MetadataLoader, 'load' | 'loadSystem' | 'loadWebhook'>>;
   readonly state: () => Promise<ConnectorStateStore>;
   readonly pool: () => Promise<pg.Pool>;
   readonly landing: () => Promise<LandingStore>;
@@ -35,28 +37,32 @@ export interface WebhookAnswer {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
+/** How long a landed push counts: the same push again within this is answered as a duplicate (docs/security.md). */
+export const PUSH_REPLAY_WINDOW_SECONDS = 24 * 60 * 60;
+
+/** A caller's `Idempotency-Key` names a push (else the body's SHA-256 does); longer keys are refused. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
 /**
- * Handles a call to `/function/webhook/<system id>` (docs/connectors/webhook.md). In order: POST only (405), a
- * known system with a `webhook` block (404), the caller authenticated as the block says (401), the body size
- * (413), its content type (415) and shape (400); nothing is stored before all of them pass. Then:
+ * Handles a call to `/function/webhook/<system id>` (docs/connectors/webhook.md). In order: POST only (405); the
+ * caller authenticated as the system's `webhook` block says, with only that block's secrets fetched (401, the same
+ * for a system that does not exist or has no webhook); the body size (413), its content type (415) and shape (400);
+ * nothing is stored before all of them pass. Then:
  * - `pull`: a landing of the system is announced (outbox, then the gateway's async route) and the call is answered
  *   202 at once; the pushed object is never landed, the connector reads the source itself;
- * - `push`: the records are landed as a batch of their own through `landSystem`, with the same audit rows and
- *   bronze calls as a scheduled landing (only the entities that read the pushed landing entity are chained).
+ * - `push`: the push is claimed by its key (replays within a day answer `duplicate` and land nothing), then its
+ *   records are landed as a batch of their own through `landSystem`, with the same audit rows and bronze calls as a
+ *   scheduled landing (only the entities that read the pushed landing entity are chained).
  */
 export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path' | 'headers' | 'query' | 'rawBody' | 'body'>, deps: WebhookDeps): Promise<WebhookAnswer> {
   if (event.method !== 'POST') throw new MethodNotAllowedError(`webhook accepts POST, not ${event.method}`);
-  const systemId = /^\/?([^/]*)\/?$/.exec(event.path)?.[1] ?? '';
-  if (!SystemId.safeParse(systemId).success) throw new NotFoundError('webhook URL names no system: call /function/webhook/<system id>');
+  const named = /^\/?([^/]*)\/?$/.exec(event.path)?.[1] ?? '';
+  const systemId = SystemId.safeParse(named).success ? named : '(none)';
   const loader = await deps.metadata();
-  const declared = (await loader.load()).systems.find((system) => system.id === systemId);
-  if (!declared?.webhook) throw new NotFoundError(`no webhook for system "${systemId}"`);
-  const system = await loader.loadSystem(systemId);
-  const settings = system.webhook;
-  if (!settings) throw new NotFoundError(`no webhook for system "${systemId}"`);
-  const log = deps.log.child({ system_id: systemId, webhook_mode: settings.mode });
-
-  await authenticateWebhookCall(event, system, settings, { state: deps.state, log });
+  const target = systemId === '(none)' ? undefined : await loader.loadWebhook(systemId);
+  const log = deps.log.child({ system_id: systemId, ...(target ? { webhook_mode: target.webhook.mode } : {}) });
+  await authenticateWebhookCall(event, systemId, target, { state: deps.state, log });
+  const { system, webhook: settings } = target as WebhookTarget;
   checkBodySize(event, settings);
 
   if (settings.mode === 'pull') {
@@ -69,25 +75,51 @@ export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path'
   }
 
   const records = readPushedRecords(event);
+  const push = { system_id: systemId, push_key: pushKey(event) };
+  const pool = await deps.pool();
+  const claim = await claimWebhookPush(pool, { ...push, call_id: deps.callId }, { windowSeconds: PUSH_REPLAY_WINDOW_SECONDS, staleAfterSeconds: deps.timeoutSeconds });
+  if (claim.kind === 'duplicate') {
+    log.info({ batch_id: claim.batch_id }, 'webhook push already landed; answered as a duplicate');
+    return { httpStatus: 200, body: { status: 'duplicate', system_id: systemId, batch_id: claim.batch_id, received_at: claim.received_at.toISOString() } };
+  }
+  if (claim.kind === 'in_progress') throw new ConflictError(`the same push to ${systemId} is being landed now; send it again later`);
   const landingEntity = settings.landing_entity as string; // the schema requires it for push
-  const outcome: Outcome = await landSystem(
-    { system_id: systemId, force: false, options: {} },
-    {
-      pool: await deps.pool(),
-      landing: await deps.landing(),
-      metadata: onlyEntitiesOf(loader, systemId, landingEntity),
-      connectors: { [system.type]: pushedRecordsConnector(system.type, landingEntity, records) },
-      log,
-      call_id: deps.callId,
-      timeout_seconds: deps.timeoutSeconds,
-      now: deps.now,
-    },
-  );
+  let outcome: Outcome;
+  try {
+    outcome = await landSystem(
+      { system_id: systemId, force: false, options: {} },
+      {
+        pool,
+        landing: await deps.landing(),
+        metadata: onlyEntitiesOf(loader, systemId, landingEntity),
+        connectors: { [system.type]: pushedRecordsConnector(system.type, landingEntity, records) },
+        log,
+        call_id: deps.callId,
+        timeout_seconds: deps.timeoutSeconds,
+        now: deps.now,
+      },
+    );
+  } catch (error) {
+    await finishWebhookPush(pool, push, { status: 'failed', batch_id: null });
+    throw error;
+  }
+  const batchId = typeof outcome.batch_id === 'string' ? outcome.batch_id : null;
+  await finishWebhookPush(pool, push, { status: outcome.status === 'failed' ? 'failed' : 'succeeded', batch_id: batchId });
   if (outcome.status === 'failed') {
-    const { error, ...facts } = outcome;
-    return { httpStatus: error.status, body: { ...facts, status: 'failed', error: error.code, message: error.message } };
+    const answer = answerOutcome(outcome, deps.callId);
+    return { httpStatus: answer.httpStatus, body: answer.body };
   }
   return { httpStatus: 200, body: { ...outcome, records: records.length } };
+}
+
+/** The key of a push: the caller's `Idempotency-Key` header, else the SHA-256 of its body. */
+function pushKey(event: Pick<FunctionEvent, 'headers' | 'rawBody'>): string {
+  const given = event.headers['idempotency-key'];
+  if (given !== undefined && given !== '') {
+    if (!IDEMPOTENCY_KEY.test(given)) throw new InvalidPayloadError('Idempotency-Key: 1 to 200 visible ASCII characters');
+    return `key:${given}`;
+  }
+  return `sha256:${createHash('sha256').update(event.rawBody).digest('hex')}`;
 }
 
 /**

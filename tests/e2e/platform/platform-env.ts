@@ -9,12 +9,13 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { bundleFunctions, findFunctions, writeStackImages } from '../../../dev/build.ts';
 import { removeImage } from '../../../dev/openfaas/images.ts';
-import { functionSideUrl, IMAGES_DIR } from '../../../dev/openfaas/local-stack.ts';
+import { functionSideUrl, IMAGES_DIR, putSecret } from '../../../dev/openfaas/local-stack.ts';
 import { models } from '../../../metadata/models/index.ts';
 import { connectMongo } from '../../../shared/adapters/mongo/mongo-client.ts';
 import { main as cli } from '../../../shared/cli/main.ts';
 import { loadEnv } from '../../../shared/config.ts';
 import { generateTestData } from '../../../shared/layers/landing/jsonfile/generator/generate-test-data.ts';
+import { callAuthorization, CALL_TOKEN_SECRET } from '../../../shared/runtime/call-token.ts';
 import { createTestDatabase, type TestDatabase } from '../../integration/postgres/test-database.ts';
 import { createTestNamespace, waitUntilReady, type TestNamespace } from '../stack-harness.ts';
 
@@ -32,6 +33,9 @@ export interface PlatformEnv {
   readonly dataDir: string;
   /** The functions deployed (every function of stack.yml). */
   readonly functions: readonly string[];
+  /** The platform's call token in this namespace, and the header that presents it. */
+  readonly token: string;
+  readonly auth: { readonly authorization: string };
   stop(): Promise<void>;
 }
 
@@ -46,6 +50,7 @@ export async function startPlatform(options: { batches: number }): Promise<Platf
   const metadataDb = `metadata_e2e_${suffix}`;
   const landingDb = `landing_e2e_${suffix}`;
   const ns = await createTestNamespace('e2e-platform');
+  const token = `e2e-call-token-${randomUUID()}`;
   const db = await createTestDatabase();
   const mongo = await connectMongo(loadEnv().MONGODB_URL);
   const images: string[] = [];
@@ -81,10 +86,11 @@ export async function startPlatform(options: { batches: number }): Promise<Platf
       LOG_LEVEL: 'info',
     };
     images.push(...(await writeStackImages(built, { stackFile, env: { ...process.env, ...deployEnv } })));
+    await putSecret(CALL_TOKEN_SECRET, token, { namespace: ns.name, env: ns.cliEnv });
     await ns.deploy(withoutCron, { env: deployEnv });
     const functions = built.map((bundle) => bundle.name);
     await waitUntilReady(functions, { namespace: ns.name, timeoutMs: 120_000 });
-    return { ns, db, mongo, metadataDb, landingDb, dataDir, functions, stop };
+    return { ns, db, mongo, metadataDb, landingDb, dataDir, functions, token, auth: callAuthorization(token), stop };
   } catch (error) {
     await stop();
     throw error;

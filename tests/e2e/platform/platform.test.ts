@@ -37,7 +37,10 @@ afterAll(async () => {
 /** `faas-cli invoke --async connector-jsonfile` in the test namespace, its answer posted to `callbackUrl`. */
 async function invokeConnector(payload: Readonly<Record<string, unknown>>, callbackUrl: string): Promise<void> {
   const invoked = await platform.ns.cli(
-    ['invoke', 'connector-jsonfile', '--async', '--namespace', platform.ns.name, '--content-type', 'application/json', '--header', `X-Callback-Url: ${callbackUrl}`],
+    [
+      'invoke', 'connector-jsonfile', '--async', '--namespace', platform.ns.name, '--content-type', 'application/json',
+      '--header', `X-Callback-Url: ${callbackUrl}`, '--header', `Authorization: ${platform.auth.authorization}`,
+    ],
     { input: JSON.stringify(payload) },
   );
   if (invoked.code !== 0) throw new Error(`faas-cli invoke --async failed: ${invoked.stderr}`);
@@ -153,7 +156,7 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     expect(run).toBeDefined();
     const answer = await fetch(`${GATEWAY_URL}/async-function/bronze.${platform.ns.name}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-call-id': run?.call_id ?? '' },
+      headers: { 'content-type': 'application/json', 'x-call-id': run?.call_id ?? '', ...platform.auth },
       body: JSON.stringify({ batch_id: first.batch_id, system_id: TEST_SYSTEM, entity_id: 'test_customer' }),
     });
     expect(answer.status).toBe(202);
@@ -173,16 +176,32 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
   it('answers an invalid payload with 400 and the reason, and the healthcheck with its call id', async () => {
     const answer = await fetch(`${GATEWAY_URL}/function/bronze.${platform.ns.name}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...platform.auth },
       body: JSON.stringify({ batch_id: 'not-a-uuid', system_id: TEST_SYSTEM }),
     });
     expect(answer.status).toBe(400);
     const body = (await answer.json()) as { error: string; issues: string[] };
     expect(body.error).toBe('invalid_payload');
     expect(body.issues).toEqual(expect.arrayContaining([expect.stringMatching(/^batch_id: /), expect.stringMatching(/^entity_id: /)]));
-    const health = await fetch(`${GATEWAY_URL}/function/healthcheck.${platform.ns.name}`, { headers: { 'x-call-id': 'e2e-health-1' } });
+    const health = await fetch(`${GATEWAY_URL}/function/healthcheck.${platform.ns.name}`, { headers: { 'x-call-id': 'e2e-health-1', ...platform.auth } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ function: 'healthcheck', status: 'ok', call_id: 'e2e-health-1' });
+  });
+
+  it('asks every function but the webhook for the call token through the gateway; a bodiless scheduler tick needs none', async () => {
+    const url = (fn: string): string => `${GATEWAY_URL}/function/${fn}.${platform.ns.name}`;
+    const body = JSON.stringify({ batch_id: first.batch_id, system_id: TEST_SYSTEM, entity_id: 'test_customer', force: true });
+    for (const fn of ['bronze', 'silver', 'connector-jsonfile', 'dashboard', 'healthcheck', 'action-log', 'gold']) {
+      const refused = await fetch(url(fn), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect({ fn, status: refused.status }).toEqual({ fn, status: 401 });
+    }
+    const wrong = await fetch(url('silver'), { method: 'POST', headers: { authorization: 'Bearer someone-else-0123456789abcdefgh' }, body: '{"rebuild":true}' });
+    expect(wrong.status).toBe(401);
+    expect((await fetch(url('scheduler'), { method: 'POST', body: '{"x":1}' })).status).toBe(401);
+    const tick = await fetch(url('scheduler'), { method: 'POST', headers: { 'x-topic': 'cron-function' } });
+    expect(tick.status).toBe(200);
+    // The webhook answers anyone, and authenticates the caller itself.
+    expect((await fetch(`${url('webhook')}/TST01`, { method: 'POST', body: '{}' })).status).toBe(401);
   });
 
   it('takes batch 2 without any scheduler tick (each function hands over what it announced); silver again as generated', async () => {
@@ -281,7 +300,7 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
   }, 240_000);
 
   it('serves the dashboard as an HTML page and as JSON', async () => {
-    const page = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}`);
+    const page = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}`, { headers: platform.auth });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const text = await page.text();
@@ -290,12 +309,12 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     expect(text).toContain('gold.test_customer_order_total');
     expect(text).not.toMatch(/<script|<link|src="http/);
 
-    const data = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=json&system_id=TST01`);
+    const data = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=json&system_id=TST01`, { headers: platform.auth });
     expect(data.status).toBe(200);
     const overview = (await data.json()) as { systems: Array<{ system_id: string; latest: { run: { status: string } } | null }> };
     expect(overview.systems.map((system) => [system.system_id, system.latest?.run.status])).toEqual([[TEST_SYSTEM, 'succeeded']]);
 
-    const refused = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=xml`);
+    const refused = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}?format=xml`, { headers: platform.auth });
     expect(refused.status).toBe(400);
   });
 

@@ -9,6 +9,7 @@ import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.t
 import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
 import { createBronzeTestEnv, type BronzeTestEnv } from './bronze-test-env.ts';
 import { customer, tst01Batch } from './tst01-records.ts';
+import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 
 describe('the bronze function', () => {
   let env: BronzeTestEnv;
@@ -21,7 +22,7 @@ describe('the bronze function', () => {
     const metadata: LoadedMetadata = { ...env.metadata, generation: 'test', deployed_at: new Date() };
     deps = createFunctionDeps({ name: 'bronze', pool: env.db.pool, mongo: env.mongo, metadataLoader: staticMetadataLoader(metadata, createEnvSecretStore({})) });
     const logger = createLogger({ function: 'bronze' }, { write: () => undefined });
-    server = await serve(defineFunction(bronze, { deps }), { port: 0, ownsProcess: false, logger });
+    server = await serve(defineFunction(bronze, { deps }), { port: 0, ownsProcess: false, logger, callToken: TEST_CALL_TOKEN });
   });
   afterAll(async () => {
     await server.close();
@@ -29,7 +30,7 @@ describe('the bronze function', () => {
   });
 
   const post = async (body: unknown, callId: string): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-call-id': callId }, body: JSON.stringify(body) });
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-call-id': callId, ...TEST_CALL_AUTH }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 

@@ -19,6 +19,8 @@ const env = loadEnv();
 // This file's own path prefix in OpenBao's KV v2 engine.
 const VAULT_PREFIX = `dataplatform_it_${randomUUID().slice(0, 8)}`;
 const SECRET = `bundled-${randomUUID()}`;
+/** The platform call token the bundle asks of its callers (shared/runtime/call-token.ts). */
+const CALL_TOKEN = `call-token-${randomUUID()}`;
 const vault = nodeVault({ endpoint: env.VAULT_ADDR, token: env.VAULT_TOKEN });
 
 /** Connection strings of every shape the platform meets (and a few the parser must refuse). */
@@ -61,6 +63,7 @@ beforeAll(async () => {
       VAULT_ADDR: env.VAULT_ADDR,
       VAULT_TOKEN: env.VAULT_TOKEN,
       VAULT_PATH_PREFIX: VAULT_PREFIX,
+      CALL_TOKEN,
     },
     stdio: 'ignore',
   });
@@ -85,12 +88,30 @@ type BundleAnswer = { parsed: unknown[]; mongo: unknown; postgres: unknown; secr
 async function callBundle(body: unknown): Promise<BundleAnswer> {
   const response = await fetch(`http://127.0.0.1:${port}/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${CALL_TOKEN}` },
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(200);
   return (await response.json()) as BundleAnswer;
 }
+
+describe('a bundled function and the call token', () => {
+  it('refuses a call without the token or with another one (401, asking a browser for it), and takes one with it', async () => {
+    for (const authorization of [undefined, 'Bearer not-the-token-at-all-0123456789', `Basic ${Buffer.from('platform:nope').toString('base64')}`]) {
+      const refused = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: authorization ? { authorization } : {}, body: '{}' });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="dataplatform"');
+      expect(await refused.json()).toMatchObject({ error: 'unauthorized' });
+    }
+    // A browser sends the token as the password of Basic auth.
+    const basic = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`platform:${CALL_TOKEN}`).toString('base64')}` },
+      body: JSON.stringify({ urls: [] }),
+    });
+    expect(basic.status).toBe(200);
+  });
+});
 
 describe('function bundles with stand-in modules', () => {
   it('leave whatwg-url and its Unicode tables out, and pg without its Cloudflare probe', async () => {

@@ -1,7 +1,7 @@
-import { createSign, generateKeyPairSync } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeBunq, type FakeBunq } from '../../../dev/fakes/bunq/fake-bunq.ts';
-import { webhookHandler } from '../../../functions/webhook/handler.ts';
+import { access as webhookAccess, webhookHandler } from '../../../functions/webhook/handler.ts';
 import { createGatewayClient } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { createBunqConnector } from '../../../shared/layers/landing/bunq/bunq-connector.ts';
 import { LandSystemRequest } from '../../../shared/layers/landing/land-system.ts';
@@ -62,6 +62,7 @@ beforeAll(async () => {
   });
   server = await serve(webhookHandler({ deps, databases: { landing: env.landingDatabase, state: env.stateDatabase } }), {
     name: 'webhook',
+    access: webhookAccess,
     port: 0,
     ownsProcess: false,
     logger: env.log,
@@ -89,18 +90,19 @@ describe('webhook refusals store nothing', { timeout: 120_000 }, () => {
   const json = { 'content-type': 'application/json' };
 
   it.each([
-    ['an unknown system', 404, 'not_found', '/XYZ99', () => callback(), json],
-    ['no system in the URL', 404, 'not_found', '/', () => callback(), json],
-    ['a system without a webhook', 404, 'not_found', '/BNQ02', () => callback(), json],
+    ['an unknown system', 401, 'unauthorized', '/XYZ99', () => callback(), json],
+    ['no system in the URL', 401, 'unauthorized', '/', () => callback(), json],
+    ['a system without a webhook', 401, 'unauthorized', '/BNQ02', () => callback(), json],
     ['a bunq callback without a signature', 401, 'unauthorized', '/BNQ01', () => callback(), json],
     ['a bunq callback signed with another key', 401, 'unauthorized', '/BNQ01', () => callback(), { ...json, 'x-bunq-server-signature': createSign('sha256').update(callback()).sign(otherKey, 'base64') }],
     ['a push without a token', 401, 'unauthorized', '/TST01', () => '[{"Thermometer":{"id":1}}]', json],
     ['a push with a wrong bearer token', 401, 'unauthorized', '/TST01', () => '[{"Thermometer":{"id":1}}]', { ...json, authorization: 'Bearer not-the-token-0123456789abcdef' }],
+    ['a push with the token in the query string', 401, 'unauthorized', `/TST01?token=${PUSH_TOKEN}`, () => '[{"Thermometer":{"id":1}}]', json],
     ['a push of text', 415, 'unsupported_media_type', '/TST01', () => 'id,value', { 'content-type': 'text/csv', authorization: `Bearer ${PUSH_TOKEN}` }],
     ['a push of malformed JSON', 400, 'invalid_payload', '/TST01', () => '[{"Thermometer":', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }],
     ['a push of something that is not records', 400, 'invalid_payload', '/TST01', () => '[1, 2]', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }],
     ['a push of malformed NDJSON', 400, 'invalid_payload', '/TST01', () => '{"a":1}\n{oops}\n', { 'content-type': 'application/x-ndjson', authorization: `Bearer ${PUSH_TOKEN}` }],
-    ['an oversized pull trigger', 413, 'payload_too_large', `/NSC01?token=${PULL_TOKEN}`, () => JSON.stringify({ padding: 'x'.repeat(2000) }), json],
+    ['an oversized pull trigger', 413, 'payload_too_large', '/NSC01', () => JSON.stringify({ padding: 'x'.repeat(2000) }), { ...json, authorization: `Bearer ${PULL_TOKEN}` }],
   ])('answers %s with a JSON %i %s', async (_case, status, code, path, body, headers) => {
     const before = await stored();
     const answer = await post(path, body(), headers);
@@ -125,8 +127,17 @@ describe('webhook refusals store nothing', { timeout: 120_000 }, () => {
     expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_payload' } });
   });
 
+  it('gives an unknown system, a system without a webhook and a wrong token the very same answer', async () => {
+    const answers = await Promise.all([
+      post('/XYZ99', '{}', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }),
+      post('/BNQ02', '{}', { ...json, authorization: `Bearer ${PUSH_TOKEN}` }),
+      post('/TST01', '{}', { ...json, authorization: 'Bearer not-the-token-0123456789abcdef' }),
+    ]);
+    expect(new Set(answers.map((answer) => JSON.stringify(answer)))).toEqual(new Set([JSON.stringify({ status: 401, body: { error: 'unauthorized', message: 'webhook call is not authenticated' } })]));
+  });
+
   it('answers 405 to a GET', async () => {
-    const answer = await post(`/NSC01?token=${PULL_TOKEN}`, '', {}, 'GET');
+    const answer = await post('/NSC01', '', { authorization: `Bearer ${PULL_TOKEN}` }, 'GET');
     expect(answer).toMatchObject({ status: 405, body: { error: 'method_not_allowed' } });
   });
 });
@@ -163,7 +174,7 @@ describe('a valid bunq callback', { timeout: 120_000 }, () => {
     await env.db.pool.query('delete from audit.outbox');
     gateway.status = 500;
     try {
-      const sent = await post(`/NSC01?token=${PULL_TOKEN}`, '', {});
+      const sent = await post('/NSC01', '', { authorization: `Bearer ${PULL_TOKEN}` });
       expect(sent).toMatchObject({ status: 202, body: { coalesced: false, delivered: false } });
       const outbox = await env.db.pool.query('select target_function, delivered_at, payload from audit.outbox');
       expect(outbox.rows).toEqual([{ target_function: 'connector-nightscout', delivered_at: null, payload: expect.objectContaining({ system_id: 'NSC01' }) }]);
@@ -184,5 +195,45 @@ describe('a push', { timeout: 120_000 }, () => {
     const cursor = await env.db.pool.query("select 1 from audit.cursor where system_id = 'TST01'");
     expect(cursor.rows).toEqual([]);
     expect(await env.countDocuments('TST01', 'readings')).toBe(2);
+  });
+});
+
+describe('a push sent again', { timeout: 120_000 }, () => {
+  const auth = { 'content-type': 'application/json', authorization: `Bearer ${PUSH_TOKEN}` };
+
+  it('is landed once: the same body again (a replay, a retry) answers duplicate with the first batch', async () => {
+    const body = JSON.stringify([{ Thermometer: { id: `replay-${Date.now()}`, celsius: 19.5 } }]);
+    const before = await env.countDocuments('TST01', 'readings');
+    const first = await post('/TST01', body, auth);
+    expect(first).toMatchObject({ status: 200, body: { status: 'succeeded', records: 1 } });
+    const replays = await Promise.all([post('/TST01', body, auth), post('/TST01', body, auth)]);
+    for (const replay of replays) expect(replay).toMatchObject({ status: 200, body: { status: 'duplicate', batch_id: first.body.batch_id } });
+    expect(await env.countDocuments('TST01', 'readings')).toBe(before + 1);
+    const runs = await env.db.pool.query("select count(*)::int as n from audit.system_run where system_id = 'TST01' and batch_id = $1", [first.body.batch_id]);
+    expect(runs.rows[0]?.n).toBe(1);
+  });
+
+  it('names a push by its Idempotency-Key when the caller sends one, whatever the body', async () => {
+    const key = `push-${Date.now()}`;
+    const first = await post('/TST01', JSON.stringify([{ Thermometer: { id: `${key}-a`, celsius: 1 } }]), { ...auth, 'idempotency-key': key });
+    const second = await post('/TST01', JSON.stringify([{ Thermometer: { id: `${key}-b`, celsius: 2 } }]), { ...auth, 'idempotency-key': key });
+    expect(first.body.status).toBe('succeeded');
+    expect(second).toMatchObject({ status: 200, body: { status: 'duplicate', batch_id: first.body.batch_id } });
+    const bad = await post('/TST01', '[]', { ...auth, 'idempotency-key': 'x'.repeat(201) });
+    expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_payload' } });
+  });
+
+  it('is landed when sent again after its landing failed', async () => {
+    const body = JSON.stringify([{ Thermometer: { id: `retry-${Date.now()}`, celsius: 3 } }]);
+    // A push whose landing failed (as recorded by the webhook) may come again, and is landed then.
+    const key = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    await env.db.pool.query(
+      "insert into audit.webhook_push (system_id, push_key, status, finished_at) values ('TST01', $1, 'failed', now())",
+      [key],
+    );
+    const again = await post('/TST01', body, auth);
+    expect(again).toMatchObject({ status: 200, body: { status: 'succeeded', records: 1 } });
+    const row = await env.db.pool.query('select status, batch_id from audit.webhook_push where push_key = $1', [key]);
+    expect(row.rows).toEqual([{ status: 'succeeded', batch_id: again.body.batch_id }]);
   });
 });

@@ -11,6 +11,7 @@ import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-lo
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
 import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
 import { createTst01Env, type Tst01Env } from './tst01-env.ts';
+import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 
 let env: Tst01Env;
 let server: RunningServer;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     metadataLoader: staticMetadataLoader(env.metadata, createEnvSecretStore({})),
   });
   const logger = createLogger({ function: 'connector-jsonfile' }, { write: () => undefined });
-  server = await serve(defineFunction(connectorJsonfile, { deps }), { port: 0, ownsProcess: false, logger });
+  server = await serve(defineFunction(connectorJsonfile, { deps }), { port: 0, ownsProcess: false, logger, callToken: TEST_CALL_TOKEN });
 });
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ afterAll(async () => {
 async function invoke(body: unknown, callId: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-call-id': callId },
+    headers: { 'content-type': 'application/json', 'x-call-id': callId, ...TEST_CALL_AUTH },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };

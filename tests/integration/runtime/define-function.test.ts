@@ -8,6 +8,7 @@ import { createFunctionDeps, type FunctionDeps } from '../../../shared/runtime/f
 import { BronzeRequest, SchedulerRequest } from '../../../shared/runtime/payloads.ts';
 import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 
 const BATCH_ID = '0190f1f6-3c4e-7a7b-8c9d-0123456789ab';
 
@@ -28,13 +29,13 @@ async function start<Schema extends z.ZodType>(definition: FunctionDefinition<Sc
   const logger = createLogger(name === undefined ? {} : { function: name }, {
     write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
   });
-  const server = await serve(defineFunction(definition, { deps }), { port: 0, ownsProcess: false, logger });
+  const server = await serve(defineFunction(definition, { deps }), { port: 0, ownsProcess: false, logger, callToken: TEST_CALL_TOKEN });
   running.push(server);
   return { url: server.url, logs };
 }
 
 async function post(url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
+  const response = await fetch(url, { method: 'POST', headers: { ...TEST_CALL_AUTH, ...headers }, ...(body === undefined ? {} : { body }) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -86,7 +87,7 @@ describe('defineFunction through the template server', () => {
   it('accepts a cron call: no body and no content type', async () => {
     const tick: FunctionDefinition<typeof SchedulerRequest> = { name: 'scheduler', request: SchedulerRequest, run: () => ({ status: 'succeeded', ticked: true }) };
     const { url } = await start(tick, deps);
-    const response = await fetch(url, { method: 'POST', headers: { 'x-topic': 'cron-function', 'x-connector': 'cron-connector' } });
+    const response = await fetch(url, { method: 'POST', headers: { 'x-topic': 'cron-function', 'x-connector': 'cron-connector', ...TEST_CALL_AUTH } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'succeeded', ticked: true });
   });

@@ -83,7 +83,7 @@ describe('scheduler: delivering the outbox', () => {
     await letBackoffPass();
 
     const unreachable = (): Promise<never> => Promise.reject(new UpstreamUnavailableError('MongoDB at 127.0.0.1:27017 is unreachable'));
-    const brokenLoader: MetadataLoader = { load: unreachable, loadSystem: unreachable, loadAction: unreachable, loadResolved: unreachable };
+    const brokenLoader: MetadataLoader = { load: unreachable, loadSystem: unreachable, loadAction: unreachable, loadWebhook: unreachable, loadResolved: unreachable };
     const scheduler = await startScheduler({ pool: db.pool, metadata: brokenLoader, gatewayUrl: gateway.url, now: new Date('2025-03-03T12:05:20Z') });
     const answer = await scheduler.tick();
     await scheduler.close();
@@ -92,7 +92,8 @@ describe('scheduler: delivering the outbox', () => {
       body: expect.objectContaining({
         status: 'failed',
         error: 'upstream_unavailable',
-        message: 'MongoDB at 127.0.0.1:27017 is unreachable',
+        // A 5xx says what kind of failure and where to look (the call id in the log), never hosts.
+        message: expect.stringMatching(/^the function failed \(upstream_unavailable\); its log has the details under call id /),
         failed_steps: ['load metadata'],
         started: [],
         delivered: 1,

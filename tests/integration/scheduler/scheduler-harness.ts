@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { scheduler } from '../../../functions/scheduler/handler.ts';
+import { access as schedulerAccess, scheduler } from '../../../functions/scheduler/handler.ts';
 import { createGatewayClient } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { createLogger } from '../../../shared/log.ts';
 import type { LoadedMetadata, MetadataLoader } from '../../../shared/metadata/metadata-loader.ts';
@@ -8,6 +8,7 @@ import { createFunctionDeps } from '../../../shared/runtime/function-deps.ts';
 import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
 import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
+import { TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 
 /** The scheduler's answer to one tick. */
 export interface TickAnswer {
@@ -50,7 +51,7 @@ export async function startScheduler(options: {
     now: () => options.now,
   });
   const logger = createLogger({ function: 'scheduler' }, { write: () => undefined });
-  const server: RunningServer = await serve(defineFunction(scheduler, { deps }), { port: 0, ownsProcess: false, logger });
+  const server: RunningServer = await serve(defineFunction(scheduler, { deps }), { port: 0, ownsProcess: false, logger, access: schedulerAccess, callToken: TEST_CALL_TOKEN });
   return {
     async tick(callId = `tick-${Math.random().toString(16).slice(2)}`) {
       const response = await fetch(server.url, {

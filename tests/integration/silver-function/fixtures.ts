@@ -15,6 +15,7 @@ import type { SilverEntity } from '../../../shared/layers/silver/silver-entity.t
 import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
 import { writeBronze, type Row } from '../silver/fixtures.ts';
+import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 
 /** A landed batch: its id and timestamp (the landing's start). */
 export interface Batch {
@@ -72,14 +73,14 @@ export interface ServedFunction {
 export async function serveFunction<Schema extends z.ZodType>(definition: FunctionDefinition<Schema>, deps: FunctionDeps): Promise<ServedFunction> {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ function: definition.name }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const server: RunningServer = await serve(defineFunction(definition, { deps }), { port: 0, ownsProcess: false, logger });
+  const server: RunningServer = await serve(defineFunction(definition, { deps }), { port: 0, ownsProcess: false, logger, callToken: TEST_CALL_TOKEN });
   return {
     url: server.url,
     logs,
     async post(body, callId) {
       const response = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(callId === undefined ? {} : { 'x-call-id': callId }) },
+        headers: { 'content-type': 'application/json', ...TEST_CALL_AUTH, ...(callId === undefined ? {} : { 'x-call-id': callId }) },
         body: JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };

@@ -9,7 +9,7 @@ import {
   UnauthorizedError,
   UpstreamUnavailableError,
 } from '../../../shared/errors.ts';
-import { type Handler, parsePayload } from '../../../shared/handler.ts';
+import { type FunctionAccess, type Handler, parsePayload } from '../../../shared/handler.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { type RunningServer, serve } from '../../../templates/dataplatform-node20/server.ts';
 
@@ -26,10 +26,14 @@ interface Started {
   readonly logs: Array<Record<string, unknown>>;
 }
 
-async function start(handler: Handler, options: { maxBodyBytes?: number } = {}): Promise<Started> {
+/** Starts a server; `public` unless the test is about access (most are about the HTTP contract). */
+async function start(
+  handler: Handler,
+  options: { maxBodyBytes?: number; access?: FunctionAccess; callToken?: string | null } = {},
+): Promise<Started> {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ function: 'test' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const server = await serve(handler, { port: 0, ownsProcess: false, logger, ...options });
+  const server = await serve(handler, { port: 0, ownsProcess: false, logger, access: 'public', ...options });
   running.push(server);
   return { url: server.url, logs };
 }
@@ -68,7 +72,9 @@ describe('serve: errors become their status, always as JSON', () => {
       throw error;
     });
     const answer = await call(url, { method: 'POST' });
-    expect(answer).toEqual({ status, type: JSON_TYPE, body: { error: code, message: error.message } });
+    // A 4xx says what was wrong with the call; a 5xx only its code, its details stay in the log.
+    const message = status >= 500 ? `the function failed (${code}); its log has the details` : error.message;
+    expect(answer).toEqual({ status, type: JSON_TYPE, body: { error: code, message } });
   });
 
   it('answers InvalidPayloadError with 400 and its issues', async () => {
@@ -132,7 +138,11 @@ describe('serve: errors become their status, always as JSON', () => {
     const text = await response.text();
     expect(response.status).toBe(500);
     expect(response.headers.get('content-type')).toBe(JSON_TYPE);
-    expect(JSON.parse(text)).toEqual({ error: 'internal_error', message: 'internal error' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'internal_error',
+      message: 'the function failed (internal_error); its log has the details under call id call-500',
+      call_id: 'call-500',
+    });
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('server.test.ts');
     const logged = logs.find((line) => line.msg === 'function call failed');
@@ -145,7 +155,7 @@ describe('serve: errors become their status, always as JSON', () => {
     expect(await call(url)).toEqual({
       status: 500,
       type: JSON_TYPE,
-      body: { error: 'internal_error', message: 'internal error' },
+      body: { error: 'internal_error', message: 'the function failed (internal_error); its log has the details' },
     });
   });
 });
@@ -180,7 +190,7 @@ describe('serve: a failing handler never takes the process down', () => {
 });
 
 describe('serve: context', () => {
-  it('fail() answers 500 with a string message, or the status the handler set', async () => {
+  it('fail() answers 500 (a string message goes to the log), or the status the handler set', async () => {
     const { url } = await start((event, context) => {
       if (event.query.status !== undefined) context.status(Number(event.query.status));
       context.fail(event.query.detail === undefined ? 'source said no' : { reason: event.query.detail });
@@ -188,7 +198,7 @@ describe('serve: context', () => {
     expect(await call(url)).toEqual({
       status: 500,
       type: JSON_TYPE,
-      body: { error: 'function_failed', message: 'source said no' },
+      body: { error: 'function_failed', message: 'the function failed (function_failed); its log has the details' },
     });
     expect(await call(`${url}/?status=422&detail=bad`)).toEqual({
       status: 422,
@@ -358,5 +368,54 @@ describe('serve: health', () => {
       throw new Error('the handler must not run');
     });
     expect(await call(`${url}/_/health`)).toEqual({ status: 200, type: JSON_TYPE, body: { status: 'ok' } });
+  });
+});
+
+describe('who may call (FunctionAccess)', () => {
+  const TOKEN = 'the-platform-call-token-0123456789';
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+  let handlerCalls = 0;
+  const counted: Handler = () => {
+    handlerCalls += 1;
+    return { ok: true };
+  };
+
+  it('refuses a platform function called without the token, or with another one, before its handler runs', async () => {
+    handlerCalls = 0;
+    const { url, logs } = await start(counted, { access: 'platform', callToken: TOKEN });
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789-abcdef' }, { authorization: 'Basic !!' }] as Array<Record<string, string>>) {
+      const refused = await fetch(url, { method: 'POST', headers, body: '{"big":"body"}' });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="dataplatform"');
+      expect(await refused.json()).toEqual({ error: 'unauthorized', message: 'this function needs the platform call token (Authorization: Bearer <token>)' });
+    }
+    expect(handlerCalls).toBe(0);
+    expect(logs.some((line) => JSON.stringify(line).includes('wrong-token'))).toBe(false);
+    expect((await call(url, { method: 'POST', headers: bearer })).status).toBe(200);
+    const basic = { authorization: `Basic ${Buffer.from(`anyone:${TOKEN}`).toString('base64')}` };
+    expect((await call(url, { method: 'POST', headers: basic })).status).toBe(200);
+    expect(handlerCalls).toBe(2);
+  });
+
+  it('lets a tick without a body through without the token, and nothing more', async () => {
+    const { url } = await start(counted, { access: 'platform-or-tick', callToken: TOKEN });
+    expect((await call(url, { method: 'POST' })).status).toBe(200);
+    expect((await call(url, { method: 'POST', body: '{"force":true}' })).status).toBe(401);
+    expect((await call(url, { method: 'POST', body: '{"force":true}', headers: bearer })).status).toBe(200);
+  });
+
+  it('refuses every call of a function that needs a token when none is configured, and says so in the log', async () => {
+    const { url, logs } = await start(counted, { access: 'platform', callToken: null });
+    const answer = await call(url, { method: 'POST', headers: bearer });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ error: 'configuration_error' });
+    expect(logs.some((line) => line.msg === 'no call token: every call is refused (create the OpenFaaS secret and list it in stack.yml)')).toBe(true);
+  });
+
+  it('answers a public function without any token, and its health check always', async () => {
+    const { url } = await start(counted, { access: 'public', callToken: null });
+    expect((await call(url, { method: 'POST' })).status).toBe(200);
+    const guarded = await start(counted, { access: 'platform', callToken: TOKEN });
+    expect((await call(`${guarded.url}/_/health`)).status).toBe(200);
   });
 });

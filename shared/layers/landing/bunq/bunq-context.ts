@@ -69,3 +69,12 @@ export function openBunqContext(sealed: unknown, apiKey: string): BunqContext | 
     return undefined;
   }
 }
+
+/** Where bunq's public server key is kept in the connector state store, beside the sealed context. */
+export const BUNQ_SERVER_KEY_STATE = 'bunq-server-key';
+
+/**
+ * bunq's server public key as stored unsealed: it is public, and the webhook must verify a callback's signature with
+ * it before it knows who calls, so before it may fetch the API key that opens the sealed context.
+ */
+export const StoredServerKey = z.strictObject({ server_public_key_pem: z.string().min(1) });

@@ -3,7 +3,7 @@ import type { ConnectorStateStore } from '../../../adapters/mongo/connector-stat
 import { createHttpClient, type HttpClient, type HttpRequest, type HttpResponse, type HttpClientOptions } from '../../../adapters/http/http-client.ts';
 import { UpstreamError } from '../../../errors.ts';
 import type { Logger } from '../../../log.ts';
-import { openBunqContext, sealBunqContext, type BunqContext } from './bunq-context.ts';
+import { BUNQ_SERVER_KEY_STATE, openBunqContext, sealBunqContext, type BunqContext } from './bunq-context.ts';
 import { BunqEnvelope, findUser, itemOfType } from './bunq-envelope.ts';
 import { generateBunqKeyPair, isValidServerSignature, keyPairFromPrivateKey, signBody } from './bunq-signing.ts';
 
@@ -186,5 +186,6 @@ export class BunqSession {
 
   async #store(context: BunqContext): Promise<void> {
     await this.#options.state.write(STATE_KEY, this.#options.system_id, sealBunqContext(context, this.#options.api_key));
+    await this.#options.state.write(BUNQ_SERVER_KEY_STATE, this.#options.system_id, { server_public_key_pem: context.server_public_key_pem });
   }
 }
