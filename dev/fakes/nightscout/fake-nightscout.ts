@@ -1,19 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applyFault, FaultPlan, readRequestBody, type RecordedRequest } from '../fault-plan.ts';
 import { FindQueryError, matchesFind, parseFind, type CollectionQueryRules } from './find-query.ts';
+import { authorizeV3, FakeJwtIssuer, historyAnswer, versionAnswer, type FakeAnswer } from './fake-v3.ts';
 
 /**
- * A local Nightscout (cgm-remote-monitor 15.x, API v1) for tests and for running by hand
+ * A local Nightscout (cgm-remote-monitor 15.x, API v1 and v3) for tests and for running by hand
  * (`npx tsx dev/fakes/nightscout/main.ts --port 1337`). It reproduces what breaks connectors
  * (`/work/shared/reference/sources.md` §A.6): the small default `count`, newest-first order with ties in no
  * particular order, the silent 4-day window without a date filter, string semantics of `find` values, the
  * `api-secret` (SHA-1 or SHA-512 hex) and `?token=` checks with `AUTH_DEFAULT_ROLES` readable or denied, and the
- * 401 JSON body. Tests change its data between calls and arm faults (500, 429, truncated bodies).
+ * 401 JSON body; and API v3's JWT exchange and change feed (`fake-v3.ts`). Writes say which API made them, with
+ * that API's effect: through v3 a document gets `identifier` and `srvModified`, an edit a new `srvModified`, a
+ * delete `isValid: false`; through v1 nothing is stamped and a delete removes the document. Tests change its data
+ * between calls and arm faults (500, 429, truncated bodies).
  */
 
-/** A stored Nightscout document (any JSON object with an `_id`). */
+/** A stored Nightscout document (any JSON object with an `_id`; API v3 adds `identifier`, `srvModified`, `isValid`). */
 export type NightscoutDocument = Record<string, unknown> & { _id: string };
 
 /** The four collections a connector reads. */
@@ -34,9 +38,18 @@ export interface FakeNightscoutOptions {
   readonly tokens?: readonly string[];
   /** `AUTH_DEFAULT_ROLES`: `readable` (default) lets anyone read; `denied` needs a secret or token. */
   readonly authDefaultRoles?: 'readable' | 'denied';
-  /** The server's clock (epoch ms), for the implicit 4-day window. */
+  /** The server's clock (epoch ms): the implicit 4-day window, API v3's `srvModified` stamps, JWT expiry. */
   readonly now?: () => number;
   readonly data?: Partial<NightscoutData>;
+  /** Whether the site has API v3 (default true); without it `/api/v3/*` and `/api/v2/*` answer 404, as before 13.0. */
+  readonly v3?: boolean;
+  /** Lifetime of the JWTs it issues (default 8 hours, as Nightscout's). */
+  readonly jwtLifetimeSeconds?: number;
+}
+
+/** Which API a write went through, and so what it stamps (see the module comment). */
+export interface WriteOptions {
+  readonly via?: 'v1' | 'v3';
 }
 
 /** A running fake: its URL, its (mutable) data, the requests it saw, and the faults to arm. */
@@ -46,8 +59,12 @@ export interface FakeNightscout {
   readonly data: NightscoutData;
   readonly requests: RecordedRequest[];
   readonly faults: FaultPlan;
-  /** Adds documents to a collection (a source that changes between calls). */
-  insert(collection: NightscoutCollection, documents: readonly NightscoutDocument[]): void;
+  /** Adds documents to a collection (an upload; through v1 unless `via: 'v3'`). */
+  insert(collection: NightscoutCollection, documents: readonly NightscoutDocument[], options?: WriteOptions): void;
+  /** Changes a document found by `_id` or `identifier` (a careportal or app edit). */
+  update(collection: NightscoutCollection, key: string, changes: Readonly<Record<string, unknown>>, options?: WriteOptions): void;
+  /** Deletes a document: through v3 a soft delete (`isValid: false`, a new `srvModified`), through v1 gone. */
+  remove(collection: NightscoutCollection, key: string, options?: WriteOptions): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +92,8 @@ export async function startFakeNightscout(options: FakeNightscoutOptions = {}): 
   const now = options.now ?? Date.now;
   const secret = options.apiSecret !== undefined && options.apiSecret.length >= MIN_PASSPHRASE_LENGTH ? options.apiSecret : undefined;
   const secretHashes = secret === undefined ? [] : ['sha1', 'sha512'].map((algorithm) => createHash(algorithm).update(secret).digest('hex'));
+  const jwts = new FakeJwtIssuer(options.jwtLifetimeSeconds ?? 8 * 3600, now);
+  const hasV3 = options.v3 ?? true;
   let requestCounter = 0;
 
   const server = createServer((request, response) => {
@@ -101,11 +120,12 @@ export async function startFakeNightscout(options: FakeNightscoutOptions = {}): 
       }
     }
     record(answer.status);
-    send(response, answer.status, answer.body);
+    send(response, answer.status, answer.body, answer.headers);
   }
 
-  function route(method: string, url: URL, request: IncomingMessage): { status: number; body: unknown } {
+  function route(method: string, url: URL, request: IncomingMessage): FakeAnswer {
     const path = url.pathname.replace(/\/+$/, '');
+    if (/^\/api\/v[23]\//.test(path)) return routeV3(method, path, url.searchParams, request);
     const access = authorize(request, url.searchParams);
     if (access === 'invalid') return { status: 401, body: UNAUTHORIZED };
     if (method !== 'GET') return { status: 405, body: { status: 405, message: 'Method not allowed' } };
@@ -124,6 +144,32 @@ export async function startFakeNightscout(options: FakeNightscoutOptions = {}): 
       if (error instanceof FindQueryError) return { status: 400, body: { status: 400, message: error.message } };
       throw error;
     }
+  }
+
+  function routeV3(method: string, path: string, params: URLSearchParams, request: IncomingMessage): FakeAnswer {
+    const notFound = { status: 404, body: { status: 404, message: 'Not found' } };
+    if (!hasV3) return notFound;
+    if (method !== 'GET') return { status: 405, body: { status: 405, message: 'Method not allowed' } };
+    if (path === '/api/v3/version') return versionAnswer(now());
+    const exchange = /^\/api\/v2\/authorization\/request\/([^/]+)$/.exec(path);
+    if (exchange) {
+      const token = decodeURIComponent(exchange[1] as string);
+      return (options.tokens ?? []).includes(token) ? { status: 200, body: jwts.issue(token) } : { status: 401, body: UNAUTHORIZED };
+    }
+    const history = /^\/api\/v3\/(entries|treatments|devicestatus|profile)\/history(?:\/([^/]+))?$/.exec(path);
+    if (!history) return notFound;
+    const refused = authorizeV3(request, params, jwts, options.tokens ?? []);
+    if (refused) return refused;
+    const salt = requestCounter;
+    const oldestChangeFirst = (documents: Record<string, unknown>[]) =>
+      documents.sort((a, b) => (a.srvModified as number) - (b.srvModified as number) || tieRank(String(a._id), salt) - tieRank(String(b._id), salt));
+    return historyAnswer(data[history[1] as NightscoutCollection], history[2] === undefined ? undefined : decodeURIComponent(history[2]), request, params, oldestChangeFirst);
+  }
+
+  function find(collection: NightscoutCollection, key: string): NightscoutDocument {
+    const document = data[collection].find((candidate) => candidate._id === key || candidate.identifier === key);
+    if (!document) throw new Error(`fake nightscout: no ${collection} document ${key}`);
+    return document;
   }
 
   function listDocuments(collection: NightscoutCollection, spec: string | undefined, params: URLSearchParams): unknown {
@@ -178,8 +224,19 @@ export async function startFakeNightscout(options: FakeNightscoutOptions = {}): 
     data,
     requests,
     faults,
-    insert(collection, documents) {
-      data[collection].push(...documents);
+    insert(collection, documents, write = {}) {
+      for (const document of documents) {
+        if (write.via !== 'v3') data[collection].push(document);
+        else data[collection].push({ ...document, identifier: document.identifier ?? randomUUID(), srvCreated: now(), srvModified: now() });
+      }
+    },
+    update(collection, key, changes, write = {}) {
+      Object.assign(find(collection, key), changes, write.via === 'v3' ? { srvModified: now() } : {});
+    },
+    remove(collection, key, write = {}) {
+      const document = find(collection, key);
+      if (write.via === 'v3') Object.assign(document, { isValid: false, srvModified: now() });
+      else data[collection].splice(data[collection].indexOf(document), 1);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -217,8 +274,8 @@ function encode(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+function send(response: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const bytes = encode(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length) });
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length), ...headers });
   response.end(bytes);
 }

@@ -5,6 +5,7 @@
  */
 import type { JsonValue } from '../../core/json.ts';
 import type { Logger } from '../../log.ts';
+import type { LookbackMs } from '../../metadata/entity-schema.ts';
 import type { System, SystemType } from '../../metadata/system-schema.ts';
 import type { Resolved } from '../../secrets/secret-ref.ts';
 
@@ -42,6 +43,12 @@ export interface ConnectorRequest<Type extends SystemType = SystemType> {
    * to fetch fetches at least these; it may land more (landing keeps what the source has).
    */
   readonly landing_entities: readonly string[];
+  /**
+   * Per landing entity, the look-back its entities declare (`lookback` in entities.json): how far before the
+   * cursor to read again, and how often. Connectors of `LOOKBACK_SYSTEM_TYPES` honour it; metadata refuses it
+   * for the others.
+   */
+  readonly lookback?: Readonly<Record<string, LookbackMs>>;
   /** The cursor of the last successful batch before this one; `undefined` before the first. */
   readonly cursor: ConnectorCursor | undefined;
   /** From the cursor's end (or the caller's start) to the batch timestamp (or the caller's end). */

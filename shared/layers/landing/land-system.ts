@@ -9,7 +9,7 @@ import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { InvalidPayloadError, isPlatformError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { layerEntitiesOf } from '../../metadata/entity-schema.ts';
+import { layerEntitiesOf, lookbackByLandingEntity } from '../../metadata/entity-schema.ts';
 import type { LoadedMetadata, MetadataLoader } from '../../metadata/metadata-loader.ts';
 import { newBatchId } from '../../runs/ids.ts';
 import { openSystemLayerRun } from '../../runs/layer-runs.ts';
@@ -117,6 +117,7 @@ export async function landSystem(request: LandSystemRequest, deps: LandSystemDep
       batch_id,
       batch_timestamp,
       landing_entities: landingEntities,
+      lookback: lookbackByLandingEntity(entities),
       cursor,
       window,
       options: request.options as Record<string, JsonValue>,

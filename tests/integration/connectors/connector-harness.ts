@@ -28,6 +28,7 @@ export function connectorRequest<Type extends SystemType>(
     log: Logger;
     options?: Record<string, JsonValue>;
     window?: { start: Date | null; end: Date };
+    lookback?: ConnectorRequest['lookback'];
   },
 ): ConnectorRequest<Type> {
   return {
@@ -35,6 +36,7 @@ export function connectorRequest<Type extends SystemType>(
     batch_id: '01900000-0000-7000-8000-000000000000',
     batch_timestamp: options.batch_timestamp,
     landing_entities: options.landing_entities,
+    ...(options.lookback ? { lookback: options.lookback } : {}),
     cursor: options.cursor,
     window: options.window ?? { start: options.cursor?.window_end ?? null, end: options.batch_timestamp },
     options: options.options ?? {},

@@ -44,7 +44,7 @@ describe('landing NSC01 from the fake Nightscout', { timeout: 120_000 }, () => {
     const entities = layerEntitiesOf(nsc01(), 'NSC01').map((entity) => entity.id);
     expect(audit.outbox.map((message) => [message.target_function, message.payload.entity_id])).toEqual(entities.map((id) => ['bronze', id]));
     expect(audit.cursors).toHaveLength(1);
-    expect(JSON.parse(audit.cursors[0]?.position ?? '{}')).toMatchObject({ version: 1, collections: { entries: { since_ms: FIXTURE_END } } });
+    expect(JSON.parse(audit.cursors[0]?.position ?? '{}')).toMatchObject({ version: 2, collections: { entries: { since_ms: FIXTURE_END } }, history: {} });
     const runId = audit.runs[0]?.run_id as string;
     const entries = await env.landed('NSC01', 'entries', firstBatch, runId);
     expect(entries).toHaveLength(ALL_ENTRIES);

@@ -1,6 +1,10 @@
-/** The Nightscout API v1 collections a connector reads, and how each one is filtered by date. */
+/** The Nightscout collections a connector reads, how API v1 filters each by date, and how records are keyed. */
 export const NIGHTSCOUT_COLLECTIONS = ['entries', 'treatments', 'devicestatus', 'profile'] as const;
 export type NightscoutCollection = (typeof NIGHTSCOUT_COLLECTIONS)[number];
+
+/** The collections read through API v3's change feed as well (profile is read whole every batch: a full load). */
+export const HISTORY_COLLECTIONS = ['entries', 'treatments', 'devicestatus'] as const;
+export type HistoryCollection = (typeof HISTORY_COLLECTIONS)[number];
 
 /** A collection read as a delta by date: which field, and whether it holds epoch ms or an ISO string. */
 export interface DatedCollection {
@@ -35,6 +39,16 @@ export function readRecordDate(collection: DatedCollection, record: Readonly<Rec
   if (typeof value !== 'string') return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * A document's identity across both APIs: API v3's `identifier`, else the v1 `_id`. API v3 answers without `_id`
+ * and names a document created through v1 by its `_id`; v1 answers keep the `identifier` a v3 client stored. The
+ * models key on the same choice (`source: ['identifier', '_id']`).
+ */
+export function readRecordKey(record: Readonly<Record<string, unknown>>): string | undefined {
+  const identifier = record.identifier;
+  return typeof identifier === 'string' && identifier !== '' ? identifier : readRecordId(record);
 }
 
 /** A record's `_id` as a string (Nightscout's 24-hex ObjectId), or `undefined`. */

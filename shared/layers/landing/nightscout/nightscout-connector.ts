@@ -1,48 +1,55 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../../adapters/http/http-client.ts';
-import type { JsonValue } from '../../../core/json.ts';
-import { InvalidPayloadError, UpstreamError } from '../../../errors.ts';
+import { InvalidPayloadError } from '../../../errors.ts';
 import { formatIssue } from '../../../handler.ts';
 import type { Connector, ConnectorRequest, LandingItem } from '../connector.ts';
-import { DateWindowWalk, MAX_PAGE_SIZE, type NightscoutBoundary } from './date-window-walk.ts';
-import { DATED_COLLECTIONS, NIGHTSCOUT_COLLECTIONS, type DatedCollection, type NightscoutCollection } from './nightscout-collections.ts';
-import { readNightscoutPosition, writeNightscoutPosition, type NightscoutPosition } from './nightscout-cursor.ts';
+import type { NightscoutBoundary } from './date-window-walk.ts';
+import { planDatedStart } from './dated-start.ts';
+import { DATED_COLLECTIONS, NIGHTSCOUT_COLLECTIONS, readRecordKey, type HistoryCollection, type NightscoutCollection } from './nightscout-collections.ts';
+import { readNightscoutPosition, writeNightscoutPosition, type NightscoutPosition, type NightscoutProgress } from './nightscout-cursor.ts';
+import { checkReadAccess, readDated, readProfiles, type CollectionRead } from './nightscout-v1-reads.ts';
+import { createV3Client, hasApiV3, JwtCache, type V3Client } from './nightscout-v3-client.ts';
+import { readHistory } from './read-history.ts';
 
-/** What a caller may ask: `full` reads every dated collection again from `backfill_from`, ignoring the cursor. */
+/** What a caller may ask: `full` reads every dated collection (and change feed) again from `backfill_from`, ignoring the cursor. */
 export const NightscoutOptions = z.strictObject({
   full: z.boolean().optional(),
-  /** Pages one dated collection may read in this batch (checked between weekly chunks). */
+  /** Pages one dated collection (and, apart, its change feed) may read in this batch. */
   max_pages: z.int().positive().optional(),
 });
 
 /** Pages per dated collection and batch by default: with `page_size` 1000, some 40,000 records (about 5 months of entries). */
 export const DEFAULT_MAX_PAGES_PER_COLLECTION = 40;
 
-/** A backfill is read in chunks of a week, oldest first, so a batch that runs out of pages keeps what it read. */
-export const CHUNK_MS = 7 * 86_400_000;
-/** After an empty chunk the next one doubles, up to this: years without data cost few requests. */
-export const MAX_CHUNK_MS = 8 * CHUNK_MS;
-
 /** HTTP tuning for tests (shorter retries); production uses the client's defaults. */
 export interface NightscoutConnectorOptions {
   readonly http?: Pick<HttpClientOptions, 'retry' | 'timeoutMs' | 'rateLimit' | 'clock' | 'random'>;
-  /** Pages per dated collection and batch (default `DEFAULT_MAX_PAGES_PER_COLLECTION`); `options.max_pages` overrides it. */
+  /** Pages per collection and batch (default `DEFAULT_MAX_PAGES_PER_COLLECTION`); `options.max_pages` overrides it. */
   readonly maxPagesPerCollection?: number;
+  /** The clock a JWT's expiry is judged by (tests); default `Date.now`. */
+  readonly now?: () => number;
 }
 
-const Documents = z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of documents' });
-const VerifyAuth = z.looseObject({ message: z.looseObject({ canRead: z.boolean().optional() }).or(z.string()) });
-
 /**
- * The Nightscout connector (API v1; docs/connectors/nightscout.md). It checks access with `/verifyauth`, then reads
- * `entries`, `treatments` and `devicestatus` as deltas by date, always with a date filter (without one, Nightscout
- * silently answers only the last 4 days) and an explicit `count`, walking newest-first pages backwards with the
- * boundary rule of `DateWindowWalk`; `profile` (which the API cannot filter) is read whole every batch. Records
- * land unchanged in a landing entity named after their collection. Credentials: `api_secret` sent as the SHA-1
- * hex `api-secret` header, `token` as `?token=` (never logged).
+ * The Nightscout connector (docs/connectors/nightscout.md). It checks access with API v1's `/verifyauth`, then, per
+ * collection:
+ *
+ * - with API v3 (`api`: `v3`, or `auto` with a token on a site that answers `/api/v3/version`), reads the change
+ *   feed of entries, treatments and devicestatus from its `srvModified` boundary (`HistoryWalk`): inserts, edits
+ *   and `isValid: false` deletions, whatever their dates;
+ * - reads entries, treatments and devicestatus through API v1 as deltas by date (`DateWindowWalk`), looking back
+ *   the span the entities declare: API v3's feed never shows documents written through API v1 (xDrip+, Loop, the
+ *   careportal; nightscout/cgm-remote-monitor#8244), so this read is what lands them. A document the feed landed
+ *   in this batch is not landed twice;
+ * - reads `profile` (which API v1 cannot filter) whole every batch.
+ *
+ * Records land unchanged in a landing entity named after their collection. Credentials: `api_secret` as the SHA-1
+ * hex `api-secret` header, `token` as `?token=` to API v1 and exchanged for a JWT for API v3 (never logged).
  */
 export function createNightscoutConnector(options: NightscoutConnectorOptions = {}): Connector<'nightscout'> {
+  const jwts = new JwtCache(); // one per process: a warm function reuses its JWT until it is nearly expired
+  const now = options.now ?? Date.now;
   return {
     type: 'nightscout',
     async openBatch(request) {
@@ -52,9 +59,10 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
         throw new InvalidPayloadError(`nightscout options: ${issues.join('; ')}`, issues);
       }
       const { connection } = request.system;
+      const site = connection.base_url.replace(/\/+$/, '');
       const http = createHttpClient({
         source: 'nightscout',
-        baseUrl: `${connection.base_url.replace(/\/+$/, '')}/api/v1`,
+        baseUrl: `${site}/api/v1`,
         log: request.log,
         headers: connection.api_secret === undefined ? {} : { 'api-secret': createHash('sha1').update(connection.api_secret).digest('hex') },
         secretQueryParams: ['token', 'secret'],
@@ -62,111 +70,103 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
       });
       const auth: Record<string, string> = connection.token === undefined ? {} : { token: connection.token };
       await checkReadAccess(http, auth, request.signal);
+      const v3 = await openApiV3(request, options, jwts, now);
+      request.log.info({ api: v3 ? 'v3' : 'v1' }, 'nightscout api chosen');
 
       const previous = readNightscoutPosition(request.cursor);
       if (request.cursor?.position && !previous) request.log.warn('nightscout cursor position unreadable; starting each collection at the cursor window end');
-      const isCallerWindow = hasCallerWindow(request) || parsed.data.full === true;
-      const collections = collectionsToRead(request);
-      const boundaries: Partial<Record<DatedCollection['collection'], NightscoutBoundary>> = {};
+      const callerStartMs = parsed.data.full === true ? initialMs(request) : hasCallerWindow(request) ? (request.window.start?.getTime() ?? initialMs(request)) : undefined;
       const pageBudget = parsed.data.max_pages ?? options.maxPagesPerCollection ?? DEFAULT_MAX_PAGES_PER_COLLECTION;
+      const collections = collectionsToRead(request);
+      const progress: { -readonly [K in keyof NightscoutProgress]: NightscoutProgress[K] } = { collections: {}, history: {}, lookback_at: {} };
+      const context: ReadContext = { http, auth, request, previous, callerStartMs, pageBudget, progress };
 
       async function* records(): AsyncGenerator<LandingItem> {
         for (const collection of collections) {
-          if (collection === 'profile') {
-            yield* readProfiles(http, auth, connection.page_size, request);
-            continue;
-          }
-          const spec = DATED_COLLECTIONS[collection];
-          const from = startBoundary(request, spec, previous, isCallerWindow);
-          const read = yield* readDated(http, auth, spec, from, request, pageBudget);
-          boundaries[collection] = read.boundary;
-          request.log.info(
-            { collection, records: read.landed, pages: read.pages, since: new Date(from.since_ms).toISOString(), reached: new Date(read.reachedMs).toISOString(), complete: read.isComplete },
-            'nightscout collection read',
-          );
+          if (collection === 'profile') yield* readProfiles(http, auth, request);
+          else yield* readCollection(collection, v3, context);
         }
       }
 
       return {
         kind: 'records',
-        description: `${collections.join(', ')} until ${request.window.end.toISOString()}`,
+        description: `${collections.join(', ')} until ${request.window.end.toISOString()}${v3 ? ' (with the API v3 change feed)' : ''}`,
         records: records(),
         nextCursor: () => {
           const cursorEnd = request.cursor?.window_end.getTime();
           if (cursorEnd !== undefined && request.window.end.getTime() < cursorEnd) return undefined; // a replay of the past
-          return { window_start: request.window.start, window_end: request.window.end, position: writeNightscoutPosition(previous, boundaries) };
+          return { window_start: request.window.start, window_end: request.window.end, position: writeNightscoutPosition(previous, progress) };
         },
       };
     },
   };
 }
 
-/** How far a dated collection was read in this batch. */
-interface DatedRead {
-  readonly boundary: NightscoutBoundary;
-  readonly landed: number;
-  readonly pages: number;
-  /** The end of the last chunk read: the batch's `until` when complete. */
-  readonly reachedMs: number;
-  readonly isComplete: boolean;
+/** What reading one collection needs, and where it records how far it got. */
+interface ReadContext {
+  readonly http: HttpClient;
+  readonly auth: Record<string, string>;
+  readonly request: ConnectorRequest<'nightscout'>;
+  readonly previous: NightscoutPosition | undefined;
+  /** The caller's window start (or `backfill_from` for `full`): every read starts there. */
+  readonly callerStartMs: number | undefined;
+  readonly pageBudget: number;
+  readonly progress: { -readonly [K in keyof NightscoutProgress]: NightscoutProgress[K] };
 }
 
-/**
- * Reads a dated collection from `from` to the batch's end in weekly chunks (doubling over empty spans), oldest first, each walked with the
- * boundary rule of `DateWindowWalk`. Once a chunk leaves the page budget spent, no further chunk starts: the
- * boundary then stands at the newest record landed (or at the end of a chunk found empty), and the next batch
- * continues from there. Without a budget problem the boundary is the newest record landed, so a reading that
- * arrives late for an instant after it is still picked up.
- */
-async function* readDated(
-  http: HttpClient,
-  auth: Record<string, string>,
-  spec: DatedCollection,
-  from: NightscoutBoundary,
-  request: ConnectorRequest<'nightscout'>,
-  maxPages: number,
-): AsyncGenerator<LandingItem, DatedRead> {
-  const until = request.window.end.getTime();
-  let lower = from;
-  let boundary = from;
-  let landed = 0;
-  let pages = 0;
-  let chunkMs = CHUNK_MS;
-  let chunkEnd = Math.min(until, from.since_ms + chunkMs);
-  for (;;) {
-    const walk = new DateWindowWalk(spec, { from: lower, until_ms: chunkEnd }, request.system.connection.page_size);
-    for (let isDone = false; !isDone; ) {
-      request.signal?.throwIfAborted();
-      const page = await http.requestJson({ path: spec.path, query: { ...walk.query(), ...auth }, ...signalOf(request) }, Documents);
-      pages += 1;
-      const outcome = walk.accept(page);
-      for (const record of outcome.fresh) yield { landing_entity: spec.collection, record: record as JsonValue };
-      isDone = outcome.isDone;
-    }
-    landed += walk.landed;
-    const isLast = chunkEnd >= until;
-    if (walk.landed > 0) {
-      boundary = walk.boundary();
-      lower = boundary;
-      chunkMs = CHUNK_MS;
-    } else if (!isLast) {
-      // nothing in the whole chunk: the next one (and the next batch) may start at its end
-      lower = { since_ms: chunkEnd, ids_at_since: [] };
-      boundary = lower;
-      chunkMs = Math.min(MAX_CHUNK_MS, chunkMs * 2);
-    }
-    if (isLast) return { boundary, landed, pages, reachedMs: chunkEnd, isComplete: true };
-    if (pages >= maxPages) return { boundary, landed, pages, reachedMs: chunkEnd, isComplete: false };
-    chunkEnd = Math.min(until, chunkEnd + chunkMs);
+/** One dated collection: its change feed first (API v3), then its dated delta (API v1), with the look-back due. */
+async function* readCollection(collection: HistoryCollection, v3: V3Client | undefined, context: ReadContext): AsyncGenerator<LandingItem> {
+  const { request, previous, progress } = context;
+  const fromFeed = new Set<string>();
+  if (v3) {
+    const from: NightscoutBoundary = context.callerStartMs !== undefined
+      ? { since_ms: context.callerStartMs, ids_at_since: [] }
+      : (previous?.history[collection] ?? { since_ms: initialMs(request), ids_at_since: [] });
+    const read = yield* readHistory(v3, collection, from, request, context.pageBudget, fromFeed);
+    progress.history[collection] = read.boundary;
+    logRead(request, collection, 'history', from, read);
   }
+  const lookback = request.lookback?.[collection];
+  const start = planDatedStart({
+    ...(context.callerStartMs === undefined ? {} : { callerStartMs: context.callerStartMs }),
+    ...(previous?.collections[collection] ? { kept: previous.collections[collection] } : {}),
+    ...(request.cursor && !previous ? { lostPositionAtMs: request.cursor.window_end.getTime() } : {}),
+    initialMs: initialMs(request),
+    ...(lookback ? { lookback } : {}),
+    ...(previous?.lookback_at[collection] === undefined ? {} : { lastLookbackMs: previous.lookback_at[collection] }),
+    batchMs: request.batch_timestamp.getTime(),
+  });
+  const isLanded = (record: Record<string, unknown>): boolean => fromFeed.has(readRecordKey(record) ?? '');
+  const read = yield* readDated(context.http, context.auth, DATED_COLLECTIONS[collection], start.from, request, context.pageBudget, isLanded);
+  progress.collections[collection] = read.boundary;
+  // a look-back cut short by the page budget is not done: it is due again next batch
+  if (start.lookbackAtMs !== undefined && read.isComplete) progress.lookback_at[collection] = start.lookbackAtMs;
+  logRead(request, collection, start.lookbackAtMs === undefined ? 'dated' : 'dated, looking back', start.from, read);
 }
 
-/** The connection test: `/verifyauth` answers 401 for a wrong secret or token, and `canRead: false` when reads are denied. */
-async function checkReadAccess(http: HttpClient, auth: Record<string, string>, signal: AbortSignal | undefined): Promise<void> {
-  const answer = await http.requestJson({ path: 'verifyauth', query: auth, ...(signal ? { signal } : {}) }, VerifyAuth);
-  if (typeof answer.message === 'object' && answer.message.canRead === false) {
-    throw new UpstreamError('nightscout does not let this connector read (AUTH_DEFAULT_ROLES denies it): set api_secret or token', 401);
+/** Whether API v3's change feed is read: `v3`, or `auto` with a token on a site that has it. */
+async function openApiV3(request: ConnectorRequest<'nightscout'>, options: NightscoutConnectorOptions, jwts: JwtCache, now: () => number): Promise<V3Client | undefined> {
+  const { connection } = request.system;
+  if (connection.api === 'v1' || connection.token === undefined) return undefined;
+  const site = connection.base_url.replace(/\/+$/, '');
+  if (connection.api === 'auto') {
+    const probe = createHttpClient({ source: 'nightscout', baseUrl: `${site}/api/v3`, log: request.log, ...options.http });
+    if (!(await hasApiV3(probe, request.signal))) return undefined;
   }
+  return createV3Client({ siteUrl: site, accessToken: connection.token, log: request.log, cache: jwts, now, ...(options.http ? { http: options.http } : {}) });
+}
+
+function logRead(request: ConnectorRequest<'nightscout'>, collection: string, read: string, from: NightscoutBoundary, result: CollectionRead): void {
+  request.log.info(
+    { collection, read, records: result.landed, pages: result.pages, since: new Date(from.since_ms).toISOString(), complete: result.isComplete },
+    'nightscout collection read',
+  );
+}
+
+/** Where a first read starts: `backfill_from` (UTC midnight), or the beginning. */
+function initialMs(request: ConnectorRequest<'nightscout'>): number {
+  const backfillFrom = request.system.connection.backfill_from;
+  return backfillFrom === undefined ? 0 : Date.parse(`${backfillFrom}T00:00:00.000Z`);
 }
 
 /** The configured collections, plus any landing entity an entity reads that the configuration left out. */
@@ -179,41 +179,4 @@ function collectionsToRead(request: ConnectorRequest<'nightscout'>): NightscoutC
 function hasCallerWindow(request: ConnectorRequest<'nightscout'>): boolean {
   const cursorEnd = request.cursor?.window_end.getTime() ?? null;
   return (request.window.start?.getTime() ?? null) !== cursorEnd;
-}
-
-function startBoundary(
-  request: ConnectorRequest<'nightscout'>,
-  spec: DatedCollection,
-  previous: NightscoutPosition | undefined,
-  isCallerWindow: boolean,
-): NightscoutBoundary {
-  const backfillFrom = request.system.connection.backfill_from;
-  const initial = backfillFrom === undefined ? 0 : Date.parse(`${backfillFrom}T00:00:00.000Z`);
-  if (isCallerWindow) return { since_ms: request.window.start?.getTime() ?? initial, ids_at_since: [] };
-  const kept = previous?.collections[spec.collection];
-  if (kept) return kept;
-  // a collection added since the last batch starts at the beginning; one whose position was lost at the window start
-  if (request.cursor && !previous) return { since_ms: request.cursor.window_end.getTime(), ids_at_since: [] };
-  return { since_ms: initial, ids_at_since: [] };
-}
-
-/**
- * Every profile document: `/profile` takes no filter, only `count` (default 10), so ask for a page and double it
- * until an answer comes back short, then land that whole answer (profiles are few; a Loop user's may be large).
- */
-async function* readProfiles(http: HttpClient, auth: Record<string, string>, pageSize: number, request: ConnectorRequest<'nightscout'>): AsyncGenerator<LandingItem> {
-  for (let count = pageSize; ; count *= 2) {
-    request.signal?.throwIfAborted();
-    const profiles = await http.requestJson({ path: 'profile.json', query: { count, ...auth }, ...signalOf(request) }, Documents);
-    if (profiles.length < count) {
-      for (const record of profiles) yield { landing_entity: 'profile', record: record as JsonValue };
-      request.log.info({ collection: 'profile', records: profiles.length }, 'nightscout collection read');
-      return;
-    }
-    if (count * 2 > MAX_PAGE_SIZE) throw new UpstreamError(`nightscout profile: more than ${MAX_PAGE_SIZE} profile documents`, undefined);
-  }
-}
-
-function signalOf(request: ConnectorRequest<'nightscout'>): { signal?: AbortSignal } {
-  return request.signal ? { signal: request.signal } : {};
 }
