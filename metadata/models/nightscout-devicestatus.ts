@@ -4,7 +4,8 @@ import { column } from '../../shared/metadata/model-dsl.ts';
 /** Nightscout `devicestatus` (as_is) of a Loop uploader: pump, uploader and loop objects flattened. */
 export const NightscoutDevicestatus = z
   .strictObject({
-    id: column.text({ key: true, source: '_id' }),
+    // API v3 names a document by `identifier` (a v1 document's `_id`), v1 by `_id`: the same key through both
+    id: column.text({ key: true, source: ['identifier', '_id'] }),
     device: column.text(),
     created_at: column.timestamptz(),
     pump_clock: column.timestamptz(),
@@ -24,5 +25,7 @@ export const NightscoutDevicestatus = z
     loop_enacted_duration: column.numeric(),
     loop_enacted_received: column.boolean(),
     loop_enacted_bolus_volume: column.numeric({ source: 'loop_enacted_bolusVolume' }),
+    is_valid: column.boolean({ source: 'isValid', scd: 1, description: 'false on a document deleted through API v3 (a tombstone).' }),
+    srv_modified: column.bigint({ source: 'srvModified', scd: 1, description: 'When the server last changed the document (epoch ms; API v3 writes only).' }),
   })
   .meta({ description: 'One Nightscout device status upload.' });

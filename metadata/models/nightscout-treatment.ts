@@ -4,7 +4,8 @@ import { column } from '../../shared/metadata/model-dsl.ts';
 /** Nightscout `treatments` (as_is): boluses, carbs, temp basals, notes… */
 export const NightscoutTreatment = z
   .strictObject({
-    id: column.text({ key: true, source: '_id' }),
+    // API v3 names a document by `identifier` (a v1 document's `_id`), v1 by `_id`: the same key through both
+    id: column.text({ key: true, source: ['identifier', '_id'] }),
     event_type: column.text({ source: 'eventType' }),
     created_at: column.timestamptz(),
     glucose: column.numeric({ description: 'A string in the swagger, often a number in practice.' }),
@@ -21,5 +22,7 @@ export const NightscoutTreatment = z
     entered_by: column.text({ source: 'enteredBy', scd: 1 }),
     utc_offset: column.integer({ source: 'utcOffset' }),
     sync_identifier: column.text({ source: 'syncIdentifier' }),
+    is_valid: column.boolean({ source: 'isValid', scd: 1, description: 'false on a document deleted through API v3 (a tombstone).' }),
+    srv_modified: column.bigint({ source: 'srvModified', scd: 1, description: 'When the server last changed the document (epoch ms; API v3 writes only).' }),
   })
   .meta({ description: 'One Nightscout treatment.' });
