@@ -40,16 +40,19 @@ export function localCallToken(): string {
 }
 
 /**
- * Makes the OpenFaaS secret `name` hold `value` in `namespace`: `faas-cli secret update`, else `create` (faas-cli
- * reads the value from stdin, so it never shows in a process list).
+ * Makes the OpenFaaS secret `name` hold `value` in `namespace`: `faas-cli secret create`, or `update` when it exists
+ * (faas-cli reads the value from stdin, so it never shows in a process list). faas-cli exits 0 whether or not the
+ * gateway took the secret, so its words decide.
  */
 export async function putSecret(name: string, value: string, options: { namespace?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<void> {
   const namespace = options.namespace ? ['--namespace', options.namespace] : [];
   const common = { env: options.env, cwd: options.cwd, input: value };
-  const updated = await faasCli(['secret', 'update', name, '--gateway', GATEWAY_URL, ...namespace], common);
-  if (updated.code === 0) return;
   const created = await faasCli(['secret', 'create', name, '--gateway', GATEWAY_URL, ...namespace], common);
-  if (created.code !== 0) throw new Error(`faas-cli secret create ${name} failed (exit ${created.code}): ${created.stderr.trim() || created.stdout.trim()}`);
+  if (/Created: 20\d/.test(created.stdout)) return;
+  const said = `${created.stdout}${created.stderr}`;
+  if (!said.includes('already exists')) throw new Error(`faas-cli secret create ${name} failed: ${said.trim()}`);
+  const updated = await faasCli(['secret', 'update', name, '--gateway', GATEWAY_URL, ...namespace], common);
+  if (!/Updated: 20\d/.test(updated.stdout)) throw new Error(`faas-cli secret update ${name} failed: ${(updated.stdout + updated.stderr).trim()}`);
 }
 
 /** `Authorization` for the gateway's `/system/*` routes. */
