@@ -46,6 +46,17 @@ async function land(options: { at: number; cursor?: ConnectorCursor | undefined;
   return { ...(await drain(batch)), lines };
 }
 
+/** A meal bolus AAPS uploaded through v3 a week before the fixture's end. */
+const WEEK_OLD_TREATMENT = {
+  _id: '65f0aa001a2b3c4d5e6f00aa',
+  identifier: 'aaps-week-old',
+  eventType: 'Meal Bolus',
+  created_at: new Date(FIXTURE_END - 7 * DAY).toISOString(),
+  carbs: 30,
+  insulin: 3,
+  enteredBy: 'AAPS',
+};
+
 const idsOf = (records: unknown[] | undefined): string[] => (records ?? []).map((record) => String((record as { identifier?: string; _id?: string }).identifier ?? (record as { _id: string })._id)).sort();
 const requestsTo = (pattern: RegExp) => fake.requests.filter((request) => pattern.test(request.path));
 
@@ -62,12 +73,15 @@ describe('nightscout connector on API v3', { timeout: 120_000 }, () => {
   let cursor: ConnectorCursor | undefined;
 
   it('reads the change feed with a JWT beside the v1 dated delta, landing every document once', async () => {
-    // an AAPS-style upload through v3 (identifier, srvModified) beside the dataset's v1 uploads (neither)
+    // AAPS-style uploads through v3 (identifier, srvModified) beside the dataset's v1 uploads (neither)
+    clock = FIXTURE_END - 7 * DAY;
+    fake.insert('treatments', [WEEK_OLD_TREATMENT], { via: 'v3' });
     clock = FIXTURE_END - 10 * MINUTE;
     const viaV3 = sgvSeries(FIXTURE_END - 2 * DAY, 3, 500).map((entry) => ({ ...entry, identifier: `aaps-${String(entry._id)}` }));
     fake.insert('entries', viaV3, { via: 'v3' });
     const result = await land({ at: FIXTURE_END });
     expect(result.byEntity.entries).toHaveLength(ALL_ENTRIES + 3);
+    expect(result.byEntity.treatments).toHaveLength(8 + 1);
     const keys = idsOf(result.byEntity.entries);
     expect(new Set(keys).size).toBe(keys.length);
     // the v3 documents came through the feed (no _id), not a second time through v1
@@ -91,14 +105,17 @@ describe('nightscout connector on API v3', { timeout: 120_000 }, () => {
     clock = at - MINUTE;
     const backfill = sgvSeries(FIXTURE_END + 2 * DAY, 2 * 288, 900).map((entry) => ({ ...entry, date: (entry.date as number) - 4 * DAY }));
     fake.insert('entries', backfill, { via: 'v3' });
-    fake.update('treatments', '65f86a001a2b3c4d5e6f0001', { insulin: 5, notes: 'corrected a week later' }, { via: 'v3' });
+    fake.update('treatments', WEEK_OLD_TREATMENT._id, { insulin: 5, notes: 'corrected a week later' }, { via: 'v3' });
     fake.remove('treatments', '65f86a001a2b3c4d5e6f0002', { via: 'v3' });
     const result = await land({ at, cursor });
     expect(result.byEntity.entries).toHaveLength(backfill.length);
-    expect(result.byEntity.treatments).toEqual([
-      expect.objectContaining({ identifier: '65f86a001a2b3c4d5e6f0001', insulin: 5, notes: 'corrected a week later' }),
-      expect.objectContaining({ identifier: '65f86a001a2b3c4d5e6f0002', isValid: false }),
-    ]);
+    expect(result.byEntity.treatments).toHaveLength(2);
+    expect(result.byEntity.treatments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ identifier: 'aaps-week-old', insulin: 5, notes: 'corrected a week later', created_at: WEEK_OLD_TREATMENT.created_at }),
+        expect.objectContaining({ identifier: '65f86a001a2b3c4d5e6f0002', isValid: false }),
+      ]),
+    );
     const next = await land({ at: at + 5 * MINUTE, cursor: result.cursor });
     expect(next.byEntity.entries ?? []).toEqual([]);
     expect(next.byEntity.treatments ?? []).toEqual([]);

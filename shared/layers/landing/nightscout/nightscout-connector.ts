@@ -78,7 +78,7 @@ export function createNightscoutConnector(options: NightscoutConnectorOptions = 
       const callerStartMs = parsed.data.full === true ? initialMs(request) : hasCallerWindow(request) ? (request.window.start?.getTime() ?? initialMs(request)) : undefined;
       const pageBudget = parsed.data.max_pages ?? options.maxPagesPerCollection ?? DEFAULT_MAX_PAGES_PER_COLLECTION;
       const collections = collectionsToRead(request);
-      const progress: { -readonly [K in keyof NightscoutProgress]: NightscoutProgress[K] } = { collections: {}, history: {}, lookback_at: {} };
+      const progress: NightscoutProgress = { collections: {}, history: {}, lookback_at: {} };
       const context: ReadContext = { http, auth, request, previous, callerStartMs, pageBudget, progress };
 
       async function* records(): AsyncGenerator<LandingItem> {
@@ -111,7 +111,8 @@ interface ReadContext {
   /** The caller's window start (or `backfill_from` for `full`): every read starts there. */
   readonly callerStartMs: number | undefined;
   readonly pageBudget: number;
-  readonly progress: { -readonly [K in keyof NightscoutProgress]: NightscoutProgress[K] };
+  /** Filled in collection by collection; read by `nextCursor`. */
+  readonly progress: NightscoutProgress;
 }
 
 /** One dated collection: its change feed first (API v3), then its dated delta (API v1), with the look-back due. */
