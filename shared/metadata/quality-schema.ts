@@ -1,13 +1,16 @@
 import * as z from 'zod';
 import { Identifier } from './identifier.ts';
 
+/** More rows than any batch of a personal source could hold: a larger bound is a typo. */
+const MAX_ROW_COUNT = 1_000_000_000;
+
 /** Bounds on a batch's row count: absolute, and as a change against the previous successful batch. */
 const RowCountCheck = z
   .strictObject({
-    min: z.number().int().min(0).optional(),
-    max: z.number().int().min(0).optional(),
+    min: z.number().int().min(0).max(MAX_ROW_COUNT).optional(),
+    max: z.number().int().min(0).max(MAX_ROW_COUNT).optional(),
     /** Largest allowed change in percent (either way) against the previous successful batch's count. */
-    max_change_pct: z.number().positive().optional(),
+    max_change_pct: z.number().positive().max(100_000).optional(),
   })
   .refine((check) => check.min === undefined || check.max === undefined || check.min <= check.max, {
     error: 'min must not exceed max',

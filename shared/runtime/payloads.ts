@@ -18,6 +18,29 @@ export const Instant = z.iso.datetime({ offset: true });
 
 const Force = z.boolean().default(false);
 
+/** The longest span a landing window may cover: years of CGM history, but not an unbounded read. */
+export const MAX_WINDOW_DAYS = 20 * 366;
+const DAY_MS = 86_400_000;
+
+/**
+ * The span of a delta load a caller sets (a backfill): from `start`, before `end`, at most `MAX_WINDOW_DAYS`, and not
+ * ending more than a day ahead of now (a clock off by hours is fine; a window in next year is a mistake).
+ */
+const LandingWindow = z
+  .strictObject({ start: Instant.optional(), end: Instant.optional() })
+  .refine((window) => window.start === undefined || window.end === undefined || Date.parse(window.start) < Date.parse(window.end), {
+    error: 'start must be before end',
+    path: ['start'],
+  })
+  .refine((window) => window.start === undefined || window.end === undefined || Date.parse(window.end) - Date.parse(window.start) <= MAX_WINDOW_DAYS * DAY_MS, {
+    error: `a window covers at most ${MAX_WINDOW_DAYS} days`,
+    path: ['end'],
+  })
+  .refine((window) => window.end === undefined || Date.parse(window.end) <= Date.now() + DAY_MS, {
+    error: 'end is more than a day in the future',
+    path: ['end'],
+  });
+
 /**
  * Starts a landing (the connector function `connector-<type>`). The scheduler names the batch it starts
  * (`batch_id`, `batch_timestamp`), so a call delivered twice lands one batch once; a manual call may leave them
@@ -27,7 +50,7 @@ export const LandingRequest = z.strictObject({
   system_id: SystemId,
   batch_id: z.uuid().optional(),
   batch_timestamp: Instant.optional(),
-  window: z.strictObject({ start: Instant.optional(), end: Instant.optional() }).optional(),
+  window: LandingWindow.optional(),
   force: Force,
   parent_call_id: CallId.optional(),
 });

@@ -38,6 +38,9 @@ describe('chained payloads', () => {
     ['a batch id that is not a UUID', EntityLayerRequest, { batch_id: '42', system_id: 'TST01', entity_id: 'e' }, ['batch_id: Invalid UUID']],
     ['a timestamp without offset', LandingRequest, { system_id: 'TST01', batch_timestamp: '2025-01-01T06:00:00' }, ['batch_timestamp: Invalid ISO datetime']],
     ['an oversized call id', GoldRequest, { gold_entity_id: 'g', parent_call_id: 'c'.repeat(201) }, ['parent_call_id: Too big: expected string to have <=200 characters']],
+    ['a window that ends before it starts', LandingRequest, { system_id: 'NSC01', window: { start: '2025-02-01T00:00:00Z', end: '2025-01-01T00:00:00Z' } }, ['window.start: start must be before end']],
+    ['a window of centuries', LandingRequest, { system_id: 'NSC01', window: { start: '1900-01-01T00:00:00Z', end: '2025-01-01T00:00:00Z' } }, ['window.end: a window covers at most 7320 days']],
+    ['a window ending next year', LandingRequest, { system_id: 'NSC01', window: { end: '2999-01-01T00:00:00Z' } }, ['window.end: end is more than a day in the future']],
     ['a body for the scheduler', SchedulerRequest, { force: true }, ['(root): Unrecognized key: "force"']],
   ])('refuse %s', (_case, schema, value, issues) => {
     expect(issuesOf(schema, value)).toEqual(issues);
@@ -45,7 +48,7 @@ describe('chained payloads', () => {
 
   it('stay far below the 256,000-byte async limit at their largest', () => {
     const largest = {
-      landing: LandingRequest.parse({ system_id: 'ABC99', batch_id: UUID, batch_timestamp: INSTANT, window: { start: INSTANT, end: INSTANT }, force: true, parent_call_id: LONGEST_CALL_ID }),
+      landing: LandingRequest.parse({ system_id: 'ABC99', batch_id: UUID, batch_timestamp: INSTANT, window: { start: INSTANT, end: '2025-01-02T06:00:00.000+01:00' }, force: true, parent_call_id: LONGEST_CALL_ID }),
       layer: EntityLayerRequest.parse({ batch_id: UUID, system_id: 'ABC99', entity_id: LONGEST_ID, force: true, parent_call_id: LONGEST_CALL_ID }),
       gold: GoldRequest.parse({ gold_entity_id: LONGEST_ID, batch_id: UUID, force: true, parent_call_id: LONGEST_CALL_ID }),
       entityAction: ActionRequest.parse({

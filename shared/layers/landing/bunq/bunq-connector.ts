@@ -11,7 +11,8 @@ import { BUNQ_BASE_URLS, BunqSession, type BunqSessionOptions } from './bunq-ses
 export const BunqOptions = z.strictObject({
   full: z.boolean().optional(),
   /** Payment pages this batch may read (each is one request; bunq allows about one a second). */
-  max_pages: z.int().positive().optional(),
+  // A page a second at bunq's rate: more than this could never finish within a function's timeout.
+  max_pages: z.int().positive().max(1000).optional(),
 });
 
 /** Payment pages per batch by default: about 40 s under bunq's 3 requests per 3 s, within a 50 s timeout. */
