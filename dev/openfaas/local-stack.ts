@@ -110,6 +110,17 @@ export function functionSideUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?)(127\.0\.0\.1|localhost)(?=[:/]|$)/i, `$1${FUNCTION_HOST_IP}`);
 }
 
+/**
+ * The URL of the same database for the local read-only role the dashboard connects as (`dataplatform_dashboard`,
+ * created by dev/services/postgres.sh; docs/security.md).
+ */
+export function dashboardDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.username = 'dataplatform_dashboard';
+  url.password = 'dataplatform_dashboard';
+  return url.toString();
+}
+
 /** One function as `GET /system/functions` lists it (the fields tools read). */
 export interface ListedFunction {
   readonly name: string;

@@ -148,6 +148,13 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'dataplatform')
 SELECT 'CREATE DATABASE ferretdb OWNER dataplatform'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'ferretdb')
 \gexec
+-- Least privilege (docs/security.md): a read-only role for the dashboard; migrations grant it read access.
+SELECT 'CREATE ROLE dataplatform_reader NOLOGIN'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dataplatform_reader')
+\gexec
+SELECT format('CREATE ROLE dataplatform_dashboard LOGIN PASSWORD %L IN ROLE dataplatform_reader', 'dataplatform_dashboard')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dataplatform_dashboard')
+\gexec
 -- Tests drop their throw-away databases WITH (FORCE); an autovacuum worker in one has no role, and only
 -- pg_signal_backend may end it. Local development role only: production roles need no such grant.
 GRANT pg_signal_backend TO dataplatform;

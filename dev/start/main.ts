@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import {
   CALL_TOKEN_FILE,
+  dashboardDatabaseUrl,
   faasCli,
   faasCliLogin,
   functionSideUrl,
@@ -80,6 +81,7 @@ function deployEnvironment(env: Env): NodeJS.ProcessEnv {
   const passed = (name: string): Record<string, string> => (process.env[name] ? { [name]: process.env[name] } : {});
   return {
     DATABASE_URL: functionSideUrl(env.DATABASE_URL),
+    DASHBOARD_DATABASE_URL: functionSideUrl(process.env.DASHBOARD_DATABASE_URL ?? dashboardDatabaseUrl(env.DATABASE_URL)),
     MONGODB_URL: functionSideUrl(env.MONGODB_URL),
     VAULT_ADDR: functionSideUrl(env.VAULT_ADDR),
     LOG_LEVEL: env.LOG_LEVEL,

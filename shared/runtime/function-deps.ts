@@ -47,6 +47,11 @@ export interface FunctionDepsOptions {
   readonly metadataLoader?: MetadataLoader;
   readonly gateway?: GatewayClient;
   readonly now?: () => Date;
+  /**
+   * Apply pending migrations before the pool's first use (default true). False for a function that connects with a
+   * read-only role (the dashboard), which may not, and need not: the writing functions migrate.
+   */
+  readonly migrate?: boolean;
 }
 
 const migrated = new WeakMap<pg.Pool, Promise<void>>();
@@ -87,7 +92,7 @@ export function createFunctionDeps(options: FunctionDepsOptions): FunctionDeps {
       if (!options.pool) owned.push(() => made.end());
       createdPool = made;
     }
-    await ensureMigrated(createdPool, options.log);
+    if (options.migrate ?? true) await ensureMigrated(createdPool, options.log);
     return createdPool;
   };
   const mongo = once(async () => {

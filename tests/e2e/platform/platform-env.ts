@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { bundleFunctions, findFunctions, writeStackImages } from '../../../dev/build.ts';
 import { removeImage } from '../../../dev/openfaas/images.ts';
-import { functionSideUrl, IMAGES_DIR, putSecret } from '../../../dev/openfaas/local-stack.ts';
+import { dashboardDatabaseUrl, functionSideUrl, IMAGES_DIR, putSecret } from '../../../dev/openfaas/local-stack.ts';
 import { models } from '../../../metadata/models/index.ts';
 import { connectMongo } from '../../../shared/adapters/mongo/mongo-client.ts';
 import { main as cli } from '../../../shared/cli/main.ts';
@@ -78,6 +78,7 @@ export async function startPlatform(options: { batches: number }): Promise<Platf
     const deployEnv: NodeJS.ProcessEnv = {
       TAG: ns.name,
       DATABASE_URL: functionSideUrl(db.url),
+      DASHBOARD_DATABASE_URL: functionSideUrl(dashboardDatabaseUrl(db.url)),
       MONGODB_URL: functionSideUrl(env.MONGODB_URL),
       VAULT_ADDR: functionSideUrl(env.VAULT_ADDR),
       METADATA_DB: metadataDb,
