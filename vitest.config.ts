@@ -17,6 +17,12 @@ export default defineConfig({
         // some tests): one file at a time, after the others.
         test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
+      {
+        extends: true,
+        // Faults and abuse (docs/reliability.md): some stop PostgreSQL, FerretDB, OpenBao or the provider, so nothing
+        // else may run meanwhile: one file at a time, last.
+        test: { name: 'reliability', include: ['tests/reliability/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
     ],
   },
 });

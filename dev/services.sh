@@ -9,7 +9,8 @@
 #   OpenFaaS CE        gateway 0.0.0.0:8080 (user admin, password in .local/openfaas/secrets/basic-auth-password),
 #                      NATS Streaming, queue-worker, cron-connector, Prometheus and the project's provider
 #                      (dev/services/openfaas.sh, docs/local-openfaas.md)
-# `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway).
+# `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
+# `stop SERVICE` / `start SERVICE` one data service (postgres, ferretdb, openbao), as the fault tests do.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,7 +62,7 @@ install_all() {
 }
 
 usage() {
-  say "usage: dev/services.sh up|down|status|install|restart COMPONENT"
+  say "usage: dev/services.sh up|down|status|install|restart COMPONENT|stop SERVICE|start SERVICE"
   exit 2
 }
 
@@ -82,6 +83,15 @@ main() {
     restart)
       [ -n "${2:-}" ] || usage
       of_restart "$2"
+      ;;
+    stop | start)
+      # One data service, for fault tests (tests/reliability/) and by hand: stop it, then start it again.
+      case "${2:-}" in
+        postgres) if [ "$command" = stop ]; then pg_down; else pg_up; fi ;;
+        ferretdb) if [ "$command" = stop ]; then ferret_down; else ferret_up; fi ;;
+        openbao) if [ "$command" = stop ]; then bao_down; else bao_up; fi ;;
+        *) usage ;;
+      esac
       ;;
     down)
       of_down

@@ -87,7 +87,7 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
   let ticks = 0;
   const tick = async (): Promise<void> => {
     if (options.driveScheduler === false) return;
-    const answer = await tickScheduler(options.gatewayUrl, options.namespace);
+    const answer = await tickScheduler(options.gatewayUrl, options.namespace).catch(() => ({ status: 0, started: [] }));
     ticks += 1;
     if (answer.status >= 400) failedTicks += 1;
     for (const start of answer.started) if (!scheduled.some((seen) => seen.batch_id === start.batch_id)) scheduled.push(start);
@@ -111,14 +111,17 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
       await options.invokeConnector(payload, receiver.url);
     }
     let quietRounds = 0;
+    let progress: SessionProgress = { batches: 0, running: 0, undelivered: 0, open_layers: 0, landings: [] };
     for (;;) {
-      const progress = await readSessionProgress(options.db, since);
+      // A database that is down for a while (a fault test stops it) is waited out, not fatal: the run goes on.
+      const read = await readSessionProgress(options.db, since).catch(() => undefined);
+      if (read !== undefined) progress = read;
       const elapsed = Date.now() - started;
       options.onTick?.(progress, elapsed);
       const landing = progress.landings.find((each) => each.batch_id === batch_id);
       const refused = receiver.answer !== undefined && receiver.answer.status >= 400 && landing === undefined;
       const landed = landing !== undefined && landing.status !== 'running';
-      const quiet = isQuiet(progress) && (await options.isQueueIdle()) && (landed || refused);
+      const quiet = read !== undefined && isQuiet(progress) && (await options.isQueueIdle()) && (landed || refused);
       quietRounds = quiet ? quietRounds + 1 : 0;
       const settled = quiet && (progress.open_layers === 0 ? quietRounds >= 2 : quietRounds >= QUIET_ROUNDS_WITH_OPEN_LAYERS);
       if (settled || elapsed >= timeoutMs) {

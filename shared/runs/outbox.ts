@@ -22,6 +22,10 @@ export interface OutboxMessage {
   readonly attempts: number;
   readonly next_attempt_at: Date;
   readonly last_error: string | null;
+  /** The `X-Call-Id` the gateway gave the delivered call: its run rows carry it. */
+  readonly delivered_call_id: string | null;
+  /** How often the scheduler sent it again because no run of it started (a lost call). */
+  readonly redeliveries: number;
 }
 
 /** A chained call to write: which function, with which (small, JSON) payload, for which batch. */
@@ -89,9 +93,63 @@ export async function claimDueCalls(
   return result.rows.sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime() || a.id.localeCompare(b.id));
 }
 
-/** Records that the gateway accepted a claimed message; it is never delivered again. */
-export async function markDelivered(db: Db, id: string): Promise<void> {
-  await query(db, 'mark outbox message delivered', 'update audit.outbox set delivered_at = now(), last_error = null where id = $1', [id]);
+/**
+ * Records that the gateway accepted a claimed message, and the call id it gave the queued call (which its run rows
+ * will carry): it is not delivered again unless that call is lost (`sendLostCallsAgain`).
+ */
+export async function markDelivered(db: Db, id: string, callId: string | undefined): Promise<void> {
+  await query(
+    db,
+    'mark outbox message delivered',
+    'update audit.outbox set delivered_at = now(), delivered_call_id = $2, last_error = null where id = $1',
+    [id, callId ?? null],
+  );
+}
+
+/** When a delivered call counts as lost, and how often one is sent again. */
+export interface LostCallPolicy {
+  /** No run of the call started this long after its delivery (the async queue may hold calls a while). */
+  readonly graceSeconds: number;
+  /** Sent again at most this often; then it stays for a person (the dashboard's stuck work). */
+  readonly maxRedeliveries: number;
+}
+
+export const DEFAULT_LOST_CALL_POLICY: LostCallPolicy = { graceSeconds: 300, maxRedeliveries: 5 };
+
+/**
+ * Makes delivered messages whose call never started a run due again: the gateway accepted them, but the function
+ * failed before it could record anything (OpenFaaS CE does not retry). A message delivered without a call id, or
+ * over a day ago, is left alone. Functions are idempotent, so a call that was only slow in the queue and runs after
+ * all is skipped the second time. Returns the messages sent again.
+ */
+export async function sendLostCallsAgain(db: Db, policy: LostCallPolicy = DEFAULT_LOST_CALL_POLICY): Promise<Array<Pick<OutboxMessage, 'id' | 'target_function' | 'batch_id' | 'delivered_call_id'>>> {
+  const result = await query<Pick<OutboxMessage, 'id' | 'target_function' | 'batch_id' | 'delivered_call_id'>>(
+    db,
+    'send lost calls again',
+    `with lost as (
+       select outbox.id, outbox.delivered_call_id as lost_call_id
+         from audit.outbox
+        where outbox.delivered_call_id is not null
+          and outbox.delivered_at < now() - make_interval(secs => $1)
+          and outbox.delivered_at > now() - interval '1 day'
+          and outbox.redeliveries < $2
+          and not exists (select 1 from audit.system_run run where run.call_id = outbox.delivered_call_id)
+          and not exists (select 1 from audit.entity_layer_run run where run.call_id = outbox.delivered_call_id)
+          and not exists (select 1 from audit.action_run run where run.call_id = outbox.delivered_call_id)
+          for update of outbox skip locked
+     )
+     update audit.outbox
+        set delivered_at = null,
+            delivered_call_id = null,
+            next_attempt_at = now(),
+            redeliveries = redeliveries + 1,
+            last_error = 'call ' || lost.lost_call_id || ' was delivered but never started; sent again'
+       from lost
+      where outbox.id = lost.id
+      returning outbox.id, outbox.target_function, outbox.batch_id, lost.lost_call_id as delivered_call_id`,
+    [policy.graceSeconds, policy.maxRedeliveries],
+  );
+  return result.rows;
 }
 
 /**

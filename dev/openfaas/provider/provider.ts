@@ -4,7 +4,7 @@
  * an update replaces the replica, as faasd removes and creates the container). Deployments and namespaces are saved
  * on every change and started again when the provider starts, so they survive a provider restart.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { ImageNotFoundError, readImage } from '../images.ts';
@@ -74,6 +74,8 @@ export class Provider {
   static async start(options: ProviderOptions): Promise<Provider> {
     const provider = new Provider(options);
     await mkdir(options.stateDir, { recursive: true });
+    // A provider that was killed left its replicas running (each in a process group of its own): end them first.
+    await stopOrphanReplicas(path.join(options.stateDir, 'replicas'), options.log);
     await provider.#network.prepare();
     await rm(path.join(options.stateDir, 'replicas'), { recursive: true, force: true });
     const state = await loadState(provider.#stateFile);
@@ -258,5 +260,25 @@ export class Provider {
   async stop(): Promise<void> {
     await Promise.all([...this.#functions.values()].map((running) => running.replica?.stop(1000)));
     this.logs.close();
+  }
+}
+
+/**
+ * Kills the process groups of the replicas an earlier provider process recorded (`replicas/<ns>/<name>/replica.json`)
+ * and that still run the watchdog: after a crash they would hold their network namespaces and answer no one.
+ */
+async function stopOrphanReplicas(replicasDir: string, log: Logger): Promise<void> {
+  const files = await readdir(replicasDir, { recursive: true }).catch(() => [] as string[]);
+  for (const file of files.filter((name) => name.endsWith('replica.json'))) {
+    const pid = Number((JSON.parse(await readFile(path.join(replicasDir, file), 'utf8').catch(() => '{}')) as { pid?: unknown }).pid);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!command.includes('of-watchdog')) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+      log.warn({ pid, replica: path.dirname(file) }, 'stopped a replica an earlier provider left running');
+    } catch {
+      // gone meanwhile
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { MongoClient, MongoNetworkError, MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
+import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
 import { UpstreamUnavailableError } from '../../errors.ts';
 
 /** How long a connection or server selection may take before the platform reports MongoDB unreachable. */
@@ -24,10 +24,22 @@ export async function connectMongo(url: string, options: MongoClientOptions = {}
   return client;
 }
 
+/** MongoDB's server codes for "not now": host unreachable or not found, network timeout, shutting down, stepped down. */
+const UNAVAILABLE_SERVER_CODES = new Set([6, 7, 89, 91, 189, 10_107, 11_600, 11_602, 13_435, 13_436]);
+
+/**
+ * FerretDB answering while the PostgreSQL it stores in is down: its error carries PostgreSQL's words (a connection
+ * refused, SQLSTATE 57P01–57P03 shutting down or starting, class 08 connection exceptions).
+ */
+const STORAGE_UNAVAILABLE = /SQLSTATE (57P0[123]|08[0-9A-Z]{3})|failed to connect to|connection refused|the database system is (shutting down|starting up)/i;
+
 /** Turns a driver error that means "MongoDB is not there right now" into `UpstreamUnavailableError`; others pass. */
 export function toMongoError(error: unknown, what: string): unknown {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
     return new UpstreamUnavailableError(`MongoDB unreachable while ${what}`, { cause: sanitizedCause(error) });
+  }
+  if (error instanceof MongoServerError && (UNAVAILABLE_SERVER_CODES.has(Number(error.code)) || STORAGE_UNAVAILABLE.test(error.message))) {
+    return new UpstreamUnavailableError(`MongoDB (or its storage) unavailable while ${what}`, { cause: sanitizedCause(error) });
   }
   return error;
 }

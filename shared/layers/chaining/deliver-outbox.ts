@@ -50,7 +50,7 @@ export async function deliverOutbox(db: Db, gateway: GatewayClient, options: Del
       }
       try {
         const accepted = await gateway.invokeAsync(message.target_function, message.payload);
-        await markDelivered(db, message.id);
+        await markDelivered(db, message.id, accepted.callId);
         delivered += 1;
         log.debug({ queued_call_id: accepted.callId, attempts: message.attempts }, 'chained call delivered');
       } catch (error) {

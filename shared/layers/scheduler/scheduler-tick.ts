@@ -1,6 +1,7 @@
 import { isPlatformError, PlatformError } from '../../errors.ts';
 import type { FunctionCall } from '../../runtime/define-function.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
+import { DEFAULT_LOST_CALL_POLICY, sendLostCallsAgain, type LostCallPolicy } from '../../runs/outbox.ts';
 import { deliverOutbox } from '../chaining/deliver-outbox.ts';
 import { requeueWork, type RequeuePolicy, type RequeuedRun } from './requeue-work.ts';
 import { startDueSystems, type StartedSystem } from './start-due-systems.ts';
@@ -21,6 +22,8 @@ export class SchedulerStepError extends PlatformError {
 /** Settings of a tick, with defaults for production. */
 export interface TickOptions {
   readonly requeuePolicy?: RequeuePolicy;
+  /** When a delivered call that started no run counts as lost (default: after 5 min, sent again at most 5 times). */
+  readonly lostCallPolicy?: LostCallPolicy;
   /** Outbox messages delivered per tick at most. Default 200. */
   readonly maxDeliveries?: number;
 }
@@ -29,7 +32,9 @@ export interface TickOptions {
  * One scheduler tick (cron-connector calls it every minute), idempotent and safe to overlap:
  * 1. start the systems whose schedule fired since their last start (one connector call each, via the outbox);
  * 2. re-queue failed work with retries left and work whose call died;
- * 3. deliver due outbox messages: what steps 1 and 2 wrote, and what earlier deliveries could not hand over.
+ * 3. make delivered calls that never started a run due again (lost: the function failed before it could record
+ *    anything, and OpenFaaS CE does not retry);
+ * 4. deliver due outbox messages: what steps 1 to 3 wrote, and what earlier deliveries could not hand over.
  * The steps are independent: when metadata cannot be read, the outbox is still delivered. The answer lists what
  * happened; a failed step makes the tick `failed` with that step's error, after the other steps ran.
  */
@@ -68,6 +73,16 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
       [],
     );
   }
+  // Before delivering: a lost call made due again goes out in this same tick.
+  const sentAgain = await attempt(
+    'send lost calls again',
+    async () => {
+      const lost = await sendLostCallsAgain(await call.deps.pool(), options.lostCallPolicy ?? lostCallPolicyFromEnv());
+      for (const message of lost) call.log.warn({ outbox_id: message.id, target_function: message.target_function, batch_id: message.batch_id, lost_call_id: message.delivered_call_id }, 'a delivered call never started; sending it again');
+      return lost.length;
+    },
+    0,
+  );
   const delivery = await attempt(
     'deliver outbox',
     async () =>
@@ -83,6 +98,7 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
     started,
     requeued: requeued.length,
     requeued_runs: requeued,
+    lost_calls_sent_again: sentAgain,
     delivered: delivery.delivered,
     delivery_failed: delivery.failed,
   };
@@ -90,4 +106,13 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
   if (first === undefined) return { status: 'succeeded', ...facts };
   const error = isPlatformError(first.error) ? first.error : new SchedulerStepError(first.step, { cause: first.error });
   return { status: 'failed', error, failed_steps: errors.map((each) => each.step), ...facts };
+}
+
+/**
+ * The lost-call grace of this process: `LOST_CALL_GRACE_SECONDS` (stack.yml; a test lowers it), else 5 minutes. Longer
+ * than the async queue usually holds a call: a call only slow in the queue is sent twice and skipped the second time.
+ */
+function lostCallPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): LostCallPolicy {
+  const grace = Number(env.LOST_CALL_GRACE_SECONDS);
+  return Number.isInteger(grace) && grace > 0 ? { ...DEFAULT_LOST_CALL_POLICY, graceSeconds: grace } : DEFAULT_LOST_CALL_POLICY;
 }

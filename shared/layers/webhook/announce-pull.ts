@@ -66,8 +66,8 @@ export async function announcePull(system: { readonly id: string; readonly type:
     return { batch_id: decided.batch_id, isCoalesced: true, isDelivered: false };
   }
   try {
-    await deps.gateway.invokeAsync(target, decided.message.payload);
-    await markDelivered(deps.pool, decided.message.id);
+    const accepted = await deps.gateway.invokeAsync(target, decided.message.payload);
+    await markDelivered(deps.pool, decided.message.id, accepted.callId);
     deps.log.info({ batch_id: decided.batch_id, target_function: target }, 'webhook pull started');
     return { batch_id: decided.batch_id, isCoalesced: false, isDelivered: true };
   } catch (error) {

@@ -8,21 +8,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTestBatch, type TestBatchResult } from '../../../dev/start/run-test-batch.ts';
-import { models } from '../../../metadata/models/index.ts';
+import type { TestBatchResult } from '../../../dev/start/run-test-batch.ts';
 import { query } from '../../../shared/adapters/postgres/transaction.ts';
-import { TST01_ENTITIES } from '../../../shared/layers/landing/jsonfile/generator/tst01-entities.ts';
-import { describeModel, type ModelRegistry } from '../../../shared/metadata/model-dsl.ts';
-import { countsPerBatch } from '../../../shared/runs/audit-queries.ts';
 import { gatewayCredentials } from '../../../dev/openfaas/local-stack.ts';
-import { authHeader, eventually, GATEWAY_URL, isQueueIdle, services } from '../stack-harness.ts';
-import { actualSilver, batchLabels, expectedSilver } from './expected-silver.ts';
-import { ROOT, startPlatform, TEST_SYSTEM, type PlatformEnv } from './platform-env.ts';
-
-const BATCH_TIMEOUT_MS = 150_000;
+import { authHeader, eventually, GATEWAY_URL, services } from '../stack-harness.ts';
+import { ALL_SUCCEEDED, PLATFORM_BATCH_TIMEOUT_MS, ROOT, startPlatform, TEST_SYSTEM, type PlatformEnv } from './platform-env.ts';
 
 let platform: PlatformEnv;
 
@@ -33,77 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 }, 60_000);
-
-/** `faas-cli invoke --async connector-jsonfile` in the test namespace, its answer posted to `callbackUrl`. */
-async function invokeConnector(payload: Readonly<Record<string, unknown>>, callbackUrl: string): Promise<void> {
-  const invoked = await platform.ns.cli(
-    [
-      'invoke', 'connector-jsonfile', '--async', '--namespace', platform.ns.name, '--content-type', 'application/json',
-      '--header', `X-Callback-Url: ${callbackUrl}`, '--header', `Authorization: ${platform.auth.authorization}`,
-    ],
-    { input: JSON.stringify(payload) },
-  );
-  if (invoked.code !== 0) throw new Error(`faas-cli invoke --async failed: ${invoked.stderr}`);
-}
-
-function runBatch(options: { driveScheduler?: boolean; invoke?: typeof invokeConnector } = {}): Promise<TestBatchResult> {
-  return runTestBatch({
-    driveScheduler: options.driveScheduler,
-    gatewayUrl: GATEWAY_URL,
-    namespace: platform.ns.name,
-    db: platform.db.pool,
-    systemId: TEST_SYSTEM,
-    invokeConnector: options.invoke ?? invokeConnector,
-    isQueueIdle,
-    timeoutMs: BATCH_TIMEOUT_MS - 10_000,
-  });
-}
-
-/** Layer → status of one batch, from the audit query the dashboard uses. */
-async function layerStatuses(batchId: string): Promise<Record<string, string | null>> {
-  const rows = (await countsPerBatch(platform.db.pool, { systemId: TEST_SYSTEM, limit: 50 })).filter((row) => row.batch_id === batchId);
-  return Object.fromEntries(rows.map((row) => [row.layer ?? '(none)', row.layer_status]));
-}
-
-const ALL_SUCCEEDED = { landing: 'succeeded', bronze: 'succeeded', silver: 'succeeded', gold: 'succeeded' };
-
-async function expectSilverAsGenerated(batch: string): Promise<void> {
-  const labels = await batchLabels(platform.db.pool, TEST_SYSTEM);
-  for (const entity of TST01_ENTITIES) {
-    const schema = (models as ModelRegistry)[entity.model];
-    if (!schema) throw new Error(`no model ${entity.model}`);
-    const model = describeModel(entity.model, schema);
-    const actual = await actualSilver(platform.db.pool, entity.id, model, labels);
-    const expected = await expectedSilver(platform.dataDir, batch, entity.id, model);
-    expect(expected.length).toBeGreaterThan(0);
-    expect({ entity: entity.id, rows: actual }).toEqual({ entity: entity.id, rows: expected });
-  }
-}
-
-/** Every bronze row of a batch counted once per key: a lost or doubled row shows here. */
-async function bronzeRowsPerKey(batchId: string): Promise<{ rows: number; keys: number }> {
-  const counted = await query<{ rows: number; keys: number }>(
-    platform.db.pool,
-    'count bronze rows',
-    `select count(*)::int as rows, count(distinct id)::int as keys from bronze.test_customer where _dp_batch_id = $1`,
-    [batchId],
-  );
-  return counted.rows[0] ?? { rows: 0, keys: 0 };
-}
-
-/** A connection holding `LOCK TABLE … IN SHARE MODE`: writers of the table wait until `release()`. */
-async function holdWriteLock(table: string): Promise<{ release: () => Promise<void> }> {
-  const client = new pg.Client({ connectionString: platform.db.url });
-  await client.connect();
-  await client.query('begin');
-  await client.query(`lock table ${table} in share mode`);
-  return {
-    release: async () => {
-      await client.query('commit');
-      await client.end();
-    },
-  };
-}
 
 describe('the platform on TST01, on the real OpenFaaS stack', () => {
   let first: TestBatchResult;
@@ -117,17 +38,17 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
   });
 
   it('takes batch 1 from landing to gold, every layer succeeded', async () => {
-    first = await runBatch();
+    first = await platform.runBatch();
     expect(first.settled).toBe(true);
     expect(first.started_by).toBe('invoke');
     expect(first.connector_answer?.status).toBe(200);
-    expect(await layerStatuses(first.batch_id)).toEqual(ALL_SUCCEEDED);
+    expect(await platform.layerStatuses(first.batch_id)).toEqual(ALL_SUCCEEDED);
     const failed = await query(platform.db.pool, 'read failed runs', `select entity_id, layer, error from audit.entity_layer_run where status = 'failed'`);
     expect(failed.rows).toEqual([]);
-    await expectSilverAsGenerated('batch-0001');
+    await platform.expectSilverAsGenerated('batch-0001');
     const gold = await query<{ rows: number }>(platform.db.pool, 'count gold', 'select count(*)::int as rows from gold.test_customer_order_total');
     expect(gold.rows[0]?.rows).toBeGreaterThan(0);
-  }, BATCH_TIMEOUT_MS);
+  }, PLATFORM_BATCH_TIMEOUT_MS);
 
   it('runs the log action for the system-layer events TST01 emits, once per event, and faas-cli logs shows it', async () => {
     const runs = await query<{ action_id: string; event: string; layer: string; status: string }>(
@@ -205,13 +126,13 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
   });
 
   it('takes batch 2 without any scheduler tick (each function hands over what it announced); silver again as generated', async () => {
-    const second = await runBatch({ driveScheduler: false });
+    const second = await platform.runBatch({ driveScheduler: false });
     expect(second.settled).toBe(true);
     expect(second.ticks).toBe(0);
     expect(second.batch_id).not.toBe(first.batch_id);
-    expect(await layerStatuses(second.batch_id)).toEqual(ALL_SUCCEEDED);
-    await expectSilverAsGenerated('batch-0002');
-  }, BATCH_TIMEOUT_MS);
+    expect(await platform.layerStatuses(second.batch_id)).toEqual(ALL_SUCCEEDED);
+    await platform.expectSilverAsGenerated('batch-0002');
+  }, PLATFORM_BATCH_TIMEOUT_MS);
 
   it('does the work of a call the queue-worker delivers again after ack_wait once, and skips the second delivery', async () => {
     // The connector's landing waits on the lock for longer than ack_wait (3 s here, 5m5s as on faasd otherwise), so
@@ -219,11 +140,11 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     await services(['restart', 'queue-worker'], { OPENFAAS_ACK_WAIT: '3s' });
     let third: TestBatchResult;
     try {
-      third = await runBatch({
+      third = await platform.runBatch({
         invoke: async (payload, callbackUrl) => {
-          const lock = await holdWriteLock('audit.system_run');
+          const lock = await platform.holdWriteLock('audit.system_run');
           try {
-            await invokeConnector(payload, callbackUrl);
+            await platform.invokeConnector(payload, callbackUrl);
             await new Promise((resolve) => setTimeout(resolve, 7000));
           } finally {
             await lock.release();
@@ -244,14 +165,14 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     expect(done).toMatchObject({ status: 'succeeded', duplicate_of_run_id: null });
     expect(again.length).toBeGreaterThanOrEqual(1);
     expect(again.every((run) => run.status === 'skipped' && run.skip_reason === 'already_succeeded' && run.duplicate_of_run_id === done?.run_id)).toBe(true);
-    expect(await layerStatuses(third.batch_id)).toEqual(ALL_SUCCEEDED);
-    const counts = await bronzeRowsPerKey(third.batch_id);
+    expect(await platform.layerStatuses(third.batch_id)).toEqual(ALL_SUCCEEDED);
+    const counts = await platform.bronzeRowsPerKey(third.batch_id);
     expect(counts.rows).toBe(counts.keys);
-    await expectSilverAsGenerated('batch-0003');
-  }, BATCH_TIMEOUT_MS + 60_000);
+    await platform.expectSilverAsGenerated('batch-0003');
+  }, PLATFORM_BATCH_TIMEOUT_MS + 60_000);
 
   it('completes a batch whose bronze process is killed mid-call: the provider restarts it, the scheduler re-queues the work', async () => {
-    const bronzeLock = await holdWriteLock('bronze.test_customer');
+    const bronzeLock = await platform.holdWriteLock('bronze.test_customer');
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;
@@ -261,7 +182,7 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     const before = await platform.ns.replica('bronze');
     let fourth: TestBatchResult;
     try {
-      const batch = runBatch();
+      const batch = platform.runBatch();
       // Once bronze runs for test_customer (and waits on the lock), kill its process: the call dies with it.
       await eventually('bronze of test_customer running', async () => {
         const running = await query(
@@ -292,11 +213,11 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     // The killed call's run went stale and was taken over by the scheduler's re-queued call.
     expect(runs.rows.map((run) => run.status)).toEqual(['failed', 'succeeded']);
     expect(runs.rows[0]?.error).toMatch(/stale, taken over by run/);
-    expect(await layerStatuses(fourth.batch_id)).toEqual(ALL_SUCCEEDED);
-    const counts = await bronzeRowsPerKey(fourth.batch_id);
+    expect(await platform.layerStatuses(fourth.batch_id)).toEqual(ALL_SUCCEEDED);
+    const counts = await platform.bronzeRowsPerKey(fourth.batch_id);
     expect(counts.rows).toBe(counts.keys);
     expect(counts.rows).toBeGreaterThan(0);
-    await expectSilverAsGenerated('batch-0004');
+    await platform.expectSilverAsGenerated('batch-0004');
   }, 240_000);
 
   it('serves the dashboard as an HTML page and as JSON', async () => {

@@ -69,7 +69,7 @@ describe('outbox', () => {
     await clearDue();
     const written = await enqueueCall(db.pool, message());
     const [claimed] = await claimDueCalls(db.pool, { leaseSeconds: 0 });
-    await markDelivered(db.pool, (claimed as OutboxMessage).id);
+    await markDelivered(db.pool, (claimed as OutboxMessage).id, 'queued-call-1');
     expect(await claimDueCalls(db.pool)).toEqual([]);
     expect((await outboxFor(written.batch_id))[0]?.delivered_at).not.toBeNull();
   });

@@ -100,4 +100,41 @@ describe('scheduler: delivering the outbox', () => {
       }),
     });
   });
+
+  it('sends a delivered call again when no run of it started within the grace period, and leaves one that ran', async () => {
+    await db.pool.query('delete from audit.outbox');
+    gateway.received.length = 0;
+    const metadata = testMetadata({ systems: [jsonFileSystem('SLC01')] });
+    const enqueue = async (entity: string, callId: string, deliveredSecondsAgo: number): Promise<string> => {
+      const inserted = await db.pool.query<{ id: string }>(
+        `insert into audit.outbox (id, batch_id, batch_timestamp, target_function, payload, delivered_at, delivered_call_id)
+         values (gen_random_uuid(), gen_random_uuid(), now(), 'bronze', $1::jsonb, now() - make_interval(secs => $2), $3)
+         returning id`,
+        [JSON.stringify({ system_id: 'SLC01', entity_id: entity }), deliveredSecondsAgo, callId],
+      );
+      return inserted.rows[0]?.id ?? '';
+    };
+    const lost = await enqueue('lost_entity', 'lost-call-1', 400);
+    const ran = await enqueue('ran_entity', 'ran-call-1', 400);
+    const recent = await enqueue('recent_entity', 'recent-call-1', 10);
+    // The call that ran wrote its run row (an action run here: any run table counts).
+    await db.pool.query(
+      `insert into audit.action_run (run_id, action_id, action_type, event, event_run_id, event_status, batch_id, batch_timestamp, system_id, layer, call_id, status)
+       select gen_random_uuid(), 'log_x', 'log', 'entity-layer-processed', gen_random_uuid(), 'succeeded', batch_id, batch_timestamp, 'SLC01', 'bronze', 'ran-call-1', 'running'
+         from audit.outbox where id = $1`,
+      [ran],
+    );
+
+    const scheduler = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date() });
+    const answer = await scheduler.tick();
+    await scheduler.close();
+    expect(answer.body).toMatchObject({ status: 'succeeded', lost_calls_sent_again: 1, delivered: 1 });
+    expect(gateway.received.map((call) => (call.body as { entity_id: string }).entity_id)).toEqual(['lost_entity']);
+    const rows = await db.pool.query<{ id: string; redeliveries: number; delivered_call_id: string | null; last_error: string | null }>(
+      'select id, redeliveries, delivered_call_id, last_error from audit.outbox order by redeliveries desc',
+    );
+    expect(rows.rows.find((row) => row.id === lost)).toMatchObject({ redeliveries: 1, delivered_call_id: expect.stringMatching(/^queued-/), last_error: null });
+    expect(rows.rows.find((row) => row.id === ran)).toMatchObject({ redeliveries: 0, delivered_call_id: 'ran-call-1' });
+    expect(rows.rows.find((row) => row.id === recent)).toMatchObject({ redeliveries: 0, delivered_call_id: 'recent-call-1' });
+  });
 });
