@@ -132,10 +132,10 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
             path: args.path.slice(ENTRY_NAMESPACE.length + 1),
             namespace: ENTRY_NAMESPACE,
           }));
-          plugin.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, (args) => {
+          plugin.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, async (args) => {
             const entry = byName.get(args.path);
             if (entry === undefined) return { errors: [{ text: `unknown function ${args.path}` }] };
-            return { contents: entryModule(entry), loader: 'ts', resolveDir: ROOT };
+            return { contents: await entryModule(entry), loader: 'ts', resolveDir: ROOT };
           });
         },
       },
@@ -188,12 +188,14 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
   );
 }
 
-/** The bundle's entry: the template's server with the handler module's `handler` and its declared `access`. */
-function entryModule(entry: Entry): string {
+/** The bundle's entry: the template's server with the handler module's `handler`, and its `access` when it declares one. */
+async function entryModule(entry: Entry): Promise<string> {
+  const declaresAccess = /^export const access\b/m.test(await readFile(entry.handlerPath, 'utf8'));
+  const handlerModule = JSON.stringify(resolve(entry.handlerPath));
   return [
-    `import * as fn from ${JSON.stringify(resolve(entry.handlerPath))};`,
+    declaresAccess ? `import { access, handler } from ${handlerModule};` : `import { handler } from ${handlerModule};`,
     `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
-    `await serve(fn.handler, { name: ${JSON.stringify(entry.name)}, access: 'access' in fn ? fn.access : undefined });`,
+    `await serve(handler, { name: ${JSON.stringify(entry.name)}${declaresAccess ? ', access' : ''} });`,
   ].join('\n');
 }
 

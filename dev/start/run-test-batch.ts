@@ -111,7 +111,7 @@ export async function runTestBatch(options: TestBatchOptions): Promise<TestBatch
       await options.invokeConnector(payload, receiver.url);
     }
     let quietRounds = 0;
-    let progress: SessionProgress = { batches: 0, running: 0, undelivered: 0, open_layers: 0, landings: [] };
+    let progress: SessionProgress = { batches: 0, running: 0, undelivered: 0, unstarted: 0, open_layers: 0, landings: [] };
     for (;;) {
       // A database that is down for a while (a fault test stops it) is waited out, not fatal: the run goes on.
       const read = await readSessionProgress(options.db, since).catch(() => undefined);

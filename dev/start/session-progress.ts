@@ -12,6 +12,11 @@ export interface SessionProgress {
   readonly running: number;
   /** Chained calls written but not yet handed to the gateway. */
   readonly undelivered: number;
+  /**
+   * Chained calls the gateway accepted whose run has not started: queued, or lost (the scheduler sends a lost one
+   * again after its grace period, docs/runtime.md).
+   */
+  readonly unstarted: number;
   /** Layer runs waiting for entities. */
   readonly open_layers: number;
   /** Which batches the session has seen, oldest first, with the landing's status. */
@@ -36,7 +41,7 @@ export async function readSessionProgress(db: Db, since: Date): Promise<SessionP
       order by batch_id, system_id, started_at desc`,
     [since],
   );
-  const counts = await query<{ running: number; undelivered: number; open_layers: number }>(
+  const counts = await query<{ running: number; undelivered: number; unstarted: number; open_layers: number }>(
     db,
     'read session progress',
     `with session as (
@@ -49,15 +54,25 @@ export async function readSessionProgress(db: Db, since: Date): Promise<SessionP
             as running,
             (select count(*) from audit.outbox where delivered_at is null and (batch_id in (select batch_id from session) or created_at >= $1))::int
             as undelivered,
+            (select count(*) from audit.outbox
+              where delivered_call_id is not null
+                and (batch_id in (select batch_id from session) or created_at >= $1)
+                and not exists (select 1 from audit.system_run run where run.call_id = outbox.delivered_call_id)
+                and not exists (select 1 from audit.entity_layer_run run where run.call_id = outbox.delivered_call_id)
+                and not exists (select 1 from audit.action_run run where run.call_id = outbox.delivered_call_id))::int
+            as unstarted,
             (select count(*) from audit.system_layer_run where finished_at is null and batch_id in (select batch_id from session))::int
             as open_layers`,
     [since],
   );
-  const row = counts.rows[0] ?? { running: 0, undelivered: 0, open_layers: 0 };
+  const row = counts.rows[0] ?? { running: 0, undelivered: 0, unstarted: 0, open_layers: 0 };
   return { batches: landings.rows.length, ...row, landings: landings.rows };
 }
 
-/** Whether nothing of the session moves any more (open layers aside: a lost entity call leaves one open). */
+/**
+ * Whether nothing of the session moves any more: no run in progress, no call waiting to be handed over or to start
+ * (open layers aside: work given up leaves one open).
+ */
 export function isQuiet(progress: SessionProgress): boolean {
-  return progress.running === 0 && progress.undelivered === 0;
+  return progress.running === 0 && progress.undelivered === 0 && progress.unstarted === 0;
 }

@@ -125,30 +125,20 @@ describe('the platform under faults', () => {
     await expectCompleted(await platform.runBatch(), 'none', started, null);
   }, FAULT_TIMEOUT_MS);
 
-  it('completes a batch during which PostgreSQL stopped and started again', async () => {
+  it.each([
+    ['PostgreSQL', 'postgres'],
+    ['FerretDB', 'ferretdb'],
+  ])('completes a batch during which %s stopped and started again', async (name, service) => {
     let whileDown: { status: number; text: string } | undefined;
     let healFrom = 0;
     const result = await batchThrough(async () => {
-      await services(['stop', 'postgres']);
+      await services(['stop', service]);
       whileDown = await callWhileDown();
-      await services(['start', 'postgres']);
+      await services(['start', service]);
       healFrom = Date.now();
     });
     expectOpaque503(whileDown as { status: number; text: string });
-    await expectCompleted(result, 'postgresql stopped', healFrom, whileDown?.status ?? null);
-  }, FAULT_TIMEOUT_MS);
-
-  it('completes a batch during which FerretDB stopped and started again', async () => {
-    let whileDown: { status: number; text: string } | undefined;
-    let healFrom = 0;
-    const result = await batchThrough(async () => {
-      await services(['stop', 'ferretdb']);
-      whileDown = await callWhileDown();
-      await services(['start', 'ferretdb']);
-      healFrom = Date.now();
-    });
-    expectOpaque503(whileDown as { status: number; text: string });
-    await expectCompleted(result, 'ferretdb stopped', healFrom, whileDown?.status ?? null);
+    await expectCompleted(result, `${name} stopped`, healFrom, whileDown?.status ?? null);
   }, FAULT_TIMEOUT_MS);
 
   it('completes a batch during which the provider was killed with a function in a call', async () => {

@@ -11,17 +11,14 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBunq, type FakeBunq } from '../../dev/fakes/bunq/fake-bunq.ts';
-import { access as webhookAccess, webhookHandler } from '../../functions/webhook/handler.ts';
-import { createGatewayClient } from '../../shared/adapters/gateway/gateway-client.ts';
 import { createBunqConnector } from '../../shared/layers/landing/bunq/bunq-connector.ts';
 import type { LoadedMetadata } from '../../shared/metadata/metadata-loader.ts';
 import type { System } from '../../shared/metadata/system-schema.ts';
-import { createFunctionDeps } from '../../shared/runtime/function-deps.ts';
-import { staticMetadataLoader } from '../../shared/runtime/static-metadata-loader.ts';
-import { serve, type RunningServer } from '../../templates/dataplatform-node20/server.ts';
+import type { RunningServer } from '../../templates/dataplatform-node20/server.ts';
 import { bunqDataset, mutationCallbackBody } from '../fixtures/bunq/dataset.ts';
 import { FAST_RETRY } from '../integration/connectors/connector-harness.ts';
 import { createLandingEnv, TEST_SECRETS, type LandingEnv } from '../integration/connectors/landing-env.ts';
+import { startWebhookServer } from '../integration/connectors/webhook-server.ts';
 import { startGatewayStandIn, type GatewayStandIn } from '../integration/runtime/gateway-stand-in.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -47,22 +44,7 @@ beforeAll(async () => {
     if (system.id === 'NSC01') return { ...system, webhook: { token: PULL_TOKEN, mode: 'pull', max_body_bytes: 2048 } };
     return system;
   });
-  const deps = createFunctionDeps({
-    name: 'webhook',
-    pool: env.db.pool,
-    mongo: env.mongo,
-    metadataLoader: staticMetadataLoader(metadata, env.secrets),
-    gateway: createGatewayClient({ baseUrl: gateway.url }),
-    log: env.log,
-  });
-  server = await serve(webhookHandler({ deps, databases: { landing: env.landingDatabase, state: env.stateDatabase } }), {
-    name: 'webhook',
-    access: webhookAccess,
-    port: 0,
-    ownsProcess: false,
-    logger: env.log,
-    maxBodyBytes: 1024 * 1024,
-  });
+  server = await startWebhookServer(env, metadata, gateway.url, 1024 * 1024);
   // An installation, so bunq signatures can be checked (and forged ones refused).
   const first = await env.land({ system_id: 'BNQ01' }, { connectors: { bunq: createBunqConnector({ state: env.state, http: { ...FAST_RETRY, rateLimit: { requests: 1000, perMs: 1000 } } }) }, metadata, now: new Date() });
   expect(first.status).toBe('succeeded');

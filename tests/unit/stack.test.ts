@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { timeoutMs as goTimeoutMs } from '../../dev/openfaas/go-duration.ts';
+import { parseGoDuration } from '../../templates/dataplatform-node20/settings.ts';
 import { dockerfileConfig } from '../../dev/openfaas/images.ts';
 import { loadStack, type Stack, type StackFunction } from '../../dev/openfaas/stack-file.ts';
 
@@ -36,8 +36,9 @@ beforeAll(async () => {
 /** A watchdog timeout of a function as the watchdog reads it: the stack's value, else the template's default. */
 function timeoutMs(fn: StackFunction, name: 'exec_timeout' | 'read_timeout' | 'write_timeout'): number {
   const text = fn.environment[name] ?? templateEnv[name];
-  if (text === undefined) throw new Error(`${fn.name}: no ${name} in the stack or the template`);
-  return goTimeoutMs(text);
+  const ms = text === undefined ? undefined : parseGoDuration(text);
+  if (ms === undefined) throw new Error(`${fn.name}: ${name} "${text}" is not a Go duration`);
+  return ms;
 }
 
 describe('stack.yml', () => {

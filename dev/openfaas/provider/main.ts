@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../../shared/log.ts';
-import { timeoutMs } from '../go-duration.ts';
+import { parseGoDuration } from '../../../templates/dataplatform-node20/settings.ts';
 import { serveApi } from './http-api.ts';
 import { Provider } from './provider.ts';
 
@@ -19,6 +19,13 @@ function required(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`${name} is not set (dev/services/openfaas.sh sets it)`);
   return value;
+}
+
+/** faasd's `service_timeout` (a Go duration or whole seconds), named in the error when it is not one. */
+function serviceTimeoutMs(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === undefined) throw new Error(`service_timeout "${text}" is not a duration (60s, 1m30s or whole seconds)`);
+  return ms;
 }
 
 async function main(): Promise<void> {
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const port = Number(process.env.PROVIDER_PORT ?? '8081');
   const server = await serveApi(
-    { provider, credentials, serviceTimeoutMs: timeoutMs(process.env.service_timeout ?? '60s'), version: manifest.version, log },
+    { provider, credentials, serviceTimeoutMs: serviceTimeoutMs(process.env.service_timeout ?? '60s'), version: manifest.version, log },
     port,
   );
   log.info({ port }, 'provider listening on 127.0.0.1');

@@ -19,7 +19,8 @@ import { ALL_SUCCEEDED, PLATFORM_BATCH_TIMEOUT_MS, ROOT, startPlatform, TEST_SYS
 let platform: PlatformEnv;
 
 beforeAll(async () => {
-  platform = await startPlatform({ batches: 4 });
+  // A call lost with the killed bronze process is sent again 15 s after its delivery (5 min in production).
+  platform = await startPlatform({ batches: 4, deployEnv: { LOST_CALL_GRACE_SECONDS: '15' } });
 }, 240_000);
 
 afterAll(async () => {

@@ -1,19 +1,16 @@
 import { createHash, createSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeBunq, type FakeBunq } from '../../../dev/fakes/bunq/fake-bunq.ts';
-import { access as webhookAccess, webhookHandler } from '../../../functions/webhook/handler.ts';
-import { createGatewayClient } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { createBunqConnector } from '../../../shared/layers/landing/bunq/bunq-connector.ts';
 import { LandSystemRequest } from '../../../shared/layers/landing/land-system.ts';
 import type { LoadedMetadata } from '../../../shared/metadata/metadata-loader.ts';
 import type { System } from '../../../shared/metadata/system-schema.ts';
-import { createFunctionDeps } from '../../../shared/runtime/function-deps.ts';
-import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
-import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
+import type { RunningServer } from '../../../templates/dataplatform-node20/server.ts';
 import { bunqDataset, mutationCallbackBody, QUIRK_PAYMENT_ID } from '../../fixtures/bunq/dataset.ts';
 import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { FAST_RETRY } from './connector-harness.ts';
 import { createLandingEnv, TEST_SECRETS, type LandingEnv } from './landing-env.ts';
+import { startWebhookServer } from './webhook-server.ts';
 
 const PUSH_TOKEN = 'push-token-0123456789abcdefghij';
 const PULL_TOKEN = 'pull-token-0123456789abcdefghij';
@@ -52,21 +49,7 @@ beforeAll(async () => {
   fake = await startFakeBunq({ apiKey: TEST_SECRETS.bunq_api_key, ...bunqDataset() });
   gateway = await startGatewayStandIn();
   metadata = webhookMetadata();
-  const deps = createFunctionDeps({
-    name: 'webhook',
-    pool: env.db.pool,
-    mongo: env.mongo,
-    metadataLoader: staticMetadataLoader(metadata, env.secrets),
-    gateway: createGatewayClient({ baseUrl: gateway.url }),
-    log: env.log,
-  });
-  server = await serve(webhookHandler({ deps, databases: { landing: env.landingDatabase, state: env.stateDatabase } }), {
-    name: 'webhook',
-    access: webhookAccess,
-    port: 0,
-    ownsProcess: false,
-    logger: env.log,
-  });
+  server = await startWebhookServer(env, metadata, gateway.url);
   // the connector's first run makes the installation whose server key verifies callbacks
   const first = await env.land({ system_id: 'BNQ01' }, { connectors: { bunq: createBunqConnector({ state: env.state, http: { ...FAST_RETRY, rateLimit: { requests: 1000, perMs: 1000 } } }) }, metadata, now: new Date() });
   expect(first.status).toBe('succeeded');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoDuration, timeoutMs } from '../../../dev/openfaas/go-duration.ts';
 import { dockerfileConfig, imageFolder, normalizeRef } from '../../../dev/openfaas/images.ts';
 import { functionSideUrl } from '../../../dev/openfaas/local-stack.ts';
 import {
@@ -163,24 +162,5 @@ describe('the function network', () => {
     expect(functionSideUrl('http://127.0.0.1')).toBe('http://10.62.0.1');
     expect(functionSideUrl('postgres://db.lan:5432/x')).toBe('postgres://db.lan:5432/x');
     expect(functionSideUrl('postgres://u:127.0.0.1@db.lan/x')).toBe('postgres://u:127.0.0.1@db.lan/x');
-  });
-});
-
-describe('Go durations', () => {
-  it.each([
-    ['10s', 10_000],
-    ['5m5s', 305_000],
-    ['1h', 3_600_000],
-    ['250ms', 250],
-    ['1.5s', 1500],
-    ['10', undefined],
-    ['', undefined],
-  ])('reads %s as %s ms', (text, ms) => {
-    expect(parseGoDuration(text)).toBe(ms);
-  });
-
-  it('reads a watchdog timeout in whole seconds too, and names what it cannot read', () => {
-    expect(timeoutMs('10')).toBe(10_000);
-    expect(() => timeoutMs('ten')).toThrow(/"ten" is not a duration/);
   });
 });
