@@ -36,7 +36,13 @@ export type TombstoneRule = z.infer<typeof TombstoneRule>;
  * records that arrive late (with their original dates) or are edited later still land; silver recognises the
  * unchanged ones. `every` spaces look-back runs out (`"1d"`: once a day); without it every run looks back.
  */
-export const Lookback = z.strictObject({ span: Duration, every: Duration.optional() });
+/** The longest look-back: a year of a source re-read every run would be a full load in disguise. */
+const MAX_LOOKBACK_MS = 366 * 86_400_000;
+
+export const Lookback = z
+  .strictObject({ span: Duration, every: Duration.optional() })
+  .refine((lookback) => durationMs(lookback.span) <= MAX_LOOKBACK_MS, { error: 'a look-back spans at most 366 days', path: ['span'] })
+  .refine((lookback) => lookback.every === undefined || durationMs(lookback.every) <= MAX_LOOKBACK_MS, { error: 'every is at most 366 days', path: ['every'] });
 export type Lookback = z.infer<typeof Lookback>;
 
 /** An entity read from landing into bronze by a pattern processor, historised in silver. */

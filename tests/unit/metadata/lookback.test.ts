@@ -38,3 +38,11 @@ describe('lookbackByLandingEntity', () => {
     });
   });
 });
+
+describe('look-back bounds', () => {
+  it('refuses a span or an interval over a year, naming the field', () => {
+    expect(() => entity('long', 'entries', { span: '400d' })).toThrow(/a look-back spans at most 366 days/);
+    expect(() => entity('rare', 'entries', { span: '3d', every: '9000h' })).toThrow(/every is at most 366 days/);
+    expect(entity('year', 'entries', { span: '366d', every: '1d' }).lookback).toEqual({ span: '366d', every: '1d' });
+  });
+});

@@ -16,7 +16,8 @@ import { readHistory } from './read-history.ts';
 export const NightscoutOptions = z.strictObject({
   full: z.boolean().optional(),
   /** Pages one dated collection (and, apart, its change feed) may read in this batch. */
-  max_pages: z.int().positive().optional(),
+  // More pages than a function's timeout could ever read (a page a second at best) is a mistake, not a backfill.
+  max_pages: z.int().positive().max(1000).optional(),
 });
 
 /** Pages per dated collection and batch by default: with `page_size` 1000, some 40,000 records (about 5 months of entries). */
