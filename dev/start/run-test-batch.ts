@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../shared/adapters/postgres/transaction.ts';
 import { newBatchId } from '../../shared/runs/ids.ts';
-import { databaseNow, isQuiet, readSessionProgress, type SessionProgress } from './session-progress.ts';
+import { databaseNow, isQuiet, readSessionProgress, type SessionProgress } from '../../shared/runs/session-progress.ts';
 
 /** What to run and where. */
 export interface TestBatchOptions {

@@ -118,10 +118,13 @@ export interface BatchLayerCounts {
   readonly records_unchanged: number;
 }
 
-/** The counts of the latest `limit` batches (of one system, or all), one row per batch and layer, newest first. */
+/**
+ * The counts of the latest `limit` batches (of one system, one batch, or all), one row per batch and layer, newest
+ * first.
+ */
 export async function countsPerBatch(
   db: Db,
-  options: { systemId?: string; limit?: number } = {},
+  options: { systemId?: string; limit?: number; batchId?: string } = {},
 ): Promise<BatchLayerCounts[]> {
   const result = await query<BatchLayerCounts>(
     db,
@@ -131,6 +134,7 @@ export async function countsPerBatch(
          from audit.system_run
         where duplicate_of_run_id is null
           and ($1::text is null or system_id = $1)
+          and ($3::uuid is null or batch_id = $3)
         order by batch_id, system_id, started_at desc
      ),
      recent as (
@@ -171,7 +175,7 @@ export async function countsPerBatch(
        ) as sums on true
       order by recent.batch_timestamp desc, recent.batch_id desc,
                array_position(array['landing', 'bronze', 'silver', 'gold'], layer_run.layer)`,
-    [options.systemId ?? null, options.limit ?? 20],
+    [options.systemId ?? null, options.limit ?? 20, options.batchId ?? null],
   );
   return result.rows;
 }
