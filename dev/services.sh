@@ -9,6 +9,7 @@
 #   OpenFaaS CE        gateway 0.0.0.0:8080 (user admin, password in .local/openfaas/secrets/basic-auth-password),
 #                      NATS Streaming, queue-worker, cron-connector, Prometheus and the project's provider
 #                      (dev/services/openfaas.sh, docs/local-openfaas.md)
+#   mailpit            SMTP 127.0.0.1:1025, HTTP API 127.0.0.1:8025 (the email action's server; dev/services/mailpit.sh)
 # `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
 # `stop SERVICE` / `start SERVICE` one data service (postgres, ferretdb, openbao), as the fault tests do.
 set -euo pipefail
@@ -26,6 +27,8 @@ HERE="$ROOT/dev/services"
 . "$HERE/openbao.sh"
 # shellcheck source=dev/services/openfaas.sh
 . "$HERE/openfaas.sh"
+# shellcheck source=dev/services/mailpit.sh
+. "$HERE/mailpit.sh"
 
 # Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).
 ensure_system_packages() {
@@ -58,6 +61,7 @@ install_all() {
   pg_install
   ferret_install
   of_install
+  mailpit_install
   if [ -n "$bao_job" ]; then wait "$bao_job" || exit 1; fi
 }
 
@@ -79,6 +83,7 @@ main() {
       ferret_up
       bao_up
       of_up
+      mailpit_up
       ;;
     restart)
       [ -n "${2:-}" ] || usage
@@ -94,6 +99,7 @@ main() {
       esac
       ;;
     down)
+      mailpit_down
       of_down
       bao_down
       ferret_down
@@ -105,6 +111,7 @@ main() {
       ferret_status || ok=1
       bao_status || ok=1
       of_status || ok=1
+      mailpit_status || ok=1
       return "$ok"
       ;;
     *) usage ;;
