@@ -4,8 +4,8 @@ import { retryDelaySeconds } from '../../core/retry-backoff.ts';
 import type { Layer } from '../../core/run-status.ts';
 import type { Logger } from '../../log.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
-import { connectorFunction } from '../../runtime/payloads.ts';
-import { announceCalls, type ChainedCall } from '../chaining/announce-calls.ts';
+import { announceCalls } from '../chaining/announce-calls.ts';
+import { callForWork } from '../chaining/work-call.ts';
 
 /** How re-queueing is bounded. */
 export interface RequeuePolicy {
@@ -126,7 +126,7 @@ export async function requeueWork(
   const requeued: RequeuedRun[] = [];
   for (const candidate of await findRequeueCandidates(pool, policy)) {
     const log = options.log.child({ run_id: candidate.run_id, batch_id: candidate.batch_id, system_id: candidate.system_id });
-    const call = callFor(candidate, metadata);
+    const call = callForWork(candidate, metadata, { force: false });
     const decision = await withTransaction(pool, async (tx): Promise<'requeued' | 'not_requeued' | 'already_handled'> => {
       const isSkip = 'skip' in call;
       const recorded = await query(
@@ -174,36 +174,4 @@ export async function requeueWork(
     });
   }
   return requeued;
-}
-
-/** The call that does a candidate's work again, or why there is none (metadata no longer has it, or it is off). */
-function callFor(candidate: RequeueCandidate, metadata: Pick<MetadataSet, 'systems' | 'entities'>): ChainedCall | { skip: string } {
-  const system = metadata.systems.find((each) => each.id === candidate.system_id);
-  if (!system?.enabled) return { skip: `system ${candidate.system_id} is unknown or disabled` };
-  if (candidate.level === 'system') {
-    return {
-      function: connectorFunction(system.type),
-      payload: {
-        system_id: system.id,
-        batch_id: candidate.batch_id,
-        batch_timestamp: candidate.batch_timestamp.toISOString(),
-        force: false,
-      },
-    };
-  }
-  const entity = metadata.entities.find((each) => each.id === candidate.entity_id);
-  if (!entity?.enabled) return { skip: `entity ${candidate.entity_id ?? '?'} is unknown or disabled` };
-  switch (candidate.layer) {
-    case 'bronze':
-    case 'silver':
-      return {
-        function: candidate.layer,
-        payload: { batch_id: candidate.batch_id, system_id: candidate.system_id, entity_id: entity.id, force: false },
-      };
-    case 'gold':
-      return { function: 'gold', payload: { gold_entity_id: entity.id, batch_id: candidate.batch_id, force: false } };
-    default:
-      // An entity's landing is part of its system's landing: the landing run is what gets re-queued.
-      return { skip: `no function re-runs one entity of layer ${String(candidate.layer)}` };
-  }
 }
