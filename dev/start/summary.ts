@@ -4,7 +4,8 @@
  */
 import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
 import { readDashboardOverview, type OverviewMetadata } from '../../shared/layers/dashboard/dashboard-overview.ts';
-import { countsPerBatch, failedWork, type BatchLayerCounts } from '../../shared/runs/audit-queries.ts';
+import { failedWorkLines, firstLine, layerTable } from '../../shared/cli/batch-report.ts';
+import { countsPerBatch, failedWork } from '../../shared/runs/audit-queries.ts';
 import type { TestBatchResult } from './run-test-batch.ts';
 
 /** What the summary needs besides the run's result. */
@@ -25,13 +26,11 @@ export interface BatchSummary {
   readonly lines: string[];
 }
 
-const LAYER_ORDER = ['landing', 'bronze', 'silver', 'gold'] as const;
-
 /** Reads the batch's audit rows and renders them; `ok` is false when anything of the batch failed or hung. */
 export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary> {
   const { db, result, systemId } = input;
-  const counts = (await countsPerBatch(db, { systemId, limit: 100 })).filter((row) => row.batch_id === result.batch_id);
-  const failed = (await failedWork(db, { limit: 500 })).filter((work) => work.batch_id === result.batch_id);
+  const counts = await countsPerBatch(db, { systemId, batchId: result.batch_id });
+  const failed = await failedWork(db, { batchId: result.batch_id });
   const overview = await readDashboardOverview(db, input.metadata, { systemId, batches: 1 });
   const label = await batchLabel(db, systemId, result.batch_id);
   const landing = await landingRun(db, systemId, result.batch_id);
@@ -60,9 +59,7 @@ export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary>
     lines.push(`  gold tables: ${golds.map((table) => `gold.${table.table} ${table.rows === null ? '(not created)' : `${table.rows} rows`}`).join(', ')}`);
   }
   lines.push(failed.length === 0 ? '  failed work: none' : '  failed work:');
-  for (const work of failed) {
-    lines.push(`    ${work.layer ?? 'landing'} ${work.entity_id ?? work.system_id}: ${firstLine(work.error)}`);
-  }
+  lines.push(...failedWorkLines(failed, '    '));
   const others = result.scheduled.filter((start) => start.batch_id !== result.batch_id);
   for (const other of others) {
     const status = result.progress.landings.find((each) => each.batch_id === other.batch_id)?.status ?? 'queued';
@@ -71,25 +68,6 @@ export async function summarizeBatch(input: SummaryInput): Promise<BatchSummary>
   if (result.failed_ticks > 0) lines.push(`  ${result.failed_ticks} scheduler tick(s) answered with an error (faas-cli logs scheduler)`);
   for (const problem of problems) lines.push(`  ! ${problem}`);
   return { ok: problems.length === 0, label, lines };
-}
-
-/** One line per layer: status, entity outcomes and row counts. */
-function layerTable(counts: readonly BatchLayerCounts[]): string[] {
-  const header = ['layer', 'status', 'entities ok/failed/skipped', 'in', 'inserted', 'updated', 'deleted', 'rejected', 'unchanged'];
-  const rows = LAYER_ORDER.flatMap((layer) => {
-    const row = counts.find((each) => each.layer === layer);
-    if (!row) return [[layer, '—', '', '', '', '', '', '', '']];
-    return [[
-      layer,
-      row.layer_status ?? '—',
-      `${row.entities_succeeded}/${row.entities_failed}/${row.entities_skipped} of ${row.entities_expected}`,
-      ...[row.records_in, row.records_inserted, row.records_updated, row.records_deleted, row.records_rejected, row.records_unchanged].map(String),
-    ]];
-  });
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const render = (cells: readonly string[]): string =>
-    `  ${cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
-  return [render(header), ...rows.map(render)];
 }
 
 /** The latest landing run of the batch (skipped duplicates left out). */
@@ -127,11 +105,6 @@ async function batchLabel(db: Db, systemId: string, batchId: string): Promise<st
     [systemId, batchId],
   );
   return result.rows[0]?.position ?? null;
-}
-
-function firstLine(text: string | null): string {
-  const line = (text ?? '(no error text)').split('\n', 1)[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 function seconds(ms: number): string {

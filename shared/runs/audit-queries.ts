@@ -54,12 +54,12 @@ export interface FailedWork {
 }
 
 /**
- * Failed work, newest first, with its error. By default only what is still failed: work that succeeded in a
- * later run is left out (`includeResolved` shows it too).
+ * Failed work (of all batches, or of `batchId`), newest first, with its error. By default only what is still failed:
+ * work that succeeded in a later run is left out (`includeResolved` shows it too).
  */
 export async function failedWork(
   db: Db,
-  options: { limit?: number; includeResolved?: boolean } = {},
+  options: { limit?: number; includeResolved?: boolean; batchId?: string } = {},
 ): Promise<FailedWork[]> {
   const result = await query<FailedWork>(
     db,
@@ -69,6 +69,7 @@ export async function failedWork(
             failed.started_at, failed.finished_at
        from audit.system_run as failed
       where failed.status = 'failed'
+        and ($3::uuid is null or failed.batch_id = $3)
         and ($2 or not exists (
               select 1
                 from audit.system_run as later
@@ -82,6 +83,7 @@ export async function failedWork(
             failed.started_at, failed.finished_at
        from audit.entity_layer_run as failed
       where failed.status = 'failed'
+        and ($3::uuid is null or failed.batch_id = $3)
         and ($2 or not exists (
               select 1
                 from audit.entity_layer_run as later
@@ -92,7 +94,7 @@ export async function failedWork(
                  and later.started_at > failed.started_at))
       order by finished_at desc
       limit $1`,
-    [options.limit ?? 100, options.includeResolved ?? false],
+    [options.limit ?? 100, options.includeResolved ?? false, options.batchId ?? null],
   );
   return result.rows;
 }

@@ -1,0 +1,46 @@
+/**
+ * How the CLI and `npm start` show a batch to a person: one line per layer with its status, entity outcomes and row
+ * counts, and each piece of failed work with its error and the command that runs it again.
+ */
+import type { BatchLayerCounts, FailedWork } from '../runs/audit-queries.ts';
+
+const LAYER_ORDER = ['landing', 'bronze', 'silver', 'gold'] as const;
+
+/** One line per layer (a header first): status, entity outcomes and row counts; a layer not reached shows a dash. */
+export function layerTable(counts: readonly BatchLayerCounts[]): string[] {
+  const header = ['layer', 'status', 'entities ok/failed/skipped', 'in', 'inserted', 'updated', 'deleted', 'rejected', 'unchanged'];
+  const rows = LAYER_ORDER.map((layer) => {
+    const row = counts.find((each) => each.layer === layer);
+    if (!row) return [layer, '—', '', '', '', '', '', '', ''];
+    return [
+      layer,
+      row.layer_status ?? '—',
+      `${row.entities_succeeded}/${row.entities_failed}/${row.entities_skipped} of ${row.entities_expected}`,
+      ...[row.records_in, row.records_inserted, row.records_updated, row.records_deleted, row.records_rejected, row.records_unchanged].map(String),
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const render = (cells: readonly string[]): string =>
+    `  ${cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
+  return [render(header), ...rows.map(render)];
+}
+
+/** The command that runs a piece of failed work again (`npx dataplatform rerun …`). */
+export function rerunCommand(work: Pick<FailedWork, 'batch_id' | 'layer' | 'entity_id'>): string {
+  const entity = work.entity_id === null ? '' : ` --entity ${work.entity_id}`;
+  return `npx dataplatform rerun ${work.batch_id} --layer ${work.layer ?? 'landing'}${entity}`;
+}
+
+/** Failed work as lines: where, the first line of its error, and the command that runs it again. */
+export function failedWorkLines(failed: readonly FailedWork[], indent = '  '): string[] {
+  return failed.flatMap((work) => [
+    `${indent}${work.system_id} ${work.layer ?? 'landing'}${work.entity_id === null ? '' : ` ${work.entity_id}`} (attempt ${work.attempt}): ${firstLine(work.error)}`,
+    `${indent}  rerun: ${rerunCommand(work)}`,
+  ]);
+}
+
+/** The first line of an error text, at most 200 characters. */
+export function firstLine(text: string | null): string {
+  const line = (text ?? '(no error text)').split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
