@@ -45,6 +45,8 @@ export const StackDocument = z.strictObject({
   // `version: 1.0` is a YAML number; faas-cli reads it as the string "1.0", the only valid value.
   version: z.union([z.literal('1.0'), z.literal(1)]).optional(),
   provider: z.strictObject({ name: z.literal('openfaas'), gateway: z.string().optional() }),
+  // YAML anchors only (the secrets per kind of function and PLATFORM_ENV); faas-cli ignores keys it does not know.
+  'x-secrets': z.record(z.string(), z.array(z.string())).optional(),
   // Names are checked in loadStack: zod reports a bad record key without its own message.
   functions: z.record(z.string(), StackFunctionEntry),
   configuration: z

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { loadEnv } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
@@ -11,8 +10,6 @@ export const SecretEnv = z.object({
   SECRET_STORE: z.enum(SECRET_STORE_KINDS).default('vault'),
   VAULT_KV_MOUNT: z.string().min(1).default('secret'),
   VAULT_PATH_PREFIX: z.string().default('dataplatform'),
-  /** A file holding the Vault token (an OpenFaaS secret), read instead of VAULT_TOKEN when set. */
-  VAULT_TOKEN_FILE: z.string().min(1).optional(),
   SECRETS_DIR: z.string().min(1).default(DEFAULT_SECRETS_DIR),
   SECRET_CACHE_TTL_MS: z.coerce.number().int().min(0).default(DEFAULT_SECRET_TTL_MS),
 });
@@ -27,30 +24,23 @@ export interface SecretConfig {
 
 /** Reads the secret store's configuration; a malformed variable fails with its name (never its value). */
 export function loadSecretConfig(source: NodeJS.ProcessEnv = process.env): SecretConfig {
-  const env = loadEnv(source); // first: it loads `.env` into process.env
+  // First: it loads `.env` into process.env, and reads the token from VAULT_TOKEN_FILE or the OpenFaaS secret
+  // dataplatform-vault-token when the function has one (shared/config.ts).
+  const env = loadEnv(source);
   const parsed = SecretEnv.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigurationError(`invalid secret store environment: ${problems.join('; ')}`);
   }
-  const token = parsed.data.VAULT_TOKEN_FILE ? readTokenFile(parsed.data.VAULT_TOKEN_FILE) : env.VAULT_TOKEN;
   return {
     kind: parsed.data.SECRET_STORE,
     vault: {
       address: env.VAULT_ADDR,
-      token,
+      token: env.VAULT_TOKEN,
       mount: parsed.data.VAULT_KV_MOUNT,
       pathPrefix: parsed.data.VAULT_PATH_PREFIX,
     },
     secretsDir: parsed.data.SECRETS_DIR,
     ttlMs: parsed.data.SECRET_CACHE_TTL_MS,
   };
-}
-
-function readTokenFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigurationError(`cannot read VAULT_TOKEN_FILE ${file} (${(error as NodeJS.ErrnoException).code})`);
-  }
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseMissingProductionSettings } from '../../shared/config.ts';
 import { ConfigurationError, InvalidPayloadError, PayloadTooLargeError, UnauthorizedError } from '../../shared/errors.ts';
 import type { FunctionAccess, FunctionEvent, FunctionHeaders, FunctionQuery, Handler } from '../../shared/handler.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
@@ -73,9 +74,16 @@ export interface RunningServer {
  */
 export async function serve(handler: Handler, options: ServeOptions = {}): Promise<RunningServer> {
   const env = readServerSettings();
+  const log = options.logger ?? createLogger(options.name === undefined ? {} : { function: options.name });
+  try {
+    // A production function given a development URL (a forgotten secret) stops here, before it takes a call.
+    refuseMissingProductionSettings();
+  } catch (error) {
+    log.fatal({ err: error }, 'refusing to start: a production setting is missing');
+    throw error;
+  }
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? env.maxBodyBytes;
-  const log = options.logger ?? createLogger(options.name === undefined ? {} : { function: options.name });
   const state = { isClosing: false };
   const access = options.access ?? 'platform';
   const callToken = options.callToken === undefined ? (readCallToken() ?? null) : options.callToken;

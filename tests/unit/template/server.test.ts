@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import {
   DataRejectedError,
@@ -417,5 +417,22 @@ describe('who may call (FunctionAccess)', () => {
     expect((await call(url, { method: 'POST' })).status).toBe(200);
     const guarded = await start(counted, { access: 'platform', callToken: TOKEN });
     expect((await call(`${guarded.url}/_/health`)).status).toBe(200);
+  });
+});
+
+describe('serve: production settings', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('refuses to start in production when a connection it was given is still the development URL, and logs why', async () => {
+    vi.stubEnv('PLATFORM_ENV', 'production');
+    vi.stubEnv('DATABASE_URL', 'postgres://dataplatform:dataplatform@10.62.0.1:55432/dataplatform');
+    vi.stubEnv('DATABASE_URL_FILE', '');
+    vi.stubEnv('SECRETS_DIR', '/nonexistent-secrets');
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ function: 'test' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    await expect(serve(() => ({}), { port: 0, ownsProcess: false, logger })).rejects.toThrow(
+      'DATABASE_URL must come from the OpenFaaS secret dataplatform-database-url',
+    );
+    expect(logs.map((line) => line.msg)).toEqual(['refusing to start: a production setting is missing']);
   });
 });
