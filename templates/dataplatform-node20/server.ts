@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { refuseMissingProductionSettings } from '../../shared/config.ts';
+import { refuseMissingProductionSettings } from '../../shared/production-settings.ts';
 import { ConfigurationError, InvalidPayloadError, PayloadTooLargeError, UnauthorizedError } from '../../shared/errors.ts';
 import type { FunctionAccess, FunctionEvent, FunctionHeaders, FunctionQuery, Handler } from '../../shared/handler.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';

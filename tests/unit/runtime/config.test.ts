@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadEnv, refuseMissingProductionSettings } from '../../../shared/config.ts';
+import { loadEnv } from '../../../shared/config.ts';
+import { refuseMissingProductionSettings } from '../../../shared/production-settings.ts';
 import { ConfigurationError } from '../../../shared/errors.ts';
 
 /** A folder of OpenFaaS secret files, as a function's /var/openfaas/secrets. */
