@@ -10,6 +10,8 @@
 #                      NATS Streaming, queue-worker, cron-connector, Prometheus and the project's provider
 #                      (dev/services/openfaas.sh, docs/local-openfaas.md)
 #   mailpit            SMTP 127.0.0.1:1025, HTTP API 127.0.0.1:8025 (the email action's server; dev/services/mailpit.sh)
+# `tools` installs the delivery checks' tools (hadolint, check-jsonschema, actionlint, caddy: dev/services/delivery.sh),
+# which tests/delivery/ asks for before it runs.
 # `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
 # `stop SERVICE` / `start SERVICE` one data service (postgres, ferretdb, openbao), as the fault tests do.
 set -euo pipefail
@@ -27,6 +29,8 @@ HERE="$ROOT/dev/services"
 . "$HERE/openbao.sh"
 # shellcheck source=dev/services/openfaas.sh
 . "$HERE/openfaas.sh"
+# shellcheck source=dev/services/delivery.sh
+. "$HERE/delivery.sh"
 # shellcheck source=dev/services/mailpit.sh
 . "$HERE/mailpit.sh"
 
@@ -66,7 +70,7 @@ install_all() {
 }
 
 usage() {
-  say "usage: dev/services.sh up|down|status|install|restart COMPONENT|stop SERVICE|start SERVICE"
+  say "usage: dev/services.sh up|down|status|install|tools|restart COMPONENT|stop SERVICE|start SERVICE"
   exit 2
 }
 
@@ -76,6 +80,9 @@ main() {
   case "$command" in
     install)
       install_all
+      ;;
+    tools)
+      delivery_install
       ;;
     up)
       install_all
