@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { unknownPlaceholders } from '../core/event-template.ts';
 import { secretOr } from '../secrets/secret-ref.ts';
 import { Identifier, SystemId } from './identifier.ts';
 
@@ -59,9 +60,67 @@ export const WebhookAction = z.strictObject({
   }),
 });
 
+/** A subject or body template: text with `{{field}}` placeholders, each one of the event's fields (docs/actions.md). */
+const EventTemplate = (maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .superRefine((template, ctx) => {
+      for (const name of unknownPlaceholders(template)) {
+        ctx.addIssue({ code: 'custom', message: `unknown placeholder {{${name}}} (docs/actions.md lists the fields)` });
+      }
+    });
+
+export const DEFAULT_EMAIL_SUBJECT = '[dataplatform] {{system_id}} {{entity_id}} {{layer}}: {{status}}';
+export const DEFAULT_EMAIL_BODY = [
+  '{{event}}: {{status}}',
+  '',
+  'system:    {{system_id}}',
+  'entity:    {{entity_id}}',
+  'layer:     {{layer}}',
+  'batch:     {{batch_id}} ({{batch_timestamp}})',
+  'run:       {{run_id}}, finished {{finished_at}}',
+  'counts:    {{counts}}',
+  'error:     {{error}}',
+  '',
+  '{{dashboard_link}}',
+].join('\n');
+
+/** Sends one email per matching event through an SMTP server, subject and body rendered from the event. */
+export const EmailAction = z.strictObject({
+  ...ActionBase,
+  type: z.literal('email'),
+  settings: z.strictObject({
+    smtp: z.strictObject({
+      /** The server's host name or address, as the function reaches it (never a secret: errors name it). */
+      host: z.string().min(1),
+      port: z.int().min(1).max(65_535).default(587),
+      /** TLS from the first byte (port 465). Otherwise STARTTLS is used when the server offers it. */
+      secure: z.boolean().default(false),
+      /** Refuse to send unless the connection is upgraded with STARTTLS (a server across the internet). */
+      require_tls: z.boolean().default(false),
+      username: secretOr(z.string().min(1)).optional(),
+      password: secretOr(z.string().min(1)).optional(),
+    }),
+    from: z.email(),
+    to: z.array(z.email()).min(1).max(50),
+    subject: EventTemplate(300).default(DEFAULT_EMAIL_SUBJECT),
+    body: EventTemplate(20_000).default(DEFAULT_EMAIL_BODY),
+    /** The dashboard's URL as the reader opens it (`{{dashboard_link}}` adds `?system_id=`). */
+    dashboard_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    /** Deadline of the SMTP conversation (connect, greeting, each command). */
+    timeout_ms: z.int().min(1_000).max(30_000).default(10_000),
+  })
+    .refine((settings) => (settings.smtp.username === undefined) === (settings.smtp.password === undefined), {
+      error: 'smtp.username and smtp.password go together',
+      path: ['smtp'],
+    }),
+});
+
 /** One record of `actions.json`; `type` selects the action function and its settings. */
-export const Action = z.discriminatedUnion('type', [LogAction, WebhookAction], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'expected type to be one of "log", "webhook"' : undefined),
+export const Action = z.discriminatedUnion('type', [LogAction, WebhookAction, EmailAction], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected type to be one of "log", "webhook", "email"' : undefined),
 });
 export type Action = z.infer<typeof Action>;
 export type ActionType = Action['type'];

@@ -1,17 +1,18 @@
 /**
- * `audit.action_run`: what actions did, one row per action and platform event (migrations/0003_action_run.sql).
- * The row is the action's claim on its event: an event that reaches the action twice finds the row and is skipped.
+ * `audit.action_run`: what actions did, one row per attempt of an action at a platform event (migrations/0003 and
+ * 0007). The row is the attempt's claim on its event: an event that reaches the action again while an attempt runs
+ * or after one succeeded finds that row and is skipped; after a failed attempt it makes the next one.
  */
 import { query, type Db } from '../../adapters/postgres/transaction.ts';
 import type { Action } from '../../metadata/action-schema.ts';
 import { clipError } from '../../runs/run-types.ts';
 import { newRunId } from '../../runs/ids.ts';
-import type { PlatformEventPayload } from '../../runtime/payloads.ts';
+import type { ActionRequest, PlatformEventPayload } from '../../runtime/payloads.ts';
 
 /** The statuses of an action run: claimed (`running`), then one final status. */
 export type ActionRunStatus = 'running' | 'succeeded' | 'failed';
 
-/** A row of `audit.action_run`. */
+/** A row of `audit.action_run`: one attempt of an action at one event. */
 export interface ActionRun {
   readonly run_id: string;
   readonly action_id: string;
@@ -30,6 +31,12 @@ export interface ActionRun {
   readonly error: string | null;
   readonly started_at: Date;
   readonly finished_at: Date | null;
+  /** 1 for the first attempt at the event; a re-queue or a second delivery after a failure makes the next. */
+  readonly attempt: number;
+  /** After this long `running`, the attempt counts as dead: the scheduler re-queues it, a new call takes over. */
+  readonly timeout_seconds: number;
+  /** The call (`{action_id, event}`) as it was made: what a re-queue sends again. */
+  readonly request: unknown;
 }
 
 /** What claims an event for an action. */
@@ -40,68 +47,104 @@ export interface ClaimActionRunInput {
   readonly parent_call_id: string | undefined;
   /**
    * `succeeded` for an action whose whole work is the claim and what follows it without fail (writing a log
-   * line); `running` for one that still has work that may fail (a webhook), finished with `finishActionRun`.
+   * line); `running` for one that still has work that may fail (an email), finished with `finishActionRun`.
    */
   readonly status: Exclude<ActionRunStatus, 'failed'>;
+  /** How long a `running` attempt may take before it counts as dead (default 60 s): the function's exec_timeout, and some. */
+  readonly timeout_seconds?: number;
+  /** The call to keep for a re-queue (`{action_id, event, parent_call_id?}`). */
+  readonly request?: ActionRequest;
 }
 
-/** The claim's answer: this call owns the event (`claimed`), or an earlier call did (`existing`). */
+/** The claim's answer: this call owns the event (`claimed`), or an earlier call does (`existing`: running or succeeded). */
 export type ActionRunClaim =
   | { readonly claimed: true; readonly run: ActionRun }
   | { readonly claimed: false; readonly existing: ActionRun };
 
+/** A claim can lose to a concurrent one between its statements; after this many rounds something is wrong. */
+const MAX_CLAIM_ROUNDS = 3;
+
 /**
- * Claims `event` for `action` in one statement: inserts the row unless the action already has one for the event
- * (`on conflict do nothing` on the unique key), so of two deliveries of one event — even at the same time —
- * exactly one gets `claimed: true`.
+ * Claims `event` for `action`: inserts the next attempt unless an attempt is running or succeeded (the partial
+ * unique index `action_run_live_key`), so of two deliveries of one event — even at the same time — exactly one gets
+ * `claimed: true`. An attempt `running` past its `timeout_seconds` died with its call: it is marked failed and this
+ * call takes the event over as the next attempt. A failed attempt leaves the event free for the next one.
  */
 export async function claimActionRun(db: Db, input: ClaimActionRunInput): Promise<ActionRunClaim> {
   const { event } = input;
-  const inserted = await query<ActionRun>(
-    db,
-    'claim action run',
-    `insert into audit.action_run (
-       run_id, action_id, action_type, event, event_run_id, event_status, batch_id, batch_timestamp,
-       system_id, layer, entity_id, call_id, parent_call_id, status, finished_at
-     )
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-             case when $14 = 'running' then null else now() end)
-     on conflict on constraint action_run_event_key do nothing
-     returning *`,
-    [
-      newRunId(),
-      input.action.id,
-      input.action.type,
-      event.event,
-      event.run_id,
-      event.status,
-      event.batch_id,
-      new Date(event.batch_timestamp),
-      event.system_id,
-      event.layer,
-      event.event === 'entity-layer-processed' ? event.entity_id : null,
-      input.call_id ?? null,
-      input.parent_call_id ?? null,
-      input.status,
-    ],
-  );
-  const run = inserted.rows[0];
-  if (run) return { claimed: true, run };
-  const existing = await query<ActionRun>(
-    db,
-    'read claimed action run',
-    `select *
-       from audit.action_run
-      where action_id = $1
-        and event = $2
-        and event_run_id = $3`,
-    [input.action.id, event.event, event.run_id],
-  );
-  const found = existing.rows[0];
-  // The unique key refused the insert, so the row exists: only a concurrent delete could hide it.
-  if (!found) throw new Error(`action run of ${input.action.id} for ${event.event} ${event.run_id} vanished`);
-  return { claimed: false, existing: found };
+  const key = [input.action.id, event.event, event.run_id];
+  for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
+    const inserted = await query<ActionRun>(
+      db,
+      'claim action run',
+      `insert into audit.action_run (
+         run_id, action_id, action_type, event, event_run_id, event_status, batch_id, batch_timestamp,
+         system_id, layer, entity_id, call_id, parent_call_id, status, finished_at, attempt, timeout_seconds, request
+       )
+       select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+              case when $14 = 'running' then null else now() end,
+              coalesce(max(earlier.attempt), 0) + 1, $15, $16
+         from audit.action_run as earlier
+        where earlier.action_id = $2
+          and earlier.event = $4
+          and earlier.event_run_id = $5
+       on conflict (action_id, event, event_run_id) where status <> 'failed' do nothing
+       returning *`,
+      [
+        newRunId(),
+        input.action.id,
+        input.action.type,
+        event.event,
+        event.run_id,
+        event.status,
+        event.batch_id,
+        new Date(event.batch_timestamp),
+        event.system_id,
+        event.layer,
+        event.event === 'entity-layer-processed' ? event.entity_id : null,
+        input.call_id ?? null,
+        input.parent_call_id ?? null,
+        input.status,
+        input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS,
+        input.request === undefined ? null : JSON.stringify(input.request),
+      ],
+    );
+    const run = inserted.rows[0];
+    if (run) return { claimed: true, run };
+    const takenOver = await query(
+      db,
+      'fail dead action run',
+      `update audit.action_run
+          set status = 'failed',
+              error = 'its call ended without finishing it (running past its timeout); taken over by the next attempt',
+              finished_at = now()
+        where action_id = $1
+          and event = $2
+          and event_run_id = $3
+          and status = 'running'
+          and started_at + make_interval(secs => timeout_seconds) < now()`,
+      key,
+    );
+    if (takenOver.rowCount === 1) continue;
+    const existing = await query<ActionRun>(
+      db,
+      'read claimed action run',
+      `select *
+         from audit.action_run
+        where action_id = $1
+          and event = $2
+          and event_run_id = $3
+          and status <> 'failed'`,
+      key,
+    );
+    const found = existing.rows[0];
+    if (found) return { claimed: false, existing: found };
+    // The attempt that held the event failed between our statements: the event is free again.
+  }
+  throw new Error(`action ${input.action.id} could not claim ${event.event} ${event.run_id} in ${MAX_CLAIM_ROUNDS} rounds`);
 }
+
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** Ends a claimed `running` action run; a run already final is left as it is (returns false). */
 export async function finishActionRun(

@@ -3,16 +3,15 @@
  * `faas-cli logs action-log` (or any log shipper) shows what the platform did without reading the audit tables.
  */
 import type { Db } from '../../adapters/postgres/transaction.ts';
-import { InvalidPayloadError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import type { Action } from '../../metadata/action-schema.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
 import type { ActionRequest, PlatformEventPayload } from '../../runtime/payloads.ts';
 import { claimActionRun } from './action-runs.ts';
+import { findAction, type ActionOf } from './run-action.ts';
 
 /** A log action's record in actions.json. */
-export type LogAction = Extract<Action, { type: 'log' }>;
+export type LogAction = ActionOf<'log'>;
 
 /** What the log action needs: the audit database, the active actions, the call's logger and id. */
 export interface LogActionDeps {
@@ -32,7 +31,7 @@ export interface LogActionDeps {
  * // {"level":"error","msg":"entity layer run failed","event":"entity-layer-processed","layer":"bronze",…}
  */
 export async function runLogAction(request: ActionRequest, deps: LogActionDeps): Promise<Outcome> {
-  const action = findLogAction(deps.metadata, request.action_id);
+  const action = findAction(deps.metadata, request.action_id, 'log');
   if (!action.enabled) return { status: 'skipped', reason: 'action disabled', action_id: action.id };
   const claim = await claimActionRun(deps.db, {
     action,
@@ -46,18 +45,6 @@ export async function runLogAction(request: ActionRequest, deps: LogActionDeps):
   }
   writeEventLine(deps.log, action.settings, request.event);
   return { status: 'succeeded', action_id: action.id, run_id: claim.run.run_id };
-}
-
-/** The log action named `id`, or the error a caller can act on. */
-export function findLogAction(metadata: Pick<MetadataSet, 'actions'>, id: string): LogAction {
-  const action = metadata.actions.find((candidate) => candidate.id === id);
-  if (!action) throw new NotFoundError(`unknown action "${id}"`);
-  if (action.type !== 'log') {
-    throw new InvalidPayloadError(`action "${id}" is a ${action.type} action; action-log runs log actions only`, [
-      `action_id: action "${id}" has type ${action.type}`,
-    ]);
-  }
-  return action;
 }
 
 /**

@@ -4,7 +4,8 @@ import { retryDelaySeconds } from '../../core/retry-backoff.ts';
 import type { Layer } from '../../core/run-status.ts';
 import type { Logger } from '../../log.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
-import { announceCalls } from '../chaining/announce-calls.ts';
+import { actionFunction } from '../../runtime/payloads.ts';
+import { announceCalls, type ChainedCall } from '../chaining/announce-calls.ts';
 import { callForWork } from '../chaining/work-call.ts';
 
 /** How re-queueing is bounded. */
@@ -26,9 +27,9 @@ export const DEFAULT_REQUEUE_POLICY: RequeuePolicy = {
   maxPerTick: 50,
 };
 
-/** A failed or stale run whose work may run again. */
+/** A failed or stale run whose work may run again: a landing, an entity's layer run, or an action's attempt. */
 export interface RequeueCandidate {
-  readonly level: 'system' | 'entity';
+  readonly level: 'system' | 'entity' | 'action';
   readonly run_id: string;
   readonly batch_id: string;
   readonly batch_timestamp: Date;
@@ -37,6 +38,9 @@ export interface RequeueCandidate {
   readonly entity_id: string | null;
   readonly attempt: number;
   readonly reason: 'failed' | 'stale';
+  /** An action attempt's action, and the call that made it (sent again as it was). */
+  readonly action_id?: string;
+  readonly request?: Readonly<Record<string, unknown>>;
 }
 
 /** A run the tick re-queued. */
@@ -101,32 +105,59 @@ const SELECT_CANDIDATES = `
    order by coalesce(finished_at, started_at), run_id
    limit $4`;
 
-/** The failed and stale runs that may be re-queued now. */
+/**
+ * The latest attempt of each action at an event (migrations/0007) that failed, past its backoff, or is `running` past
+ * its timeout, with attempts left and not re-queued yet; only attempts that kept their call (`request`). The
+ * parameters are those of `SELECT_CANDIDATES`.
+ */
+const SELECT_ACTION_CANDIDATES = `
+  select 'action' as level, run.run_id, run.batch_id, run.batch_timestamp, run.system_id, run.layer, run.entity_id,
+         run.attempt, run.action_id, run.request,
+         case when run.status = 'failed' then 'failed' else 'stale' end as reason
+    from audit.action_run as run
+   where run.request is not null
+     and run.attempt < $1
+     and ((run.status = 'failed'
+           and run.finished_at > now() - make_interval(secs => $3)
+           and run.finished_at + make_interval(secs => ($2::int[])[run.attempt]) <= now())
+          or (run.status = 'running' and run.started_at + make_interval(secs => run.timeout_seconds) < now()))
+     and not exists (
+           select 1
+             from audit.action_run as later
+            where later.action_id = run.action_id
+              and later.event = run.event
+              and later.event_run_id = run.event_run_id
+              and later.attempt > run.attempt)
+     and not exists (select 1 from audit.requeued_run as done where done.run_id = run.run_id)
+   order by coalesce(run.finished_at, run.started_at), run.run_id
+   limit $4`;
+
+/** The failed and stale runs (landings, entity layer runs, action attempts) that may be re-queued now. */
 export async function findRequeueCandidates(db: pg.Pool | Transaction, policy: RequeuePolicy): Promise<RequeueCandidate[]> {
   const delays = Array.from({ length: policy.maxAttempts }, (_, index) => retryDelaySeconds(index + 1, policy.baseDelaySeconds));
-  const result = await query<RequeueCandidate>(db, 'find work to re-queue', SELECT_CANDIDATES, [
-    policy.maxAttempts, delays, policy.horizonSeconds, policy.maxPerTick,
-  ]);
-  return result.rows;
+  const parameters = [policy.maxAttempts, delays, policy.horizonSeconds, policy.maxPerTick];
+  const runs = await query<RequeueCandidate>(db, 'find work to re-queue', SELECT_CANDIDATES, parameters);
+  const actions = await query<RequeueCandidate>(db, 'find action attempts to re-queue', SELECT_ACTION_CANDIDATES, parameters);
+  return [...runs.rows, ...actions.rows].slice(0, policy.maxPerTick);
 }
 
 /**
  * Re-queues failed work with retries left and work whose call died (`running` past its timeout): one outbox message
- * per run, to the function that does that work, with `force: false`, so run control takes the stale run over or
- * starts the failed work as its next attempt (and skips it if it succeeded meanwhile). Each re-queue is recorded in
+ * per run, to the function that does that work (an action attempt: its call again), with `force: false`, so run
+ * control takes the stale run over or starts the failed work as its next attempt (and skips it if it succeeded meanwhile). Each re-queue is recorded in
  * `audit.requeued_run` in the message's transaction, once per run, so overlapping ticks re-queue a run once and
  * the attempts stay bounded (`maxAttempts`, counted by the run rows themselves).
  */
 export async function requeueWork(
   pool: pg.Pool,
-  metadata: Pick<MetadataSet, 'systems' | 'entities'>,
+  metadata: Pick<MetadataSet, 'systems' | 'entities' | 'actions'>,
   options: { readonly callId: string | undefined; readonly log: Logger; readonly policy?: RequeuePolicy },
 ): Promise<RequeuedRun[]> {
   const policy = options.policy ?? DEFAULT_REQUEUE_POLICY;
   const requeued: RequeuedRun[] = [];
   for (const candidate of await findRequeueCandidates(pool, policy)) {
     const log = options.log.child({ run_id: candidate.run_id, batch_id: candidate.batch_id, system_id: candidate.system_id });
-    const call = callForWork(candidate, metadata, { force: false });
+    const call = candidate.level === 'action' ? actionCall(candidate, metadata) : callForWork({ ...candidate, level: candidate.level }, metadata, { force: false });
     const decision = await withTransaction(pool, async (tx): Promise<'requeued' | 'not_requeued' | 'already_handled'> => {
       const isSkip = 'skip' in call;
       const recorded = await query(
@@ -174,4 +205,11 @@ export async function requeueWork(
     });
   }
   return requeued;
+}
+
+/** An action attempt's call again, unless the action is gone or off (the event happened, whatever its system is now). */
+function actionCall(candidate: RequeueCandidate, metadata: Pick<MetadataSet, 'actions'>): ChainedCall | { skip: string } {
+  const action = metadata.actions.find((each) => each.id === candidate.action_id);
+  if (!action?.enabled || candidate.request === undefined) return { skip: `action ${candidate.action_id ?? '?'} is unknown or disabled` };
+  return { function: actionFunction(action.type), payload: candidate.request };
 }

@@ -54,7 +54,7 @@ describe('validateMetadata', () => {
     bnq.color = 'blue';
     delete bnq.name;
     records.entities[0] = { ...records.entities[0], load_type: 'sometimes' };
-    records.actions.push({ id: 'Bad-Id', type: 'email', on: { event: 'entity-layer-processed' } });
+    records.actions.push({ id: 'Bad-Id', type: 'sms', on: { event: 'entity-layer-processed' } });
     expect(issuesOf(toTexts(records))).toMatchInlineSnapshot(`
       [
         "systems.json › TST01 › timezone: expected an IANA time zone like "Europe/Amsterdam", got "Mars/Base"",
@@ -63,7 +63,7 @@ describe('validateMetadata', () => {
         "systems.json › BNQ01 › name: required field is missing (expected string)",
         "systems.json › BNQ01 › color: unknown field",
         "entities.json › test_customer › load_type: expected one of "full"|"delta"",
-        "actions.json › Bad-Id › type: expected type to be one of "log", "webhook"",
+        "actions.json › Bad-Id › type: expected type to be one of "log", "webhook", "email"",
       ]
     `);
   });
