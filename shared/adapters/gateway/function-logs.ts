@@ -37,17 +37,18 @@ export interface FunctionLogQuery {
   readonly timeoutMs?: number | undefined;
 }
 
-/** The gateway refused to show logs: wrong credentials (401), no such function (404), or a provider error. */
+/** The gateway refused to show logs or the function list: wrong credentials (401), no such function (404), a provider error. */
 export class FunctionLogsError extends PlatformError {
   readonly status = 502;
   readonly code = 'function_logs_unavailable';
 
   constructor(
-    readonly functionName: string,
+    /** What was asked for: `the logs of bronze`, `the function list`. */
+    readonly asked: string,
     readonly gatewayStatus: number,
     answer: string,
   ) {
-    super(`the gateway answered ${gatewayStatus} for the logs of ${functionName}${answer === '' ? '' : `: ${answer}`}`);
+    super(`the gateway answered ${gatewayStatus} for ${asked}${answer === '' ? '' : `: ${answer}`}`);
   }
 }
 
@@ -68,7 +69,7 @@ export async function readFunctionLogs(admin: GatewayAdmin, query: FunctionLogQu
   let text: string;
   try {
     answer = await fetch(url, {
-      headers: { authorization: `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}` },
+      headers: { authorization: basicAuth(admin) },
       signal: AbortSignal.timeout(timeoutMs),
     });
     text = await answer.text();
@@ -77,7 +78,7 @@ export async function readFunctionLogs(admin: GatewayAdmin, query: FunctionLogQu
       cause: error,
     });
   }
-  if (answer.status !== 200) throw new FunctionLogsError(query.name, answer.status, text.trim().slice(0, 300));
+  if (answer.status !== 200) throw new FunctionLogsError(`the logs of ${query.name}`, answer.status, text.trim().slice(0, 300));
   return text.split('\n').flatMap((line) => {
     if (line.trim() === '') return [];
     try {
@@ -99,4 +100,72 @@ export function logRecord(message: FunctionLogMessage): Readonly<Record<string, 
   } catch {
     return undefined;
   }
+}
+
+const DeployedFunction = z.object({ name: z.string(), namespace: z.string().optional() });
+
+/** The names of the functions deployed in `namespace` (`GET /system/functions`), to read logs across all of them. */
+export async function listDeployedFunctions(admin: GatewayAdmin, namespace?: string): Promise<string[]> {
+  const url = new URL(`${admin.baseUrl.replace(/\/+$/, '')}/system/functions`);
+  if (namespace) url.searchParams.set('namespace', namespace);
+  let answer: Response;
+  let text: string;
+  try {
+    answer = await fetch(url, { headers: { authorization: basicAuth(admin) }, signal: AbortSignal.timeout(15_000) });
+    text = await answer.text();
+  } catch (error) {
+    throw new UpstreamUnavailableError(`gateway at ${url.origin} unreachable while listing functions: ${(error as Error).message}`, { cause: error });
+  }
+  if (answer.status !== 200) throw new FunctionLogsError('the function list', answer.status, text.trim().slice(0, 300));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const listed = z.array(DeployedFunction).safeParse(body);
+  if (!listed.success) throw new FunctionLogsError('the function list', answer.status, 'not a list of functions');
+  return listed.data.map((each) => each.name).sort();
+}
+
+function basicAuth(admin: GatewayAdmin): string {
+  return `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}`;
+}
+
+/** A function's log line as a person reads it: when, how bad, what, and the rest of its fields. */
+export interface LogLine {
+  readonly time: string;
+  readonly level: string;
+  readonly msg: string;
+  /** The record's fields but `level`, `time`, `msg`, `pid` and `hostname`; a logged error as `Type: message`. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+const RECORD_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+
+/**
+ * A message as a log line: its pino record when it carries one, else its text as the message (the watchdog's own
+ * lines), at the time the provider saw it.
+ */
+export function logLine(message: FunctionLogMessage): LogLine {
+  const record = logRecord(message);
+  if (record === undefined) return { time: message.timestamp, level: '', msg: message.text, fields: {} };
+  const fields = Object.fromEntries(
+    Object.entries(record)
+      .filter(([key]) => !RECORD_FIELDS.has(key))
+      .map(([key, value]) => [key, key === 'err' ? errorSummary(value) : value]),
+  );
+  return {
+    time: typeof record.time === 'string' ? record.time : message.timestamp,
+    level: typeof record.level === 'string' ? record.level : String(record.level ?? ''),
+    msg: typeof record.msg === 'string' ? record.msg : '',
+    fields,
+  };
+}
+
+/** A logged error as `Type: message` (its stack stays in the function's log). */
+function errorSummary(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { type, message } = err as { type?: unknown; message?: unknown };
+  return typeof message === 'string' ? `${typeof type === 'string' ? `${type}: ` : ''}${message}` : err;
 }
