@@ -47,17 +47,31 @@ export const LogAction = z.strictObject({
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'expected an HTTP header name (letters, digits, -)' });
 
-/** POSTs the event as JSON to a URL, signed with HMAC-SHA256 of the body when a secret is given. */
+/** The longest a webhook call may spend on its attempts: within action-webhook's exec_timeout (stack.yml). */
+export const WEBHOOK_BUDGET_MS = 40_000;
+
+/**
+ * POSTs the event as JSON to a URL, signed with HMAC-SHA256 (shared/core/webhook-signature.ts). The URL is only ever
+ * this one: never taken from a payload, redirects not followed.
+ */
 export const WebhookAction = z.strictObject({
   ...ActionBase,
   type: z.literal('webhook'),
-  settings: z.strictObject({
-    url: secretOr(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })),
-    /** Key for the `X-Dataplatform-Signature: sha256=<hex>` header. */
-    secret: secretOr(z.string().min(16, { error: 'a signing secret has at least 16 characters' })).optional(),
-    headers: z.record(HeaderName, secretOr(z.string())).default({}),
-    timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
-  }),
+  settings: z
+    .strictObject({
+      url: secretOr(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })),
+      /** Key of the `X-Dataplatform-Signature: sha256=<hex>` header. */
+      secret: secretOr(z.string().min(16, { error: 'a signing secret has at least 16 characters' })),
+      headers: z.record(HeaderName, secretOr(z.string())).default({}),
+      /** Deadline of one attempt (connect, send, answer). */
+      timeout_ms: z.number().int().min(100).max(30_000).default(10_000),
+      /** Attempts within one call, the first included: a 5xx, 429 or lost answer is tried again after a short backoff. */
+      max_attempts: z.int().min(1).max(5).default(3),
+    })
+    .refine((settings) => settings.timeout_ms * settings.max_attempts <= WEBHOOK_BUDGET_MS, {
+      error: `timeout_ms × max_attempts must stay within ${WEBHOOK_BUDGET_MS} ms (the function's time)`,
+      path: ['timeout_ms'],
+    }),
 });
 
 /** A subject or body template: text with `{{field}}` placeholders, each one of the event's fields (docs/actions.md). */

@@ -21,7 +21,7 @@ const metadata = testMetadata({
       id: 'notify',
       type: 'webhook',
       on: { event: 'entity-layer-processed' },
-      settings: { url: 'http://127.0.0.1:9/hook' },
+      settings: { url: 'http://127.0.0.1:9/hook', secret: 'signing-secret-0123456789' },
     },
   ],
 });

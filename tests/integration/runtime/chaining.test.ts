@@ -94,7 +94,7 @@ describe('chaining', () => {
       actions: [
         { id: 'log_failures', type: 'log', on: { event: 'entity-layer-processed', statuses: ['failed'] } },
         { id: 'log_entities', type: 'log', on: { event: 'entity-layer-processed', layers: ['bronze'] } },
-        { id: 'hook_layer', type: 'webhook', on: { event: 'system-layer-processed', system_id: 'TST01' }, settings: { url: 'http://127.0.0.1:9/hook' } },
+        { id: 'hook_layer', type: 'webhook', on: { event: 'system-layer-processed', system_id: 'TST01' }, settings: { url: 'http://127.0.0.1:9/hook', secret: 'signing-secret-0123456789' } },
         { id: 'silver_only', type: 'log', on: { event: 'system-layer-processed', layers: ['silver'] } },
       ],
     });
