@@ -11,7 +11,7 @@
 #                      (dev/services/openfaas.sh, docs/local-openfaas.md)
 #   mailpit            SMTP 127.0.0.1:1025, HTTP API 127.0.0.1:8025 (the email action's server; dev/services/mailpit.sh)
 # `tools` installs the delivery checks' tools (hadolint, check-jsonschema, actionlint, caddy: dev/services/delivery.sh),
-# which tests/delivery/ asks for before it runs.
+# which tests/delivery/ asks for before it runs; `faas-cli` only faas-cli (the CI/CD workflow's build and deploy).
 # `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
 # `stop SERVICE` / `start SERVICE` one data service (postgres, ferretdb, openbao), as the fault tests do.
 set -euo pipefail
@@ -70,7 +70,7 @@ install_all() {
 }
 
 usage() {
-  say "usage: dev/services.sh up|down|status|install|tools|restart COMPONENT|stop SERVICE|start SERVICE"
+  say "usage: dev/services.sh up|down|status|install|tools|faas-cli|restart COMPONENT|stop SERVICE|start SERVICE"
   exit 2
 }
 
@@ -83,6 +83,9 @@ main() {
       ;;
     tools)
       delivery_install
+      ;;
+    faas-cli)
+      of_install_component faas-cli
       ;;
     up)
       install_all
