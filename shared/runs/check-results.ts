@@ -77,3 +77,17 @@ export async function recordCheckResults(
   );
   return result.rows;
 }
+
+/** The check results of one batch, per entity in check order (the dashboard's lineage view). */
+export async function readCheckResults(db: Db, batchId: string): Promise<CheckResult[]> {
+  const result = await query<CheckResult>(
+    db,
+    'read check results',
+    `select *
+       from audit.check_result
+      where batch_id = $1
+      order by entity_id, checked_at, check_name`,
+    [batchId],
+  );
+  return result.rows;
+}
