@@ -56,6 +56,36 @@ export const REPLACED_FILES: Readonly<Record<string, string>> = {
   'node_modules/pg/lib/stream.js': join(ROOT, 'dev/stand-ins/pg-stream.ts'),
 };
 
+/**
+ * Scripts a function serves to browsers, each bundled for the browser with its npm dependencies and baked into the
+ * function bundles as the string `process.env.<NAME>` (a function image holds only its bundle): the dashboard's charts
+ * (Chart.js). Unbundled code (tests, tsx) sees the variable unset.
+ */
+export const BROWSER_SCRIPTS: Readonly<Record<string, string>> = {
+  DATAPLATFORM_DASHBOARD_SCRIPT: join(ROOT, 'shared/layers/dashboard/client/dashboard-charts.ts'),
+};
+
+/** `define` entries for the browser scripts: each bundled (minified, one IIFE) and given as a JSON string. */
+async function browserScriptDefines(): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(BROWSER_SCRIPTS).map(async ([name, entry]) => {
+      const result = await build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        platform: 'browser',
+        format: 'iife',
+        target: 'es2020',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'warning',
+      });
+      return [`process.env.${name}`, JSON.stringify(result.outputFiles[0]?.text ?? '')] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
 // ESM output has no `require`; CommonJS dependencies bundled into it (pg, mongodb) still call it for node
 // built-ins and the optional packages above.
 const CJS_BANNER = "import { createRequire as __dpCreateRequire } from 'node:module';\n"
@@ -168,7 +198,7 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
     banner: { js: CJS_BANNER },
     external: [...OPTIONAL_DEPENDENCIES],
     alias: { ...ALIASES },
-    define: { 'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())) },
+    define: { 'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())), ...(await browserScriptDefines()) },
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
