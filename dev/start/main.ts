@@ -19,6 +19,7 @@ import {
   faasCliLogin,
   functionSideUrl,
   GATEWAY_URL,
+  gatewayCredentials,
   invokeAsync,
   isQueueIdle,
   linkTemplates,
@@ -41,6 +42,7 @@ import { readCursor } from '../../shared/runs/cursors.ts';
 import { connectorFunction } from '../../shared/runtime/payloads.ts';
 import { createFunctionDeps } from '../../shared/runtime/function-deps.ts';
 import { CALL_TOKEN_SECRET } from '../../shared/runtime/call-token.ts';
+import { GATEWAY_PASSWORD_SECRET } from '../../shared/layers/dashboard/call-logs.ts';
 import { collectSecretKeys } from '../../shared/secrets/secret-ref.ts';
 import { seedDevSecrets } from './dev-secrets.ts';
 import { runTestBatch } from './run-test-batch.ts';
@@ -99,6 +101,8 @@ async function deployStack(env: Env): Promise<string[]> {
   await faasCliLogin();
   // Every function lists the call token (stack.yml); a deploy whose secret is missing fails, as on faasd.
   await putSecret(CALL_TOKEN_SECRET, localCallToken());
+  // The dashboard reads function logs through /system/logs with the gateway's password (docs/security.md).
+  await putSecret(GATEWAY_PASSWORD_SECRET, gatewayCredentials().password);
   const deployEnv = deployEnvironment(env);
   const result = await faasCli(['deploy', '-f', 'stack.yml', '--gateway', GATEWAY_URL], { env: deployEnv, timeoutMs: 180_000 });
   if (result.code !== 0) {

@@ -1,15 +1,19 @@
 /**
- * What the dashboard shows, read in one go from the audit schema (shared/runs/audit-queries.ts and stuck-work.ts),
- * the action runs and the gold tables, with the systems and entities of the active metadata.
+ * What the dashboard shows, read in one go from the audit schema (shared/runs/audit-queries.ts, run-history.ts and
+ * stuck-work.ts), the action runs and the gold tables, with the systems and entities of the active metadata.
  */
 import { qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Db } from '../../adapters/postgres/transaction.ts';
+import { freshness, type Freshness } from '../../core/freshness.ts';
 import { GOLD_SCHEMA } from '../../core/table-layout.ts';
-import { entityTable } from '../../metadata/entity-schema.ts';
+import { entityTable, type GoldEntity } from '../../metadata/entity-schema.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import { countsPerBatch, failedWork, latestSystemRuns, type BatchLayerCounts, type FailedWork, type SystemOverview } from '../../runs/audit-queries.ts';
+import { entityRowsPerBatch, latestReachedLandings, runsPerHour, type EntityBatchRows, type LatestReachedLanding, type RunsInHour } from '../../runs/run-history.ts';
 import { stuckWork, type StuckWork } from '../../runs/stuck-work.ts';
 import { recentActionRuns, type ActionRun } from '../actions/action-runs.ts';
+import { RUNS_CHART_DAYS } from './chart-series.ts';
+import { existingGoldTables, readGoldFigures, type GoldFigure } from './gold-figures.ts';
 
 /** A system as the dashboard lists it: what metadata says (null for a system gone from metadata) and its latest landing. */
 export interface SystemStatus {
@@ -19,6 +23,8 @@ export interface SystemStatus {
   readonly enabled: boolean | null;
   readonly schedule: string | null;
   readonly latest: SystemOverview | null;
+  /** Its latest landing that reached the source, against its schedule (core/freshness.ts). */
+  readonly freshness: Freshness;
 }
 
 /** A gold entity's table and its row count (null while the table does not exist yet). */
@@ -41,6 +47,12 @@ export interface DashboardOverview {
   readonly batches: BatchLayerCounts[];
   readonly gold: GoldTableCount[];
   readonly actions: ActionRun[];
+  /** Runs per hour and status over the last 14 days (the runs chart). */
+  readonly runs_per_hour: RunsInHour[];
+  /** Bronze rows per entity of the latest batches (the rows chart). */
+  readonly rows_per_batch: EntityBatchRows[];
+  /** The gold entities' figures (daily glucose, monthly spending, …). */
+  readonly gold_figures: GoldFigure[];
 }
 
 /** The active metadata as the overview uses it, or the reason it could not be loaded. */
@@ -68,31 +80,45 @@ export async function readDashboardOverview(db: Db, metadata: OverviewMetadata, 
   const systemId = options.systemId;
   const keep = <Row extends { readonly system_id: string }>(rows: Row[]): Row[] =>
     systemId === undefined ? rows : rows.filter((row) => row.system_id === systemId);
-  const [latest, stuck, failed, batches, actions, now] = await Promise.all([
+  const now = (await query<{ now: Date }>(db, 'read database time', 'select now() as now')).rows[0]?.now ?? new Date();
+  const known = 'error' in metadata ? undefined : metadata;
+  const goldEntities = keep((known?.entities ?? []).filter((entity): entity is GoldEntity => entity.kind === 'gold'));
+  const [latest, reached, stuck, failed, batches, actions, runs, rows, goldTables] = await Promise.all([
     latestSystemRuns(db),
+    latestReachedLandings(db),
     stuckWork(db),
     failedWork(db, { limit: options.failedLimit ?? 50 }),
     countsPerBatch(db, { ...(systemId === undefined ? {} : { systemId }), limit: options.batches ?? 20 }),
     recentActionRuns(db, { limit: options.actionLimit ?? 20 }),
-    query<{ now: Date }>(db, 'read database time', 'select now() as now'),
+    runsPerHour(db, { since: new Date(now.getTime() - RUNS_CHART_DAYS * 86_400_000), systemId }),
+    entityRowsPerBatch(db, { layer: 'bronze', systemId, limit: options.batches ?? 20 }),
+    existingGoldTables(db),
   ]);
-  const known = 'error' in metadata ? undefined : metadata;
   return {
-    generated_at: now.rows[0]?.now ?? new Date(),
+    generated_at: now,
     metadata: known ? { generation: known.generation, deployed_at: known.deployed_at } : { error: (metadata as { error: string }).error },
     system_id: systemId ?? null,
-    systems: keep(systemStatuses(known?.systems ?? [], latest)),
+    systems: keep(systemStatuses(known?.systems ?? [], latest, reached, now)),
     stuck: { runs: keep(stuck.runs), messages: stuck.messages, layers: keep(stuck.layers) },
     failed: keep(failed),
     batches,
-    gold: keep(await goldTableCounts(db, known?.entities ?? [])),
+    gold: await goldTableCounts(db, goldEntities, goldTables),
     actions: keep(actions),
+    runs_per_hour: runs,
+    rows_per_batch: rows,
+    gold_figures: await readGoldFigures(db, goldEntities, goldTables),
   };
 }
 
 /** Systems of metadata in its order, then systems that only the audit tables still know. */
-function systemStatuses(systems: MetadataSet['systems'], latest: readonly SystemOverview[]): SystemStatus[] {
+function systemStatuses(
+  systems: MetadataSet['systems'],
+  latest: readonly SystemOverview[],
+  reached: readonly LatestReachedLanding[],
+  now: Date,
+): SystemStatus[] {
   const byId = new Map(latest.map((overview) => [overview.run.system_id, overview]));
+  const lastSuccessAt = (systemId: string): Date | null => reached.find((landing) => landing.system_id === systemId)?.finished_at ?? null;
   const listed: SystemStatus[] = systems.map((system) => ({
     system_id: system.id,
     name: system.name,
@@ -100,26 +126,24 @@ function systemStatuses(systems: MetadataSet['systems'], latest: readonly System
     enabled: system.enabled,
     schedule: system.schedule ?? null,
     latest: byId.get(system.id) ?? null,
+    freshness: freshness({ enabled: system.enabled, schedule: system.schedule, timezone: system.timezone, lastSuccessAt: lastSuccessAt(system.id), now }),
   }));
   const gone = latest
     .filter((overview) => !systems.some((system) => system.id === overview.run.system_id))
-    .map((overview) => ({ system_id: overview.run.system_id, name: null, type: null, enabled: null, schedule: null, latest: overview }));
+    .map((overview) => ({
+      system_id: overview.run.system_id,
+      name: null,
+      type: null,
+      enabled: null,
+      schedule: null,
+      latest: overview,
+      freshness: freshness({ enabled: true, schedule: null, timezone: 'UTC', lastSuccessAt: lastSuccessAt(overview.run.system_id), now }),
+    }));
   return [...listed, ...gone];
 }
 
 /** Exact row counts of the gold tables (small aggregates); a table not created yet counts as null. */
-async function goldTableCounts(db: Db, entities: MetadataSet['entities']): Promise<GoldTableCount[]> {
-  const gold = entities.filter((entity) => entity.kind === 'gold');
-  if (gold.length === 0) return [];
-  const existing = await query<{ table_name: string }>(
-    db,
-    'read gold tables',
-    `select table_name
-       from information_schema.tables
-      where table_schema = $1`,
-    [GOLD_SCHEMA],
-  );
-  const tables = new Set(existing.rows.map((row) => row.table_name));
+async function goldTableCounts(db: Db, gold: readonly GoldEntity[], tables: ReadonlySet<string>): Promise<GoldTableCount[]> {
   return Promise.all(
     gold.map(async (entity) => {
       const table = entityTable(entity);

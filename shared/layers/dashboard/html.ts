@@ -3,7 +3,7 @@
  * (made by `html` itself), so audit text (error messages, ids from metadata) can never become markup.
  */
 
-/** Markup that is already escaped; only `html` and `raw` make it. */
+/** Markup that is already escaped; only `html`, `raw` and `jsonScript` make it. */
 export class SafeHtml {
   constructor(readonly text: string) {}
 
@@ -46,4 +46,17 @@ function render(value: HtmlValue): string {
   if (value instanceof Date) return escapeHtml(value.toISOString());
   if (Array.isArray(value)) return (value as readonly HtmlValue[]).map(render).join('');
   return escapeHtml(String(value));
+}
+
+const JSON_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/**
+ * A JSON data island, `<script type="application/json" id="…">`: the browser never runs it, and `<`, `>` and `&`
+ * become `\u003c`… inside the JSON text, so no value can close the element or open another one.
+ *
+ * @example jsonScript('data', { error: '</script><script>alert(1)' }) // …"\u003c/script\u003e\u003cscript\u003ealert(1)"…
+ */
+export function jsonScript(id: string, value: unknown): SafeHtml {
+  const json = JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => JSON_ESCAPES[char] ?? char);
+  return new SafeHtml(`<script type="application/json" id="${escapeHtml(id)}">${json}</script>`);
 }

@@ -1,67 +1,60 @@
 /**
- * The dashboard page: one self-contained HTML document (inline CSS, no script, no external asset), rendered on
- * the server from the overview. Every value goes through `html`, so audit text cannot inject markup.
+ * The dashboard page: one HTML document rendered on the server from the overview, readable without its script
+ * (every figure is also in a table), with charts drawn by the page's script from a JSON island (page-parts.ts). Every
+ * value goes through `html`, so audit text cannot inject markup.
  */
+import type { Freshness } from '../../core/freshness.ts';
 import type { BatchLayerCounts, FailedWork } from '../../runs/audit-queries.ts';
 import type { SystemLayerRun } from '../../runs/run-types.ts';
+import { rerunCommand } from '../../cli/batch-report.ts';
 import type { ActionRun } from '../actions/action-runs.ts';
+import { freshnessChart, rowsPerBatchCharts, runsOverTimeChart, type ChartSpec } from './chart-series.ts';
 import type { DashboardOverview, GoldTableCount, SystemStatus } from './dashboard-overview.ts';
-import { html, raw, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from './html.ts';
+import { badge, batchLink, chartFigure, empty, errorText, pageDocument, rerunLine, section, shortId, timeOf } from './page-parts.ts';
 
-/** How the page links to itself and refreshes. */
+/** How the page links to itself and refreshes, and the name of its script (null: the charts are not drawn). */
 export interface PageOptions {
   /** Seconds between automatic reloads; 0 = never. */
   readonly refreshSeconds: number;
+  readonly script?: string | null;
 }
 
 const LAYERS = ['landing', 'bronze', 'silver', 'gold'] as const;
 
-const STYLE = raw(`
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1b1f24; background: #fafafa; }
-  h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.75rem 0 .5rem; }
-  table { border-collapse: collapse; background: #fff; width: 100%; }
-  th, td { border: 1px solid #d8dee4; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-  th { background: #f0f3f6; font-weight: 600; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-  .meta { color: #57606a; } .empty { color: #57606a; font-style: italic; }
-  .st { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .85em; white-space: nowrap; }
-  .succeeded { background: #dafbe1; color: #116329; } .failed { background: #ffebe9; color: #a40e26; }
-  .running { background: #ddf4ff; color: #0550ae; } .skipped { background: #eaeef2; color: #424a53; }
-  .none { color: #8c959f; } code, pre { font-family: ui-monospace, monospace; font-size: .9em; }
-  pre { white-space: pre-wrap; margin: .25rem 0 0; } details summary { cursor: pointer; }
-`);
-
 /** Renders the whole page. */
 export function renderDashboardPage(overview: DashboardOverview, options: PageOptions): string {
   const title = overview.system_id === null ? 'Dataplatform' : `Dataplatform · ${overview.system_id}`;
-  const refresh = options.refreshSeconds > 0 ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '';
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-${refresh}
-<title>${title}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${title}</h1>
+  const script = options.script ?? null;
+  const figures = overviewFigures(overview);
+  const body = html`<h1>${title}</h1>
 <p class="meta">${metadataLine(overview)} · as of ${timeOf(overview.generated_at)}
  · <a href="${link(overview, { format: 'json' })}">JSON</a>${overview.system_id === null ? '' : html` · <a href="?">all systems</a>`}
  · ${options.refreshSeconds > 0 ? html`reloads every ${options.refreshSeconds} s (<a href="${link(overview, { refresh: '0' })}">stop</a>)` : html`<a href="${link(overview, { refresh: '30' })}">reload every 30 s</a>`}</p>
 ${section('Systems', systemsTable(overview.systems))}
+${section('Charts', html`${script === null ? UNBUNDLED_NOTE : ''}<div class="charts">${figures.map((figure) => chartFigure(figure.title, figure.chart, figure.note))}</div>`)}
 ${section('Stuck work', stuckTables(overview))}
 ${section('Failed work', failedTable(overview.failed))}
 ${section('Batches', batchesTable(overview.batches))}
 ${section('Gold tables', goldTable(overview.gold))}
-${section('Actions', actionsTable(overview.actions))}
-</body>
-</html>
-`;
-  return page.text;
+${section('Actions', actionsTable(overview.actions))}`;
+  const charts = figures.flatMap((figure) => (figure.chart === null ? [] : [figure.chart]));
+  return pageDocument({ title, refreshSeconds: options.refreshSeconds, script }, body, charts);
 }
 
-function section(title: string, body: SafeHtml): SafeHtml {
-  return html`<h2>${title}</h2>\n${body}`;
+const UNBUNDLED_NOTE = html`<p class="note">The charts are drawn by the page's script, which the build bakes into the function (npm run build); this copy runs unbundled.</p>`;
+
+/** The overview's charts in page order, each with its title and the note shown instead when there is nothing to draw. */
+function overviewFigures(overview: DashboardOverview): Array<{ title: string; chart: ChartSpec | null; note: string }> {
+  const rows = rowsPerBatchCharts(overview.rows_per_batch, 'bronze');
+  return [
+    { title: 'Runs and failures over time', chart: runsOverTimeChart(overview.runs_per_hour, overview.generated_at), note: 'No runs in the last 14 days.' },
+    { title: 'Freshness per system (against its schedule)', chart: freshnessChart(overview.systems, overview.generated_at), note: 'No system has landed yet.' },
+    ...(rows.length === 0
+      ? [{ title: 'Bronze rows per batch and entity', chart: null, note: 'No batch has reached bronze yet.' }]
+      : rows.map((chart) => ({ title: `Bronze rows per batch and entity · ${chart.id.slice('rows-'.length)}`, chart, note: '' }))),
+    ...overview.gold_figures.map((figure) => ({ title: `${figure.title} · gold.${figure.entity_id}`, chart: figure.chart, note: figure.note ?? '' })),
+  ];
 }
 
 function metadataLine(overview: DashboardOverview): SafeHtml {
@@ -86,15 +79,30 @@ function systemsTable(systems: readonly SystemStatus[]): SafeHtml {
 <td><a href="?system_id=${system.system_id}"><code>${system.system_id}</code></a>${system.name === null ? html` <span class="meta">(not in metadata)</span>` : html` ${system.name}`}</td>
 <td>${system.type ?? ''}${system.enabled === false ? html` <span class="st skipped">disabled</span>` : ''}</td>
 <td><code>${system.schedule ?? '—'}</code></td>
-<td>${latest ? html`<code title="${latest.run.batch_id}">${shortId(latest.run.batch_id)}</code> ${timeOf(latest.run.batch_timestamp)}` : html`<span class="none">never ran</span>`}</td>
+<td>${latest ? html`${batchLink(latest.run.batch_id)} ${timeOf(latest.run.batch_timestamp)}` : html`<span class="none">never ran</span>`}</td>
+<td>${freshnessCell(system.freshness)}</td>
 <td>${latest ? html`${badge(latest.run.status)}${latest.run.skip_reason ? html` <span class="meta">${latest.run.skip_reason}</span>` : ''}` : ''}</td>
 ${layers}
 </tr>`;
   });
   return html`<table>
-<tr><th>system</th><th>type</th><th>schedule</th><th>latest batch</th><th>landing</th><th>bronze</th><th>silver</th><th>gold</th></tr>
+<tr><th>system</th><th>type</th><th>schedule</th><th>latest batch</th><th>freshness</th><th>landing</th><th>bronze</th><th>silver</th><th>gold</th></tr>
 ${rows}
 </table>`;
+}
+
+function freshnessCell(state: Freshness): SafeHtml {
+  const detail = state.state === 'late'
+    ? html`late by ${duration(state.late_seconds)}, was due by ${timeOf(state.due_by)}`
+    : state.state === 'fresh' ? html`next due by ${timeOf(state.due_by)}` : '';
+  return html`${badge(state.state)} <span class="meta">${detail}</span>`;
+}
+
+/** `3 min`, `5 h`, `2 d`: a duration as a person reads it. */
+function duration(seconds: number): string {
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
+  if (seconds < 2 * 86_400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
 }
 
 function layerCell(run: SystemLayerRun | undefined): SafeHtml {
@@ -110,19 +118,19 @@ function stuckTables(overview: DashboardOverview): SafeHtml {
   if (runs.length > 0) {
     parts.push(html`<p>Runs still <span class="st running">running</span> past their timeout (the next call or the scheduler takes them over):</p>
 <table><tr><th>system</th><th>layer</th><th>entity</th><th>batch</th><th>started</th><th>running</th><th>timeout</th><th>call</th></tr>
-${runs.map((run) => html`<tr><td><code>${run.system_id}</code></td><td>${run.layer ?? 'landing'}</td><td>${run.entity_id ?? ''}</td><td><code title="${run.batch_id}">${shortId(run.batch_id)}</code></td><td>${timeOf(run.started_at)}</td><td class="n">${run.running_seconds} s</td><td class="n">${run.timeout_seconds} s</td><td><code>${run.call_id ?? ''}</code></td></tr>`)}
+${runs.map((run) => html`<tr><td><code>${run.system_id}</code></td><td>${run.layer ?? 'landing'}</td><td>${run.entity_id ?? ''}</td><td>${batchLink(run.batch_id)}</td><td>${timeOf(run.started_at)}</td><td class="n">${run.running_seconds} s</td><td class="n">${run.timeout_seconds} s</td><td><code>${run.call_id ?? ''}</code></td></tr>`)}
 </table>`);
   }
   if (messages.length > 0) {
     parts.push(html`<p>Chained calls not delivered (the scheduler retries them every minute):</p>
 <table><tr><th>function</th><th>batch</th><th>created</th><th>attempts</th><th>next attempt</th><th>last error</th></tr>
-${messages.map((message) => html`<tr><td><code>${message.target_function}</code></td><td><code title="${message.batch_id}">${shortId(message.batch_id)}</code></td><td>${timeOf(message.created_at)}</td><td class="n">${message.attempts}</td><td>${timeOf(message.next_attempt_at)}</td><td>${errorText(message.last_error)}</td></tr>`)}
+${messages.map((message) => html`<tr><td><code>${message.target_function}</code></td><td>${batchLink(message.batch_id)}</td><td>${timeOf(message.created_at)}</td><td class="n">${message.attempts}</td><td>${timeOf(message.next_attempt_at)}</td><td>${errorText(message.last_error)}</td></tr>`)}
 </table>`);
   }
   if (layers.length > 0) {
     parts.push(html`<p>Layers still waiting for entities after an hour (an entity's call was lost before it started):</p>
 <table><tr><th>system</th><th>layer</th><th>batch</th><th>started</th><th>entities finished</th></tr>
-${layers.map((layer) => html`<tr><td><code>${layer.system_id}</code></td><td>${layer.layer}</td><td><code title="${layer.batch_id}">${shortId(layer.batch_id)}</code></td><td>${timeOf(layer.started_at)}</td><td class="n">${layer.entities_finished}/${layer.entities_expected}</td></tr>`)}
+${layers.map((layer) => html`<tr><td><code>${layer.system_id}</code></td><td>${layer.layer}</td><td>${batchLink(layer.batch_id)}</td><td>${timeOf(layer.started_at)}</td><td class="n">${layer.entities_finished}/${layer.entities_expected}</td></tr>`)}
 </table>`);
   }
   return html`${parts}`;
@@ -131,8 +139,8 @@ ${layers.map((layer) => html`<tr><td><code>${layer.system_id}</code></td><td>${l
 function failedTable(failed: readonly FailedWork[]): SafeHtml {
   if (failed.length === 0) return empty('No failed work (failures that a later run fixed are left out).');
   return html`<table>
-<tr><th>finished</th><th>system</th><th>layer</th><th>entity</th><th>batch</th><th>attempt</th><th>call</th><th>error</th></tr>
-${failed.map((work) => html`<tr><td>${timeOf(work.finished_at)}</td><td><code>${work.system_id}</code></td><td>${work.layer ?? 'landing'}</td><td>${work.entity_id ?? ''}</td><td><code title="${work.batch_id}">${shortId(work.batch_id)}</code></td><td class="n">${work.attempt}</td><td><code>${work.call_id ?? ''}</code></td><td>${errorText(work.error)}</td></tr>`)}
+<tr><th>finished</th><th>system</th><th>layer</th><th>entity</th><th>batch</th><th>attempt</th><th>error, and the command that runs it again</th></tr>
+${failed.map((work) => html`<tr><td>${timeOf(work.finished_at)}</td><td><code>${work.system_id}</code></td><td>${work.layer ?? 'landing'}</td><td>${work.entity_id ?? ''}</td><td>${batchLink(work.batch_id)}</td><td class="n">${work.attempt}</td><td>${errorText(work.error)}${rerunLine(rerunCommand(work))}</td></tr>`)}
 </table>`;
 }
 
@@ -141,7 +149,7 @@ function batchesTable(batches: readonly BatchLayerCounts[]): SafeHtml {
   const rows = batches.map((row, index) => {
     const first = index === 0 || batches[index - 1]?.batch_id !== row.batch_id;
     const batchCells = first
-      ? html`<td><code title="${row.batch_id}">${shortId(row.batch_id)}</code></td><td>${timeOf(row.batch_timestamp)}</td><td><code>${row.system_id}</code></td><td>${badge(row.landing_status)}</td>`
+      ? html`<td>${batchLink(row.batch_id)}</td><td>${timeOf(row.batch_timestamp)}</td><td><code>${row.system_id}</code></td><td>${badge(row.landing_status)}</td>`
       : html`<td colspan="4"></td>`;
     return html`<tr>${batchCells}<td>${row.layer ?? html`<span class="none">—</span>`}</td><td>${row.layer_status ? badge(row.layer_status) : ''}</td>
 <td class="n">${row.entities_succeeded}/${row.entities_failed}/${row.entities_skipped} of ${row.entities_expected}</td>
@@ -167,34 +175,4 @@ function actionsTable(actions: readonly ActionRun[]): SafeHtml {
 <tr><th>started</th><th>action</th><th>type</th><th>event</th><th>system</th><th>layer</th><th>entity</th><th>event status</th><th>status</th><th>error</th></tr>
 ${actions.map((run) => html`<tr><td>${timeOf(run.started_at)}</td><td>${run.action_id}</td><td>${run.action_type}</td><td>${run.event}</td><td><code>${run.system_id}</code></td><td>${run.layer}</td><td>${run.entity_id ?? ''}</td><td>${badge(run.event_status)}</td><td>${badge(run.status)}</td><td>${errorText(run.error)}</td></tr>`)}
 </table>`;
-}
-
-function empty(text: string): SafeHtml {
-  return html`<p class="empty">${text}</p>`;
-}
-
-function badge(status: string): SafeHtml {
-  return html`<span class="st ${status}">${status}</span>`;
-}
-
-/** `2025-01-01 06:00:00 UTC`, with the exact instant in the `datetime` attribute. */
-function timeOf(value: Date | string | null): SafeHtml {
-  if (value === null) return html``;
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) return html`${String(value)}`;
-  const iso = date.toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 19).replace('T', ' ')} UTC</time>`;
-}
-
-/** The first 8 characters of an id (UUIDv7: the time part), with the whole id in a `title` where it is shown. */
-function shortId(id: string): string {
-  return id.slice(0, 8);
-}
-
-/** An error's first line, and the whole text on demand when it is longer. */
-function errorText(error: string | null): SafeHtml {
-  if (error === null || error === '') return html``;
-  const firstLine = error.split('\n', 1)[0] ?? '';
-  if (firstLine.length <= 160 && firstLine === error) return html`${error}`;
-  return html`<details><summary>${firstLine.slice(0, 160)}${firstLine.length > 160 ? '…' : ''}</summary><pre>${error}</pre></details>`;
 }

@@ -58,7 +58,13 @@ describe('the read-only role of the dashboard', () => {
   it('serves the dashboard overview', async () => {
     const answer = await showDashboard(
       { format: 'json', batches: 10, refresh: 0 },
-      { db: reader, metadata: () => Promise.reject(new ConfigurationError('no metadata deployed')), log: createLogger({}, { write: () => undefined }) },
+      {
+        db: reader,
+        metadata: () => Promise.reject(new ConfigurationError('no metadata deployed')),
+        log: createLogger({}, { write: () => undefined }),
+        logs: { admin: undefined, namespace: '' },
+        now: () => new Date(),
+      },
     );
     expect(answer).toMatchObject({ format: 'json', body: { metadata: { error: 'no metadata deployed' }, failed: [], batches: [] } });
   });

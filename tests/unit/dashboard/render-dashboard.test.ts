@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DashboardOverview } from '../../../shared/layers/dashboard/dashboard-overview.ts';
-import { escapeHtml, html, raw } from '../../../shared/layers/dashboard/html.ts';
+import { escapeHtml, html, jsonScript, raw } from '../../../shared/layers/dashboard/html.ts';
 import { renderDashboardPage } from '../../../shared/layers/dashboard/render-dashboard.ts';
 
 describe('escapeHtml', () => {
@@ -39,6 +39,7 @@ function overview(changes: Partial<DashboardOverview> = {}): DashboardOverview {
         type: 'jsonfile',
         enabled: true,
         schedule: '*/15 * * * *',
+        freshness: { state: 'late', last_success_at: at, due_by: at, late_seconds: 7200 },
         latest: {
           run: {
             run_id: RUN, batch_id: BATCH, batch_timestamp: at, system_id: 'TST01', call_id: 'c1', parent_call_id: null,
@@ -55,7 +56,10 @@ function overview(changes: Partial<DashboardOverview> = {}): DashboardOverview {
           ],
         },
       },
-      { system_id: 'NSC01', name: 'Nightscout', type: 'nightscout', enabled: false, schedule: null, latest: null },
+      {
+        system_id: 'NSC01', name: 'Nightscout', type: 'nightscout', enabled: false, schedule: null, latest: null,
+        freshness: { state: 'disabled', last_success_at: null, due_by: null, late_seconds: 0 },
+      },
     ],
     stuck: { runs: [], messages: [], layers: [] },
     failed: [
@@ -68,6 +72,16 @@ function overview(changes: Partial<DashboardOverview> = {}): DashboardOverview {
     batches: [],
     gold: [{ entity_id: 'test_customer_order_total', system_id: 'TST01', table: 'test_customer_order_total', rows: 42 }],
     actions: [],
+    runs_per_hour: [
+      { hour: new Date('2025-01-01T05:00:00Z'), status: 'succeeded', runs: 17 },
+      { hour: new Date('2025-01-01T05:00:00Z'), status: 'failed', runs: 1 },
+    ],
+    rows_per_batch: [
+      { batch_id: BATCH, batch_timestamp: at, system_id: 'TST01', entity_id: 'test_customer', status: 'succeeded', records_in: 12, records_inserted: 12, records_rejected: 0 },
+    ],
+    gold_figures: [
+      { entity_id: 'nightscout_daily_glucose', system_id: 'NSC01', title: 'Daily glucose', chart: null, note: 'gold.nightscout_daily_glucose is not created yet: NSC01 has not finished a gold run.' },
+    ],
     ...changes,
   };
 }
@@ -106,5 +120,42 @@ describe('renderDashboardPage', () => {
   it('shows why metadata is missing instead of failing', () => {
     const page = renderDashboardPage(overview({ metadata: { error: 'no metadata deployed' } }), { refreshSeconds: 0 });
     expect(page).toContain('metadata unavailable</span> no metadata deployed');
+  });
+
+  it('shows the command that runs each failure again, and links each batch to its lineage', () => {
+    const page = renderDashboardPage(overview(), { refreshSeconds: 0 });
+    expect(page).toContain(`<code class="rerun" title="run it again from the project folder">npx dataplatform rerun ${BATCH} --layer bronze --entity test_customer</code>`);
+    expect(page).toContain(`<a href="?batch_id=${BATCH}"><code title="${BATCH}">01970000</code></a>`);
+  });
+
+  it('shows each system\'s freshness against its schedule', () => {
+    const page = renderDashboardPage(overview(), { refreshSeconds: 0 });
+    expect(page).toContain('<span class="st late">late</span> <span class="meta">late by 2 h, was due by');
+    expect(page).toContain('<span class="st disabled">disabled</span>');
+  });
+
+  it('carries its charts as a JSON island with a canvas each, and says why a gold figure has no chart', () => {
+    const page = renderDashboardPage(overview(), { refreshSeconds: 0, script: 'dashboard-charts.0123456789abcdef.js' });
+    expect(page).toContain('<script src="?asset=dashboard-charts.0123456789abcdef.js" defer></script>');
+    const island = /<script type="application\/json" id="dashboard-charts">(.*?)<\/script>/s.exec(page)?.[1] ?? '';
+    const charts = JSON.parse(island) as Array<{ id: string }>;
+    expect(charts.map((chart) => chart.id)).toEqual(['runs', 'freshness', 'rows-TST01']);
+    for (const chart of charts) expect(page).toContain(`<canvas id="chart-${chart.id}"`);
+    expect(page).toContain('gold.nightscout_daily_glucose is not created yet: NSC01 has not finished a gold run.');
+  });
+
+  it('has no script unless the function was bundled with one, and says the charts need it', () => {
+    const page = renderDashboardPage(overview(), { refreshSeconds: 0 });
+    expect(page).not.toMatch(/<script/);
+    expect(page).toContain('npm run build');
+  });
+});
+
+describe('jsonScript', () => {
+  it('escapes what could end the element or open another one, and stays the same JSON', () => {
+    const value = { error: '</script><script>alert(1)</script> & \u2028' };
+    const island = jsonScript('data', value).text;
+    expect(island).toBe('<script type="application/json" id="data">{"error":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e \\u0026 \\u2028"}</script>');
+    expect(JSON.parse(island.slice(island.indexOf('>') + 1, island.lastIndexOf('<')))).toEqual(value);
   });
 });
