@@ -1,8 +1,8 @@
 /**
  * stack.yml in production, as the real faas-cli renders it: `faas-cli generate` writes the OpenFaaS Function resources
  * that OpenFaaS on Kubernetes deploys (faasd receives the same fields through `faas-cli deploy`). Each function must
- * list the OpenFaaS secret of every connection it is given, and only those (a production function refuses to start
- * without them: shared/production-settings.ts); in development only the call token, which the local stack creates.
+ * list the OpenFaaS secret of every connection it is given, and no other connection's (a production function refuses
+ * to start without them: shared/production-settings.ts); in development none, as the local stack creates none.
  */
 import { loadAll } from 'js-yaml';
 import path from 'node:path';
@@ -32,27 +32,35 @@ function generate(env: NodeJS.ProcessEnv): FunctionResource[] {
   return (loadAll(run.output) as Array<FunctionResource | null>).filter((doc): doc is FunctionResource => doc !== null);
 }
 
-/** The secrets a function needs for the connections its environment gives it (shared/production-settings.ts). */
-function neededSecrets(environment: Readonly<Record<string, string>>): string[] {
-  const needed = [CALL_TOKEN];
+/** The connection secrets a function needs for the connections its environment gives it (shared/production-settings.ts). */
+function connectionSecrets(environment: Readonly<Record<string, string>>): string[] {
+  const needed: string[] = [];
   for (const [setting, secret] of Object.entries(SECRET_SETTINGS)) {
     const given = setting === 'VAULT_TOKEN' ? environment.VAULT_ADDR !== undefined && (environment.SECRET_STORE ?? 'vault') === 'vault' : environment[setting] !== undefined;
     if (given) needed.push(environment[`${setting}_SECRET`] ?? secret);
   }
-  return needed.sort();
+  return needed;
+}
+
+/** Whether a secret carries a connection (any function's): the development lists must hold none. */
+function isConnectionSecret(name: string): boolean {
+  return Object.values(SECRET_SETTINGS).some((secret) => name === secret) || /^dataplatform-.*database-url$/.test(name);
 }
 
 describe('stack.yml rendered by faas-cli generate', () => {
-  it('in production: each function lists the secret of every connection it is given, and no other', async () => {
+  it('in production: each function adds the secret of every connection it is given to its other secrets, and no other', async () => {
     const env = deployEnv({ PLATFORM_ENV: 'production' });
     const resources = generate(env);
     const stack = await loadStack(path.join(ROOT, 'stack.yml'), env);
+    const development = await loadStack(path.join(ROOT, 'stack.yml'), deployEnv({}));
     expect(resources.map((resource) => resource.metadata.name).sort()).toEqual(stack.functions.map((fn) => fn.name).sort());
     for (const fn of stack.functions) {
+      const others = development.functions.find((candidate) => candidate.name === fn.name)?.secrets ?? [];
+      const expected = [...new Set([...others, ...connectionSecrets(fn.environment)])].sort();
       const resource = resources.find((candidate) => candidate.metadata.name === fn.name);
-      expect({ name: fn.name, secrets: [...(resource?.spec.secrets ?? [])].sort() }).toEqual({ name: fn.name, secrets: neededSecrets(fn.environment) });
+      expect({ name: fn.name, secrets: [...(resource?.spec.secrets ?? [])].sort() }).toEqual({ name: fn.name, secrets: expected });
       // faas-cli and the project's reader (npm run build, the local provider's images) agree.
-      expect({ name: fn.name, secrets: [...fn.secrets].sort() }).toEqual({ name: fn.name, secrets: neededSecrets(fn.environment) });
+      expect({ name: fn.name, secrets: [...fn.secrets].sort() }).toEqual({ name: fn.name, secrets: expected });
     }
   });
 
@@ -71,9 +79,14 @@ describe('stack.yml rendered by faas-cli generate', () => {
     expect(scheduler?.spec.annotations).toMatchObject({ topic: 'cron-function', schedule: '* * * * *' });
   });
 
-  it('in development: the call token only, the one secret the local stack creates', () => {
+  it('in development: the call token and no connection secret (the local stack creates none)', () => {
     for (const resource of generate(deployEnv({}))) {
-      expect({ name: resource.metadata.name, secrets: resource.spec.secrets }).toEqual({ name: resource.metadata.name, secrets: [CALL_TOKEN] });
+      const secrets = resource.spec.secrets ?? [];
+      expect({ name: resource.metadata.name, call_token: secrets.includes(CALL_TOKEN), connections: secrets.filter(isConnectionSecret) }).toEqual({
+        name: resource.metadata.name,
+        call_token: true,
+        connections: [],
+      });
     }
   });
 
