@@ -78,6 +78,8 @@ export async function startPlatform(options: {
   readonly deployEnv?: NodeJS.ProcessEnv;
   /** Give TST01 a push webhook whose token is this Vault secret key (`prefix/field`, in the dev OpenBao). */
   readonly webhookTokenKey?: string;
+  /** Changes the metadata records before they are deployed (a test's own actions, a check that fails). */
+  readonly editMetadata?: (metadata: TestMetadataFiles) => TestMetadataFiles;
 }): Promise<PlatformEnv> {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
   const metadataDb = `metadata_e2e_${suffix}`;
@@ -97,7 +99,7 @@ export async function startPlatform(options: {
   try {
     const dataDir = path.join(ns.dir, 'tst01');
     await generateTestData({ seed: 1, batches: options.batches, out: dataDir, models });
-    await deployTestMetadata(path.join(ns.dir, 'metadata'), dataDir, metadataDb, options.webhookTokenKey);
+    await deployTestMetadata(path.join(ns.dir, 'metadata'), dataDir, metadataDb, options.webhookTokenKey, options.editMetadata);
 
     // The stack and its bundles under the scratch folder, in the layout stack.yml expects (`./build/functions/<name>`).
     const stackText = await readFile(path.join(ROOT, 'stack.yml'), 'utf8');
@@ -206,11 +208,24 @@ export async function startPlatform(options: {
   }
 }
 
+/** The metadata files of a test platform, as records. */
+export interface TestMetadataFiles {
+  readonly systems: Array<Record<string, unknown>>;
+  readonly entities: Array<Record<string, unknown>>;
+  readonly actions: Array<Record<string, unknown>>;
+}
+
 /**
  * The project's metadata reduced to TST01: its system (reading `dataDir`, no schedule), its entities, and the
- * actions whose filters name only what is left; deployed with the CLI into `metadataDb`.
+ * actions whose filters name only what is left, changed by `edit` when given; deployed with the CLI into `metadataDb`.
  */
-async function deployTestMetadata(dir: string, dataDir: string, metadataDb: string, webhookTokenKey?: string): Promise<void> {
+async function deployTestMetadata(
+  dir: string,
+  dataDir: string,
+  metadataDb: string,
+  webhookTokenKey?: string,
+  edit: (metadata: TestMetadataFiles) => TestMetadataFiles = (metadata) => metadata,
+): Promise<void> {
   const webhook = webhookTokenKey === undefined ? {} : { webhook: { token: { type: 'secret', key: webhookTokenKey }, mode: 'push', landing_entity: 'readings' } };
   const read = async (file: string): Promise<Array<Record<string, unknown>>> =>
     JSON.parse(await readFile(path.join(ROOT, 'metadata', file), 'utf8')) as Array<Record<string, unknown>>;
@@ -223,10 +238,9 @@ async function deployTestMetadata(dir: string, dataDir: string, metadataDb: stri
     const on = action.on as { system_id?: string; entity_id?: string };
     return (on.system_id === undefined || on.system_id === TEST_SYSTEM) && (on.entity_id === undefined || entityIds.has(on.entity_id));
   });
+  const files = edit({ systems, entities, actions });
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'systems.json'), JSON.stringify(systems, null, 2));
-  await writeFile(path.join(dir, 'entities.json'), JSON.stringify(entities, null, 2));
-  await writeFile(path.join(dir, 'actions.json'), JSON.stringify(actions, null, 2));
+  for (const [name, records] of Object.entries(files)) await writeFile(path.join(dir, `${name}.json`), JSON.stringify(records, null, 2));
   const output: string[] = [];
   const code = await cli(['metadata', 'deploy', '--dir', dir], {
     out: (line) => output.push(line),
