@@ -92,14 +92,15 @@ export function rowsPerBatchCharts(rows: readonly EntityBatchRows[], layer: stri
     return {
       id: `rows-${systemId}`,
       type: 'bar',
-      labels: batches.map(([batchId, timestamp]) => `${batchId.slice(0, 8)} ${dayLabel(timestamp)} ${timestamp.toISOString().slice(11, 16)}`),
+      // By time: batches of the same minute share the first 8 characters of their id (UUIDv7: the time part).
+      labels: batches.map(([, timestamp]) => `${dayLabel(timestamp)} ${timestamp.toISOString().slice(11, 19)}`),
       series: entities.map((entityId, index) => ({
         label: entityId,
         data: batches.map(([batchId]) => own.find((row) => row.batch_id === batchId && row.entity_id === entityId)?.records_inserted ?? null),
         color: PALETTE[index % PALETTE.length] ?? '#57606a',
       })),
       stacked: true,
-      unit: `${layer} rows written per batch`,
+      unit: `${layer} rows written`,
     };
   });
 }

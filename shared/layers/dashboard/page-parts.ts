@@ -24,7 +24,7 @@ const STYLE_TEXT = `
   figure.chart { margin: 0; background: #fff; border: 1px solid #d8dee4; border-radius: 6px; padding: .6rem .8rem .4rem; }
   figure.chart figcaption { font-weight: 600; margin-bottom: .4rem; }
   .plot { position: relative; height: 250px; } .plot canvas { display: block; }
-  .rerun { display: block; margin-top: .3rem; padding: .2rem .4rem; background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 4px; white-space: nowrap; user-select: all; }
+  .rerun { display: block; margin-top: .3rem; padding: .2rem .4rem; background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 4px; overflow-wrap: anywhere; user-select: all; }
   .flow { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 1.5rem; }
   .layer { background: #fff; border: 1px solid #d8dee4; border-radius: 6px; padding: .5rem .7rem; position: relative; }
   .layer + .layer::before { content: "→"; position: absolute; left: -1.25rem; top: 40%; color: #8c959f; font-size: 1.2rem; }
@@ -40,14 +40,15 @@ const STYLE_TEXT = `
 const STYLE = raw(STYLE_TEXT);
 
 /**
- * What the pages may load: the script from the function itself (`?asset=…`), the inline style by its hash, nothing
- * else (no inline script, no other origin, no frames). The JSON island is data, not a script, so it needs no grant.
+ * What the pages may load: the script from the function itself (`?asset=…`), the inline style by its hash, the empty
+ * icon (`data:`, so the browser asks the gateway for no /favicon.ico), nothing else (no inline script, no other
+ * origin, no frames). The JSON island is data, not a script, so it needs no grant.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   `style-src 'sha256-${createHash('sha256').update(STYLE_TEXT).digest('base64')}'`,
-  "img-src 'self'",
+  "img-src 'self' data:",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
@@ -74,6 +75,7 @@ export function pageDocument(frame: PageFrame, body: SafeHtml, charts: readonly 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 ${refresh}
 <title>${frame.title}</title>
 <style>${STYLE}</style>

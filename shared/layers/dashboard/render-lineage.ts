@@ -75,11 +75,13 @@ ${failed.map((work) => html`<tr><td>${work.layer ?? 'landing'}</td><td>${work.en
 </table>`;
 }
 
+/** The batch's check results, failed ones first. */
 function checksTable(checks: readonly CheckResult[]): SafeHtml {
   if (checks.length === 0) return empty('No data-quality results for this batch.');
+  const ordered = [...checks.filter((check) => !check.passed), ...checks.filter((check) => check.passed)];
   return html`<table>
 <tr><th>entity</th><th>check</th><th>result</th><th>severity</th><th>observed</th><th>expected</th></tr>
-${checks.map((check) => html`<tr><td>${check.entity_id}</td><td>${check.check_name}</td><td>${check.passed ? badge('succeeded', 'passed') : badge('failed')}</td><td>${severityOf(check.details)}</td><td><code>${jsonText(check.observed)}</code></td><td><code>${jsonText(check.expected)}</code></td></tr>`)}
+${ordered.map((check) => html`<tr><td>${check.entity_id}</td><td>${check.check_name}</td><td>${check.passed ? badge('succeeded', 'passed') : badge('failed')}</td><td>${severityOf(check.details)}</td><td><code>${jsonText(check.observed)}</code></td><td><code>${jsonText(check.expected)}</code></td></tr>`)}
 </table>`;
 }
 

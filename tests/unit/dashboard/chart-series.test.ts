@@ -73,12 +73,12 @@ describe('rowsPerBatchCharts', () => {
     );
     expect(charts.map((chart) => chart.id)).toEqual(['rows-NSC01', 'rows-TST01']);
     const tst = charts[1];
-    expect(tst?.labels).toEqual(['01970001 03-10 10:00', '01970002 03-10 10:15']);
+    expect(tst?.labels).toEqual(['03-10 10:00:00', '03-10 10:15:00']);
     expect(tst?.series.map((series) => [series.label, series.data])).toEqual([
       ['test_customer', [12, 14]],
       ['test_product', [6, null]],
     ]);
-    expect(tst?.unit).toBe('bronze rows written per batch');
+    expect(tst?.unit).toBe('bronze rows written');
   });
 });
 
