@@ -16,7 +16,7 @@ export const GATEWAY_PASSWORD_SECRET = 'dataplatform-gateway-password';
 export const GATEWAY_USER = 'admin';
 
 /** Lines shown per call at most; a call that logged more says so. */
-export const MAX_LINES_PER_CALL = 60;
+const MAX_LINES_PER_CALL = 60;
 
 /** One line a call logged: its time, level and message, and the rest of its fields (the context fields left out). */
 export interface CallLogLine {

@@ -40,7 +40,12 @@ const STATUS_COLORS: Readonly<Record<RunStatus, string>> = {
 };
 
 /** Colours for series that are not statuses (entities, currencies), distinguishable side by side. */
-export const PALETTE = ['#0969da', '#bf8700', '#8250df', '#1a7f37', '#cf222e', '#0e8a9e', '#bc4c00', '#6e7781', '#d63384', '#57606a'];
+const PALETTE = ['#0969da', '#bf8700', '#8250df', '#1a7f37', '#cf222e', '#0e8a9e', '#bc4c00', '#6e7781', '#d63384', '#57606a'];
+
+/** The palette's colour for the series at `index`, round again past its end. */
+function paletteColor(index: number): string {
+  return PALETTE[index % PALETTE.length] ?? '#57606a';
+}
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -97,7 +102,7 @@ export function rowsPerBatchCharts(rows: readonly EntityBatchRows[], layer: stri
       series: entities.map((entityId, index) => ({
         label: entityId,
         data: batches.map(([batchId]) => own.find((row) => row.batch_id === batchId && row.entity_id === entityId)?.records_inserted ?? null),
-        color: PALETTE[index % PALETTE.length] ?? '#57606a',
+        color: paletteColor(index),
       })),
       stacked: true,
       unit: `${layer} rows written`,
@@ -184,8 +189,8 @@ export function monthlySpendingChart(id: string, months: readonly SpendingMonth[
     type: 'bar',
     labels,
     series: currencies.flatMap((currency, index) => [
-      { label: `out ${currency}`, data: labels.map((label) => amount(label, currency, 'total_out')), color: PALETTE[(2 * index + 4) % PALETTE.length] ?? '#cf222e' },
-      { label: `in ${currency}`, data: labels.map((label) => amount(label, currency, 'total_in')), color: PALETTE[(2 * index + 3) % PALETTE.length] ?? '#1a7f37' },
+      { label: `out ${currency}`, data: labels.map((label) => amount(label, currency, 'total_out')), color: paletteColor(2 * index + 4) },
+      { label: `in ${currency}`, data: labels.map((label) => amount(label, currency, 'total_in')), color: paletteColor(2 * index + 3) },
     ]),
     unit: currencies.length === 1 ? `${currencies[0]} per month` : 'amount per month',
   };
@@ -209,7 +214,7 @@ export function orderTotalsChart(id: string, totals: readonly CustomerTotal[]): 
     series: currencies.map((currency, index) => ({
       label: currency,
       data: customers.map((customer) => totals.find((total) => total.customer === customer && total.currency === currency)?.total ?? null),
-      color: PALETTE[index % PALETTE.length] ?? '#0969da',
+      color: paletteColor(index),
     })),
     unit: 'order total',
   };

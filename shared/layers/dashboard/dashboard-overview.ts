@@ -10,6 +10,7 @@ import { entityTable, type GoldEntity } from '../../metadata/entity-schema.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import { countsPerBatch, failedWork, latestSystemRuns, type BatchLayerCounts, type FailedWork, type SystemOverview } from '../../runs/audit-queries.ts';
 import { entityRowsPerBatch, latestReachedLandings, runsPerHour, type EntityBatchRows, type LatestReachedLanding, type RunsInHour } from '../../runs/run-history.ts';
+import { databaseNow } from '../../runs/session-progress.ts';
 import { stuckWork, type StuckWork } from '../../runs/stuck-work.ts';
 import { recentActionRuns, type ActionRun } from '../actions/action-runs.ts';
 import { RUNS_CHART_DAYS } from './chart-series.ts';
@@ -73,14 +74,15 @@ export interface OverviewOptions {
 }
 
 /**
- * Reads the dashboard's overview: latest landing and layers per system, stuck work, failed work with errors,
- * counts per batch, gold row counts and recent action runs. Read-only, a handful of statements.
+ * Reads the dashboard's overview: latest landing, layers and freshness per system, stuck work, failed work with
+ * errors, counts per batch, gold row counts and figures, recent action runs, and what the charts draw (runs per
+ * hour, bronze rows per batch). Read-only, a dozen small statements, most in parallel.
  */
 export async function readDashboardOverview(db: Db, metadata: OverviewMetadata, options: OverviewOptions = {}): Promise<DashboardOverview> {
   const systemId = options.systemId;
   const keep = <Row extends { readonly system_id: string }>(rows: Row[]): Row[] =>
     systemId === undefined ? rows : rows.filter((row) => row.system_id === systemId);
-  const now = (await query<{ now: Date }>(db, 'read database time', 'select now() as now')).rows[0]?.now ?? new Date();
+  const now = await databaseNow(db);
   const known = 'error' in metadata ? undefined : metadata;
   const goldEntities = keep((known?.entities ?? []).filter((entity): entity is GoldEntity => entity.kind === 'gold'));
   const [latest, reached, stuck, failed, batches, actions, runs, rows, goldTables] = await Promise.all([
