@@ -15,7 +15,12 @@
 #   MONGODB_URL                  → dataplatform-mongodb-url (also what the metadata deploy uses)
 #   VAULT_TOKEN                  → dataplatform-vault-token (a token limited to secret/data/dataplatform/*)
 #   DATAPLATFORM_CALL_TOKEN      → dataplatform-call-token
-# Plain settings passed to stack.yml: VAULT_ADDR (default http://10.62.0.1:8200), LOG_LEVEL.
+# Plain settings passed to stack.yml: VAULT_ADDR (default http://10.62.0.1:8200), LOG_LEVEL, METADATA_DB.
+# Optional:
+#   FUNCTION_NAMESPACE       deploy into this namespace (secrets too) instead of the gateway's default (openfaas-fn)
+#   DEPLOY_FILTER            only the functions matching this faas-cli --filter glob (a staged roll-out)
+#   MIGRATION_DATABASE_URL   where this machine reaches the database, when not at DATABASE_URL (the functions' address)
+#   METADATA_MONGODB_URL     likewise for MongoDB and the metadata deploy
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exec </dev/null
@@ -24,8 +29,10 @@ exec </dev/null
 : "${REGISTRY:?set REGISTRY (e.g. ghcr.io/OWNER)}"
 : "${TAG:?set TAG (the image tag to deploy)}"
 : "${OPENFAAS_PASSWORD:?set OPENFAAS_PASSWORD (the gateway admin password)}"
-FAAS_CLI="$(command -v faas-cli || echo .local/bin/faas-cli)"
+FAAS_CLI="$(command -v faas-cli || echo "$PWD/.local/bin/faas-cli")"
 export OPENFAAS_URL
+NAMESPACE_ARGS=()
+if [ -n "${FUNCTION_NAMESPACE:-}" ]; then NAMESPACE_ARGS=(--namespace "$FUNCTION_NAMESPACE"); fi
 
 step() { printf '== %s\n' "$*"; }
 
@@ -36,7 +43,7 @@ printf '%s' "$OPENFAAS_PASSWORD" | "$FAAS_CLI" login --gateway "$OPENFAAS_URL" -
 # 0 when the gateway refuses, so its words decide.
 put_secret() {
   local name="$1" said
-  said="$(printf '%s' "$2" | "$FAAS_CLI" secret create "$name" --replace --gateway "$OPENFAAS_URL" 2>&1)" || true
+  said="$(printf '%s' "$2" | "$FAAS_CLI" secret create "$name" --replace --gateway "$OPENFAAS_URL" "${NAMESPACE_ARGS[@]}" 2>&1)" || true
   if printf '%s' "$said" | grep -qiE 'unauthorized|cannot connect|unexpected status|error'; then
     echo "deploy: storing the secret $name failed: $said" >&2
     exit 1
@@ -52,16 +59,30 @@ step "secrets"
 [ -z "${DATAPLATFORM_CALL_TOKEN:-}" ] || put_secret dataplatform-call-token "$DATAPLATFORM_CALL_TOKEN"
 
 step "migrations"
-if [ -n "${DATABASE_URL:-}" ]; then npx tsx deploy/migrate.ts; else echo "DATABASE_URL not given: the functions migrate on first use"; fi
+if [ -n "${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}" ]; then
+  DATABASE_URL="${MIGRATION_DATABASE_URL:-$DATABASE_URL}" npx tsx deploy/migrate.ts
+else
+  echo "DATABASE_URL not given: the functions migrate on first use"
+fi
 
 step "metadata"
-if [ -n "${MONGODB_URL:-}" ]; then npx dataplatform metadata deploy; else echo "MONGODB_URL not given: metadata left as deployed"; fi
+if [ -n "${METADATA_MONGODB_URL:-${MONGODB_URL:-}}" ]; then
+  MONGODB_URL="${METADATA_MONGODB_URL:-$MONGODB_URL}" npx dataplatform metadata deploy
+else
+  echo "MONGODB_URL not given: metadata left as deployed"
+fi
 
 step "functions ${REGISTRY}/dataplatform-*:${TAG}"
-# faas-cli reads the template's fprocess from ./template/<lang>/.
-mkdir -p template && rm -rf template/dataplatform-node20 && cp -r templates/dataplatform-node20 template/
+# faas-cli reads the template's fprocess from ./template/<lang>/: a scratch folder holds a copy, so the checkout's own
+# template/ (npm start links it) is never touched.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/template" && cp -r templates/dataplatform-node20 "$work/template/"
+filter_args=()
+if [ -n "${DEPLOY_FILTER:-}" ]; then filter_args=(--filter "$DEPLOY_FILTER"); fi
 # The connections reach the functions as secrets only: without them in the environment, stack.yml gives every function
 # its development variables, which a production function ignores (shared/production-settings.ts). With them, their
 # values would be plain environment variables that the gateway's API shows to anyone with its password.
-env -u DATABASE_URL -u DASHBOARD_DATABASE_URL -u MONGODB_URL -u VAULT_TOKEN -u DATAPLATFORM_CALL_TOKEN -u OPENFAAS_PASSWORD \
-  PLATFORM_ENV=production "$FAAS_CLI" deploy -f stack.yml --gateway "$OPENFAAS_URL"
+(cd "$work" && env -u DATABASE_URL -u DASHBOARD_DATABASE_URL -u MONGODB_URL -u VAULT_TOKEN -u DATAPLATFORM_CALL_TOKEN \
+  -u OPENFAAS_PASSWORD -u MIGRATION_DATABASE_URL -u METADATA_MONGODB_URL \
+  PLATFORM_ENV=production "$FAAS_CLI" deploy -f "$OLDPWD/stack.yml" --gateway "$OPENFAAS_URL" "${NAMESPACE_ARGS[@]}" "${filter_args[@]}")

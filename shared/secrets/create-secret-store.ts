@@ -12,7 +12,7 @@ export function createSecretStore(
 ): SecretStore {
   const store =
     config.kind === 'vault'
-      ? createLazyVaultSecretStore(config.vault)
+      ? createLazyVaultSecretStore(() => config.vault)
       : config.kind === 'files'
         ? createFileSecretStore(config.secretsDir)
         : createEnvSecretStore(env);
@@ -20,16 +20,16 @@ export function createSecretStore(
 }
 
 /**
- * The Vault store, its module (node-vault and the HTTP client under it) imported on the first secret read: a
- * function process that reads no secret, or runs with another store, never loads it, and every bundle starts
- * without running its code.
+ * The Vault store, its module (node-vault and the HTTP client under it) imported and its settings read on the first
+ * secret read: a function process that reads no secret, or runs with another store, never loads it nor needs its
+ * settings, and every bundle starts without running its code.
  */
-function createLazyVaultSecretStore(options: VaultSecretStoreOptions): SecretStore {
+function createLazyVaultSecretStore(options: () => VaultSecretStoreOptions): SecretStore {
   let store: Promise<SecretStore> | undefined;
   return {
     kind: 'vault',
     async get(key) {
-      store ??= import('../adapters/vault/vault-secret-store.ts').then((module) => module.createVaultSecretStore(options));
+      store ??= import('../adapters/vault/vault-secret-store.ts').then((module) => module.createVaultSecretStore(options()));
       return (await store).get(key);
     },
   };

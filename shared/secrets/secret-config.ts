@@ -32,13 +32,13 @@ export function loadSecretConfig(source: NodeJS.ProcessEnv = process.env): Secre
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigurationError(`invalid secret store environment: ${problems.join('; ')}`);
   }
+  const { VAULT_KV_MOUNT: mount, VAULT_PATH_PREFIX: pathPrefix } = parsed.data;
   return {
     kind: parsed.data.SECRET_STORE,
-    vault: {
-      address: env.VAULT_ADDR,
-      token: env.VAULT_TOKEN,
-      mount: parsed.data.VAULT_KV_MOUNT,
-      pathPrefix: parsed.data.VAULT_PATH_PREFIX,
+    // Read when the Vault store is first used: in production an unset VAULT_ADDR or token is refused there, not in a
+    // function that never reads a secret from Vault (the scheduler and the layers load metadata without resolving one).
+    get vault() {
+      return { address: env.VAULT_ADDR, token: env.VAULT_TOKEN, mount, pathPrefix };
     },
     secretsDir: parsed.data.SECRETS_DIR,
     ttlMs: parsed.data.SECRET_CACHE_TTL_MS,
