@@ -7,7 +7,8 @@
 #
 # Needs: faas-cli on PATH (bash dev/services.sh faas-cli links one into .local/bin), node 20 and `npm ci`.
 #   OPENFAAS_URL         the gateway (default http://127.0.0.1:8080)
-#   OPENFAAS_PASSWORD    the gateway's admin password (faasd: /var/lib/faasd/secrets/basic-auth-password)
+#   OPENFAAS_PASSWORD    the gateway's admin password (faasd: /var/lib/faasd/secrets/basic-auth-password); also
+#                        stored as dataplatform-gateway-password, which the dashboard reads function logs with
 #   REGISTRY, TAG        where the images are: ${REGISTRY}/dataplatform-<function>:${TAG}
 # Secrets, each stored as an OpenFaaS secret when given (create or update), else left as they are on the gateway:
 #   DATABASE_URL                 → dataplatform-database-url (also what the migrations use)
@@ -18,7 +19,6 @@
 # Plain settings passed to stack.yml: VAULT_ADDR (default http://10.62.0.1:8200), LOG_LEVEL, METADATA_DB.
 # Optional:
 #   FUNCTION_NAMESPACE       deploy into this namespace (secrets too) instead of the gateway's default (openfaas-fn)
-#   DEPLOY_FILTER            only the functions matching this faas-cli --filter glob (a staged roll-out)
 #   MIGRATION_DATABASE_URL   where this machine reaches the database, when not at DATABASE_URL (the functions' address)
 #   METADATA_MONGODB_URL     likewise for MongoDB and the metadata deploy
 set -euo pipefail
@@ -57,6 +57,7 @@ step "secrets"
 [ -z "${MONGODB_URL:-}" ] || put_secret dataplatform-mongodb-url "$MONGODB_URL"
 [ -z "${VAULT_TOKEN:-}" ] || put_secret dataplatform-vault-token "$VAULT_TOKEN"
 [ -z "${DATAPLATFORM_CALL_TOKEN:-}" ] || put_secret dataplatform-call-token "$DATAPLATFORM_CALL_TOKEN"
+put_secret dataplatform-gateway-password "$OPENFAAS_PASSWORD"
 
 step "migrations"
 if [ -n "${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}" ]; then
@@ -78,11 +79,9 @@ step "functions ${REGISTRY}/dataplatform-*:${TAG}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/template" && cp -r templates/dataplatform-node20 "$work/template/"
-filter_args=()
-if [ -n "${DEPLOY_FILTER:-}" ]; then filter_args=(--filter "$DEPLOY_FILTER"); fi
 # The connections reach the functions as secrets only: without them in the environment, stack.yml gives every function
 # its development variables, which a production function ignores (shared/production-settings.ts). With them, their
 # values would be plain environment variables that the gateway's API shows to anyone with its password.
 (cd "$work" && env -u DATABASE_URL -u DASHBOARD_DATABASE_URL -u MONGODB_URL -u VAULT_TOKEN -u DATAPLATFORM_CALL_TOKEN \
   -u OPENFAAS_PASSWORD -u MIGRATION_DATABASE_URL -u METADATA_MONGODB_URL \
-  PLATFORM_ENV=production "$FAAS_CLI" deploy -f "$OLDPWD/stack.yml" --gateway "$OPENFAAS_URL" "${NAMESPACE_ARGS[@]}" "${filter_args[@]}")
+  PLATFORM_ENV=production "$FAAS_CLI" deploy -f "$OLDPWD/stack.yml" --gateway "$OPENFAAS_URL" "${NAMESPACE_ARGS[@]}")

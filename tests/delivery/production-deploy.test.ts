@@ -1,9 +1,9 @@
 /**
  * deploy/faasd/deploy.sh for real, against the local OpenFaaS stack (docs/local-openfaas.md): secrets, migrations and
- * metadata as one-shot steps, then `faas-cli deploy` with PLATFORM_ENV=production, into a namespace of its own, on a
- * database and a metadata database of its own. Only the scheduler is deployed (DEPLOY_FILTER): it needs the database
- * and MongoDB secrets. Then the refusal: the same image in production without its secrets never becomes ready and
- * says why in its log.
+ * metadata as one-shot steps, then `faas-cli deploy` of the whole stack with PLATFORM_ENV=production, into a namespace
+ * of its own, on a database and a metadata database of its own: every function must start (each checks the production
+ * settings it was given). Then the refusal: an image in production without its secrets never becomes ready and says
+ * why in its log.
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faasCli, faasCliLogin, functionSideUrl, GATEWAY_URL, gatewayCredentials, listFunctions, waitUntilReady } from '../../dev/openfaas/local-stack.ts';
+import {
+  dashboardDatabaseUrl,
+  faasCli,
+  faasCliLogin,
+  functionSideUrl,
+  GATEWAY_URL,
+  gatewayCredentials,
+  listFunctions,
+  waitUntilReady,
+} from '../../dev/openfaas/local-stack.ts';
+import { loadStack } from '../../dev/openfaas/stack-file.ts';
 import { connectMongo } from '../../shared/adapters/mongo/mongo-client.ts';
 import { loadEnv } from '../../shared/config.ts';
 import { createTestDatabase, type TestDatabase } from '../integration/postgres/test-database.ts';
@@ -55,10 +65,12 @@ beforeAll(async () => {
       REGISTRY: 'localhost:5000',
       TAG: 'latest',
       FUNCTION_NAMESPACE: NAMESPACE,
-      DEPLOY_FILTER: 'scheduler',
       METADATA_DB,
       // What the functions are given (this machine is 10.62.0.1 on the function network) and what the deploy itself uses.
       DATABASE_URL: functionSideUrl(db.url),
+      DASHBOARD_DATABASE_URL: functionSideUrl(dashboardDatabaseUrl(db.url)),
+      // Not the development root token, which production refuses; no Vault secret is read here.
+      VAULT_TOKEN: randomBytes(16).toString('hex'),
       MIGRATION_DATABASE_URL: db.url,
       MONGODB_URL: functionSideUrl(env.MONGODB_URL),
       METADATA_MONGODB_URL: env.MONGODB_URL,
@@ -80,18 +92,23 @@ afterAll(async () => {
 describe('deploy/faasd/deploy.sh', () => {
   it('stores the secrets, migrates, deploys the metadata, then the functions in production', () => {
     expect({ status: deployStatus, output: deployOutput }).toMatchObject({ status: 0 });
-    for (const said of ['secret dataplatform-database-url stored', 'secret dataplatform-mongodb-url stored', 'secret dataplatform-call-token stored', 'migrations: applied 0001_', `to MongoDB database "${METADATA_DB}"`, 'Deploying: scheduler.']) {
+    const secrets = ['database-url', 'dashboard-database-url', 'mongodb-url', 'vault-token', 'call-token', 'gateway-password'];
+    for (const said of [...secrets.map((name) => `secret dataplatform-${name} stored`), 'migrations: applied 0001_', `to MongoDB database "${METADATA_DB}"`]) {
       expect(deployOutput).toContain(said);
     }
-    // DEPLOY_FILTER: the scheduler alone.
-    expect(deployOutput.match(/^Deploying: .*$/gm)).toEqual(['Deploying: scheduler.']);
     // No connection value is printed.
     expect(deployOutput).not.toContain(db.name);
     expect(deployOutput).not.toContain(CALL_TOKEN);
+    expect(deployOutput).not.toContain(gatewayCredentials().password);
   });
 
-  it('deploys a function that reads its connections from the secrets, not from its variables', async () => {
-    await waitUntilReady(['scheduler'], { namespace: NAMESPACE, timeoutMs: 60_000 });
+  it('deploys every function of stack.yml, and each starts with its production secrets', async () => {
+    const stack = await loadStack(path.join(ROOT, 'stack.yml'), { PLATFORM_ENV: 'production' });
+    expect(deployOutput.match(/^Deploying: .*$/gm)).toHaveLength(stack.functions.length);
+    await waitUntilReady(stack.functions.map((fn) => fn.name), { namespace: NAMESPACE, timeoutMs: 120_000 });
+  });
+
+  it('a function reads its connections from the secrets, not from its variables', async () => {
     const scheduler = (await listFunctions(NAMESPACE)).find((fn) => fn.name === 'scheduler');
     // The variable is stack.yml's development default: the deploy gave the real URL only as a secret.
     expect(scheduler?.envVars?.PLATFORM_ENV).toBe('production');
