@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { logRecord, readFunctionLogs, type FunctionLogMessage, type GatewayAdmin } from '../../adapters/gateway/function-logs.ts';
+import { logLine, logRecord, readFunctionLogs, type FunctionLogMessage, type GatewayAdmin, type LogLine } from '../../adapters/gateway/function-logs.ts';
 import { isPlatformError } from '../../errors.ts';
 
 /** The OpenFaaS secret holding the gateway's admin password (its `basic-auth-password`), listed by the dashboard. */
@@ -18,17 +18,9 @@ export const GATEWAY_USER = 'admin';
 /** Lines shown per call at most; a call that logged more says so. */
 const MAX_LINES_PER_CALL = 60;
 
-/** One line a call logged: its time, level and message, and the rest of its fields (the context fields left out). */
-export interface CallLogLine {
-  readonly time: string;
-  readonly level: string;
-  readonly msg: string;
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-/** The lines of one call, oldest first, and how many more it logged than are kept. */
+/** The lines of one call, oldest first (without the fields every line of the call carries), and how many more it logged. */
 export interface CallLog {
-  readonly lines: CallLogLine[];
+  readonly lines: LogLine[];
   readonly omitted: number;
 }
 
@@ -47,7 +39,7 @@ export type CallLogs =
   | { readonly state: 'read'; readonly calls: Readonly<Record<string, CallLog>>; readonly problems: readonly string[] };
 
 /** Fields every line of a call carries (shown once for the call, not on each line). */
-const CONTEXT_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'function', 'call_id', 'batch_id', 'system_id', 'entity_id', 'layer']);
+const CONTEXT_FIELDS = new Set(['function', 'call_id', 'batch_id', 'system_id', 'entity_id', 'layer']);
 
 /**
  * Groups the pino records of function output lines by call, for the given calls only. Lines that are not a
@@ -58,11 +50,10 @@ export function groupCallLogs(
   callIds: ReadonlySet<string>,
   maxLines = MAX_LINES_PER_CALL,
 ): Record<string, CallLog> {
-  const calls = new Map<string, { lines: CallLogLine[]; omitted: number }>();
+  const calls = new Map<string, { lines: LogLine[]; omitted: number }>();
   for (const message of messages) {
-    const record = logRecord(message);
-    const callId = record?.call_id;
-    if (record === undefined || typeof callId !== 'string' || !callIds.has(callId)) continue;
+    const callId = logRecord(message)?.call_id;
+    if (typeof callId !== 'string' || !callIds.has(callId)) continue;
     let call = calls.get(callId);
     if (call === undefined) {
       call = { lines: [], omitted: 0 };
@@ -72,26 +63,10 @@ export function groupCallLogs(
       call.omitted += 1;
       continue;
     }
-    const fields = Object.fromEntries(
-      Object.entries(record)
-        .filter(([key]) => !CONTEXT_FIELDS.has(key))
-        .map(([key, value]) => [key, key === 'err' ? errorSummary(value) : value]),
-    );
-    call.lines.push({
-      time: typeof record.time === 'string' ? record.time : message.timestamp,
-      level: typeof record.level === 'string' ? record.level : String(record.level ?? ''),
-      msg: typeof record.msg === 'string' ? record.msg : '',
-      fields,
-    });
+    const line = logLine(message);
+    call.lines.push({ ...line, fields: Object.fromEntries(Object.entries(line.fields).filter(([key]) => !CONTEXT_FIELDS.has(key))) });
   }
   return Object.fromEntries(calls);
-}
-
-/** A logged error as `Type: message` (its stack stays in the function's log). */
-function errorSummary(err: unknown): unknown {
-  if (typeof err !== 'object' || err === null) return err;
-  const { type, message } = err as { type?: unknown; message?: unknown };
-  return typeof message === 'string' ? `${typeof type === 'string' ? `${type}: ` : ''}${message}` : err;
 }
 
 /** The gateway's admin password from the OpenFaaS secret, or undefined when the dashboard was not given it. */

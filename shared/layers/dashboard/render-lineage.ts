@@ -7,7 +7,8 @@ import type { Layer } from '../../core/run-status.ts';
 import type { CheckResult } from '../../runs/check-results.ts';
 import type { EntityLayerRun } from '../../runs/run-types.ts';
 import { rerunCommand } from '../../cli/batch-report.ts';
-import { GATEWAY_PASSWORD_SECRET, type CallLog, type CallLogLine } from './call-logs.ts';
+import type { LogLine } from '../../adapters/gateway/function-logs.ts';
+import { GATEWAY_PASSWORD_SECRET, type CallLog } from './call-logs.ts';
 import { html, type SafeHtml } from './html.ts';
 import type { LineageCall, LineageView } from './lineage-view.ts';
 import { badge, empty, errorText, pageDocument, rerunLine, section, shortId, timeOf } from './page-parts.ts';
@@ -105,11 +106,11 @@ function callBlock(call: LineageCall, log: CallLog | null): SafeHtml {
   if (log === null) return html`<details><summary>${summary}</summary>${call.error ? html`<pre>${call.error}</pre>` : ''}</details>`;
   const lines = log.lines.length === 0
     ? html`<div class="meta">no log line of this call is kept (the provider keeps the newest lines of each function)</div>`
-    : html`${log.lines.map(logLine)}${log.omitted > 0 ? html`<div class="meta">… ${log.omitted} more lines: faas-cli logs ${call.function}</div>` : ''}`;
+    : html`${log.lines.map(logLineHtml)}${log.omitted > 0 ? html`<div class="meta">… ${log.omitted} more lines: faas-cli logs ${call.function}</div>` : ''}`;
   return html`<details open><summary>${summary}</summary><div class="log">${lines}</div></details>`;
 }
 
-function logLine(line: CallLogLine): SafeHtml {
+function logLineHtml(line: LogLine): SafeHtml {
   const fields = Object.entries(line.fields).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' ');
   return html`<div class="${line.level}">${line.time.slice(11, 23)} ${line.level.toUpperCase().padEnd(5)} ${line.msg}${fields === '' ? '' : html` <span class="meta">${fields}</span>`}</div>`;
 }
