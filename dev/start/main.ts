@@ -35,7 +35,7 @@ import { createPool } from '../../shared/adapters/postgres/pool.ts';
 import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
 import { main as cli } from '../../shared/cli/main.ts';
 import { Env, loadEnv } from '../../shared/config.ts';
-import { batchNumber } from '../../shared/layers/landing/jsonfile/jsonfile-connector.ts';
+import { batchNumber } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
 import { createLogger } from '../../shared/log.ts';
 import { readMetadataDir } from '../../shared/metadata/read-metadata-dir.ts';
 import { readCursor } from '../../shared/runs/cursors.ts';

@@ -1,3 +1,4 @@
+import { jsonFileBaseDir } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
 import { processSilverBatch } from '../../shared/layers/silver/process-silver-batch.ts';
 import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
 import { SilverRequest } from '../../shared/runtime/payloads.ts';
@@ -24,6 +25,7 @@ export const silver: FunctionDefinition<typeof SilverRequest> = {
       log: call.log,
       callId: call.callId,
       timeoutSeconds: SILVER_TIMEOUT_SECONDS,
+      canaryBaseDir: jsonFileBaseDir(),
     }),
 };
 

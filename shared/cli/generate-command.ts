@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { models } from '../../metadata/models/index.ts';
-import { generateTestData } from '../layers/landing/jsonfile/generator/generate-test-data.ts';
+import { generateTestData, TEST_DATA_DEFAULTS } from '../layers/landing/jsonfile/generator/generate-test-data.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 
 /** Where TST01 reads its files (its `connection.path` in metadata/systems.json). */
@@ -15,9 +15,9 @@ export async function runGenerateCommand(argv: readonly string[], io: CliIo): Pr
       args: [...argv],
       strict: true,
       options: {
-        seed: { type: 'string', default: '1' },
+        seed: { type: 'string', default: String(TEST_DATA_DEFAULTS.seed) },
         batches: { type: 'string', default: '6' },
-        scale: { type: 'string', default: '1' },
+        scale: { type: 'string', default: String(TEST_DATA_DEFAULTS.scale) },
         out: { type: 'string', default: DEFAULT_TEST_DATA_DIR },
       },
     });
@@ -28,12 +28,13 @@ export async function runGenerateCommand(argv: readonly string[], io: CliIo): Pr
   const batches = integerOption('batches', parsed.values.batches, 1);
   const scale = integerOption('scale', parsed.values.scale, 1);
   const out = resolve(io.cwd, parsed.values.out);
-  const written = await generateTestData({ seed, batches, scale, out, models });
-  for (const batch of written) {
+  const generated = await generateTestData({ seed, batches, scale, out, models });
+  for (const batch of generated) {
     const counts = Object.entries(batch.records).map(([entity, count]) => `${count} ${entity}`).join(', ');
-    io.out(`${batch.label}: ${counts}`);
+    io.out(`${batch.label}: ${counts}${batch.written ? '' : ' (already there, kept)'}`);
   }
-  io.out(`wrote ${written.length} batches (seed ${seed}, scale ${scale}) to ${out}`);
+  const written = generated.filter((batch) => batch.written).length;
+  io.out(`wrote ${written} new batch folder(s), kept ${generated.length - written} (seed ${seed}, scale ${scale}) in ${out}`);
   return EXIT.ok;
 }
 

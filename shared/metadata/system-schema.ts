@@ -60,6 +60,12 @@ export const JsonFileSystem = z.strictObject({
      */
     path: z.string().min(1),
     format: z.enum(['json', 'jsonl']).default('json'),
+    /**
+     * The folder is the test-data generator's (TST01 as a canary, docs/test-system.md): when no batch folder is left
+     * the connector generates the next one with the folder's seed, so each run lands; and after silver applies an
+     * entity's batch, its silver table must equal the expected state the generator wrote, or the run fails.
+     */
+    canary: z.boolean().default(false),
   }),
   ...WebhookField,
 });

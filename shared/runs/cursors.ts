@@ -91,3 +91,29 @@ export async function advanceCursor(db: Db, input: CursorAdvance): Promise<Curso
     return cursor ? { advanced: true, cursor } : { advanced: false, reason: 'already_recorded' };
   });
 }
+
+/** A batch of a system and the source position its landing recorded (jsonfile: the batch folder it landed). */
+export interface BatchPosition {
+  readonly batch_id: string;
+  readonly batch_timestamp: Date;
+  readonly position: string;
+}
+
+/**
+ * Every batch of a system whose landing recorded a position in its system-wide cursor, oldest first: which batch
+ * landed which source folder, so silver validity (batch timestamps) can be read as folder names.
+ */
+export async function readBatchPositions(db: Db, systemId: string): Promise<BatchPosition[]> {
+  const result = await query<BatchPosition>(
+    db,
+    'read batch positions',
+    `select batch_id, batch_timestamp, position
+       from audit.cursor
+      where system_id = $1
+        and entity_id is null
+        and position is not null
+      order by batch_timestamp, batch_id`,
+    [systemId],
+  );
+  return result.rows;
+}

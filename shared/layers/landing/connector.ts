@@ -133,6 +133,12 @@ export type ConnectorBatch = RecordsBatch | NothingNew;
  */
 export interface Connector<Type extends SystemType = SystemType> {
   readonly type: Type;
+  /**
+   * Landings of one system take turns: a call finds another landing of the system running, of another batch, and is
+   * recorded skipped. For a source whose next batch is chosen from the previous batch's cursor position (jsonfile's
+   * next folder), so two calls at once never land, or make, the same one.
+   */
+  readonly exclusive?: boolean;
   openBatch(request: ConnectorRequest<Type>): Promise<ConnectorBatch>;
 }
 

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import * as z from 'zod';
 import type { LandingStore, LandingWriter } from '../../adapters/mongo/landing-store.ts';
+import { withSessionLock } from '../../adapters/postgres/session-lock.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { InvalidPayloadError, isPlatformError, NotFoundError } from '../../errors.ts';
@@ -57,6 +58,8 @@ export interface LandSystemDeps {
  * system's entities and announces one `bronze` call per entity (outbox); records of earlier failed attempts are
  * then removed. On failure the run ends `failed` with the error, the cursor stays, and this run's records are
  * removed: bronze reads only the records of a succeeded run, so a half batch is never mistaken for a whole one.
+ * An `exclusive` connector's landings of one system take turns on a PostgreSQL advisory lock held from the cursor
+ * read to the cursor write: a call that finds another landing of the system running is recorded `skipped`.
  *
  * @example
  * const outcome = await landSystem({ system_id: 'TST01', force: false, options: {} }, deps);
@@ -97,60 +100,69 @@ export async function landSystem(request: LandSystemRequest, deps: LandSystemDep
   }
 
   const run = start.run;
-  const entityRuns = new LandingEntityRuns(deps.pool, {
-    batch_id,
-    system_id: declared.id,
-    call_id,
-    parent_call_id: request.parent_call_id ?? null,
-    timeout_seconds: deps.timeout_seconds,
-  });
-  let writer: LandingWriter | undefined;
-  try {
-    const system = await deps.metadata.loadSystem(declared.id);
-    const cursor = await cursorBefore(deps.pool, declared.id, batch_timestamp);
-    const window: BatchWindow = {
-      start: request.window?.start ? new Date(request.window.start) : (cursor?.window_end ?? null),
-      end: request.window?.end ? new Date(request.window.end) : batch_timestamp,
-    };
-    const batch = await connector.openBatch({
-      system: system as ResolvedSystem,
+  const land = async (): Promise<Outcome> => {
+    const entityRuns = new LandingEntityRuns(deps.pool, {
       batch_id,
-      batch_timestamp,
-      landing_entities: landingEntities,
-      lookback: lookbackByLandingEntity(entities),
-      cursor,
-      window,
-      options: request.options as Record<string, JsonValue>,
-      log,
-      ...(deps.signal ? { signal: deps.signal } : {}),
+      system_id: declared.id,
+      call_id,
+      parent_call_id: request.parent_call_id ?? null,
+      timeout_seconds: deps.timeout_seconds,
     });
-    if (batch.kind === 'nothing_new') {
-      await finishSystemRun(deps.pool, run.run_id, { status: 'skipped', skip_reason: batch.reason });
-      log.info({ reason: batch.reason }, 'landing skipped: nothing new');
-      return { status: 'skipped', reason: batch.reason, ...facts };
-    }
-    await entityRuns.open(landingEntities);
-    writer = deps.landing.openWriter({ system_id: declared.id, batch_id, batch_timestamp, run_id: run.run_id, call_id });
-    await landRecords(batch, writer, entityRuns);
-    const counts = entityRuns.countsOf(writer.counts());
-    const cursorUpdate = batch.nextCursor();
-    const bronzeCalls = await withTransaction(deps.pool, async (tx) => {
-      for (const finish of await entityRuns.finish(tx, { status: 'succeeded', counts })) {
-        await emitLayerFinishEvents(tx, finish, metadata, { call_id: deps.call_id });
+    let writer: LandingWriter | undefined;
+    try {
+      const system = await deps.metadata.loadSystem(declared.id);
+      const cursor = await cursorBefore(deps.pool, declared.id, batch_timestamp);
+      const window: BatchWindow = {
+        start: request.window?.start ? new Date(request.window.start) : (cursor?.window_end ?? null),
+        end: request.window?.end ? new Date(request.window.end) : batch_timestamp,
+      };
+      const batch = await connector.openBatch({
+        system: system as ResolvedSystem,
+        batch_id,
+        batch_timestamp,
+        landing_entities: landingEntities,
+        lookback: lookbackByLandingEntity(entities),
+        cursor,
+        window,
+        options: request.options as Record<string, JsonValue>,
+        log,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+      if (batch.kind === 'nothing_new') {
+        await finishSystemRun(deps.pool, run.run_id, { status: 'skipped', skip_reason: batch.reason });
+        log.info({ reason: batch.reason }, 'landing skipped: nothing new');
+        return { status: 'skipped', reason: batch.reason, ...facts };
       }
-      await finishSystemRun(tx, run.run_id, { status: 'succeeded', cursors: cursorUpdate ? [cursorUpdate] : [] });
-      await openSystemLayerRun(tx, { batch_id, system_id: declared.id, layer: 'bronze', entities_expected: entities.length, call_id });
-      const origin = { batch_id, batch_timestamp, call_id: deps.call_id };
-      const payloads = entities.map((entity) => ({ batch_id, system_id: declared.id, entity_id: entity.id, force: request.force }));
-      return announceCalls(tx, origin, payloads.map((payload) => ({ function: 'bronze', payload })));
-    });
-    await removeFailedAttempts(deps, run, log);
-    const encoded = writer.encodedCounts();
-    log.info({ description: batch.description, counts, encoded, cursor: cursorUpdate?.position ?? null, bronze_calls: bronzeCalls.length }, 'landing succeeded');
-    return { status: 'succeeded', ...facts, description: batch.description ?? null, counts, encoded, bronze_calls: bronzeCalls.length };
-  } catch (error) {
-    return recordFailure(error, { deps, run, entityRuns, counts: entityRuns.countsOf(writer?.counts() ?? {}), log, facts, metadata });
-  }
+      await entityRuns.open(landingEntities);
+      writer = deps.landing.openWriter({ system_id: declared.id, batch_id, batch_timestamp, run_id: run.run_id, call_id });
+      await landRecords(batch, writer, entityRuns);
+      const counts = entityRuns.countsOf(writer.counts());
+      const cursorUpdate = batch.nextCursor();
+      const bronzeCalls = await withTransaction(deps.pool, async (tx) => {
+        for (const finish of await entityRuns.finish(tx, { status: 'succeeded', counts })) {
+          await emitLayerFinishEvents(tx, finish, metadata, { call_id: deps.call_id });
+        }
+        await finishSystemRun(tx, run.run_id, { status: 'succeeded', cursors: cursorUpdate ? [cursorUpdate] : [] });
+        await openSystemLayerRun(tx, { batch_id, system_id: declared.id, layer: 'bronze', entities_expected: entities.length, call_id });
+        const origin = { batch_id, batch_timestamp, call_id: deps.call_id };
+        const payloads = entities.map((entity) => ({ batch_id, system_id: declared.id, entity_id: entity.id, force: request.force }));
+        return announceCalls(tx, origin, payloads.map((payload) => ({ function: 'bronze', payload })));
+      });
+      await removeFailedAttempts(deps, run, log);
+      const encoded = writer.encodedCounts();
+      log.info({ description: batch.description, counts, encoded, cursor: cursorUpdate?.position ?? null, bronze_calls: bronzeCalls.length }, 'landing succeeded');
+      return { status: 'succeeded', ...facts, description: batch.description ?? null, counts, encoded, bronze_calls: bronzeCalls.length };
+    } catch (error) {
+      return recordFailure(error, { deps, run, entityRuns, counts: entityRuns.countsOf(writer?.counts() ?? {}), log, facts, metadata });
+    }
+  };
+  if (!connector.exclusive) return land();
+  const locked = await withSessionLock(deps.pool, `dataplatform:landing:${declared.id}`, land);
+  if (locked.acquired) return locked.value;
+  const reason = `another landing of ${declared.id} is running`;
+  await finishSystemRun(deps.pool, run.run_id, { status: 'skipped', skip_reason: reason });
+  log.info({ reason }, 'landing skipped: another landing of the system runs');
+  return { status: 'skipped', reason, ...facts };
 }
 
 async function landRecords(batch: RecordsBatch, writer: LandingWriter, entityRuns: LandingEntityRuns): Promise<void> {

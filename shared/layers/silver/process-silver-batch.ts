@@ -19,6 +19,7 @@ import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
 import { announceGoldCalls } from '../gold/announce-gold-calls.ts';
 import { applySilverBatch } from './apply-silver-batch.ts';
 import { listSucceededBronzeBatches } from './bronze-batches.ts';
+import { checkCanarySilver, isCanary } from './check-canary-silver.ts';
 import { rebuildSilver } from './rebuild-silver.ts';
 import type { SilverEntity, SilverResult } from './silver-entity.ts';
 
@@ -36,6 +37,12 @@ export interface SilverCallContext {
   readonly callId: string | undefined;
   /** The function's timeout: a `running` silver run of the same batch older than this is stale and taken over. */
   readonly timeoutSeconds: number;
+  /**
+   * Where canary systems' folders are read from (JSONFILE_BASE_DIR, as the connector reads them): each batch applied
+   * to an entity of a canary is then checked against the generator's expected state (`check-canary-silver.ts`).
+   * Absent: no check (library use); the silver function always sets it.
+   */
+  readonly canaryBaseDir?: string;
 }
 
 /** Resolves the request's entity: a bronze_silver entity of the named system with a known model (else 404). */
@@ -124,9 +131,10 @@ async function finishFailed(run: EntityLayerRun, error: unknown, context: Silver
  * 2. starts the entity run: skipped when the batch already succeeded (unless `force` or `rebuild`) or is running;
  * 3. skips, recorded, when no bronze run of the batch succeeded for the entity;
  * 4. applies the batch with the SCD engine under the entity's lock (a batch older than silver replays the entity
- *    from bronze), or with `rebuild` replays every batch whose bronze run succeeded; then, in the same
- *    transaction, finishes the run with its counts, announces the gold entities that read the entity, and emits
- *    the events.
+ *    from bronze), or with `rebuild` replays every batch whose bronze run succeeded; for a canary system, checks
+ *    the entity's silver against the generator's expected state (a difference fails the run, nothing applied); then,
+ *    in the same transaction, finishes the run with its counts, announces the gold entities that read the entity,
+ *    and emits the events.
  * Gold is announced after every outcome (see `announceGoldCalls`), so the batch's gold layer completes.
  */
 export async function processSilverBatch(request: SilverRequest, context: SilverCallContext): Promise<Outcome> {
@@ -164,10 +172,15 @@ export async function processSilverBatch(request: SilverRequest, context: Silver
     const batch = { batch_id: request.batch_id, batch_timestamp: await readBatchTimestamp(pool, run.run_id) };
     // Without a call id (a direct call, not through the gateway) the run id marks the versions this call writes.
     const callId = context.callId ?? run.run_id;
+    const system = metadata.systems.find((candidate) => candidate.id === request.system_id);
     const done = await withTransaction(pool, async (tx) => {
       const result = request.rebuild
         ? await rebuildSilver(tx, { entity: silver, batches: await listSucceededBronzeBatches(tx, entity.id), callId })
         : await applySilverBatch(tx, { entity: silver, batch, callId });
+      if (context.canaryBaseDir !== undefined && isCanary(system)) {
+        const canary = { system, entity: silver, run: { ...batch, run_id: run.run_id }, callId: context.callId, baseDir: context.canaryBaseDir };
+        await checkCanarySilver(tx, pool, canary);
+      }
       const finish = await finishEntityRun(tx, run.run_id, { status: 'succeeded', counts: result.counts });
       const gold = await announceGoldCalls(tx, finish.run, metadata, { call_id: context.callId, force: changedSilver(result) });
       await emitLayerFinishEvents(tx, finish, metadata, { call_id: context.callId });

@@ -7,7 +7,7 @@ import { landSystem, LandSystemRequest } from '../../../shared/layers/landing/la
 import { layerEntitiesOf } from '../../../shared/metadata/entity-schema.ts';
 import { readCursor } from '../../../shared/runs/cursors.ts';
 import type { Outcome } from '../../../shared/runtime/outcome.ts';
-import { createTst01Env, readJsonLines, readRunRecords, type Tst01Env } from './tst01-env.ts';
+import { createTst01Env, projectMetadata, readJsonLines, readRunRecords, type Tst01Env } from './tst01-env.ts';
 
 let env: Tst01Env;
 const landed: { batch_id: string; run_id: string; label: string }[] = [];
@@ -120,8 +120,8 @@ describe('landSystem with the jsonfile connector (TST01)', () => {
     expect(result.rows).toEqual([{ records_in: 0 }]);
   });
 
-  it('records a call with no new batch folder as skipped, chaining nothing', async () => {
-    const outcome = await landSystem(request(), env.deps('call-7'));
+  it('records a call with no new batch folder as skipped, chaining nothing (a system that is no canary)', async () => {
+    const outcome = await landSystem(request(), env.deps('call-7', await projectMetadata(env.dir, false)));
     expect(outcome).toMatchObject({ status: 'skipped', reason: `no batch folder after batch-0006 in ${env.dir}` });
     const run = await env.db.pool.query('select status, skip_reason from audit.system_run where run_id = $1', [facts(outcome).run_id]);
     expect(run.rows).toEqual([{ status: 'skipped', skip_reason: `no batch folder after batch-0006 in ${env.dir}` }]);

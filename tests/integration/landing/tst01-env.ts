@@ -25,15 +25,18 @@ export interface Tst01Env {
   /** TST01's folder (its `connection.path`). */
   readonly dir: string;
   readonly metadata: LoadedMetadata;
-  deps(call_id: string): LandSystemDeps;
+  /** A landing's deps; `metadata` replaces the project's (TST01 reading `dir`). */
+  deps(call_id: string, metadata?: LoadedMetadata): LandSystemDeps;
   close(): Promise<void>;
 }
 
-/** The project's metadata, with TST01 reading from `dir`. */
-export async function projectMetadata(dir: string): Promise<LoadedMetadata> {
+/** The project's metadata, with TST01 reading from `dir`; `canary` overrides whether TST01 is a canary. */
+export async function projectMetadata(dir: string, canary?: boolean): Promise<LoadedMetadata> {
   const validated = requireValidMetadata(await readMetadataDir('metadata'), models);
   const systems = validated.systems.map((system) =>
-    system.type === 'jsonfile' && system.id === 'TST01' ? { ...system, connection: { ...system.connection, path: dir } } : system,
+    system.type === 'jsonfile' && system.id === 'TST01'
+      ? { ...system, connection: { ...system.connection, path: dir, canary: canary ?? system.connection.canary } }
+      : system,
   );
   return { ...validated, systems, generation: 'test', deployed_at: new Date('2026-01-01T00:00:00Z') };
 }
@@ -54,10 +57,10 @@ export async function createTst01Env(prefix: string): Promise<Tst01Env> {
     landing,
     dir,
     metadata,
-    deps: (call_id) => ({
+    deps: (call_id, other) => ({
       pool: db.pool,
       landing,
-      metadata: loader,
+      metadata: other === undefined ? loader : staticMetadataLoader(other, createEnvSecretStore({})),
       connectors: { jsonfile: createJsonFileConnector() },
       log,
       call_id,

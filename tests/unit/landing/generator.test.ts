@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,25 @@ describe('generateTestData', () => {
     for (const [path, bytes] of b) {
       if (path !== 'generator.json') expect(a.get(path)?.equals(bytes), path).toBe(true);
     }
+  });
+
+  it('keeps a batch folder that is there, and writes only the missing ones', async () => {
+    const kept = join(root, 'kept');
+    await generateTestData({ seed: 42, batches: 2, out: kept, models });
+    await writeFile(join(kept, 'batch-0002', 'customers.jsonl'), 'landed long ago\n');
+    const generated = await generateTestData({ seed: 42, batches: 3, out: kept, models });
+    expect(generated.map((batch) => [batch.label, batch.written])).toEqual([['batch-0001', false], ['batch-0002', false], ['batch-0003', true]]);
+    expect(await readFile(join(kept, 'batch-0002', 'customers.jsonl'), 'utf8')).toBe('landed long ago\n');
+    expect((await readFile(join(kept, 'batch-0003', 'customers.jsonl'))).equals(await readFile(join(first, 'batch-0003', 'customers.jsonl')))).toBe(true);
+  });
+
+  it('writes each folder once when two generators race for the same folder', async () => {
+    const raced = join(root, 'raced');
+    const [a, b] = await Promise.all([1, 2].map(() => generateTestData({ seed: 42, batches: 6, out: raced, models })));
+    for (const [index, batch] of (a ?? []).entries()) expect([batch.written, b?.[index]?.written].filter(Boolean), batch.label).toHaveLength(1);
+    const [made, reference] = await Promise.all([snapshot(raced), snapshot(first)]);
+    expect([...made.keys()].sort()).toEqual([...reference.keys()].sort());
+    for (const [path, bytes] of reference) expect(made.get(path)?.equals(bytes), path).toBe(true);
   });
 
   it('refuses to mix a second seed into a folder', async () => {

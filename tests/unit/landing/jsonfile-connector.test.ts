@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataRejectedError, InvalidPayloadError, NotFoundError } from '../../../shared/errors.ts';
+import { models } from '../../../metadata/models/index.ts';
+import { ConfigurationError, DataRejectedError, InvalidPayloadError, NotFoundError } from '../../../shared/errors.ts';
 import type { ConnectorBatch, ConnectorCursor, LandingItem, ResolvedSystem } from '../../../shared/layers/landing/connector.ts';
+import { generateTestData } from '../../../shared/layers/landing/jsonfile/generator/generate-test-data.ts';
 import { createJsonFileConnector } from '../../../shared/layers/landing/jsonfile/jsonfile-connector.ts';
 
 let root: string;
@@ -19,8 +21,8 @@ afterEach(async () => {
 
 const window = { start: new Date('2026-03-01T00:00:00Z'), end: new Date('2026-03-02T00:00:00Z') };
 
-function system(format: 'json' | 'jsonl' = 'jsonl', path = root): ResolvedSystem<'jsonfile'> {
-  return { id: 'TST09', name: 'Test', description: '', timezone: 'UTC', enabled: true, events: [], type: 'jsonfile', connection: { path, format } } as ResolvedSystem<'jsonfile'>;
+function system(format: 'json' | 'jsonl' = 'jsonl', path = root, canary = false): ResolvedSystem<'jsonfile'> {
+  return { id: 'TST09', name: 'Test', description: '', timezone: 'UTC', enabled: true, events: [], type: 'jsonfile', connection: { path, format, canary } };
 }
 
 async function batchFolder(name: string, files: Record<string, string>): Promise<void> {
@@ -29,10 +31,18 @@ async function batchFolder(name: string, files: Record<string, string>): Promise
 }
 
 function open(
-  options: { cursor?: ConnectorCursor; options?: Record<string, string>; landing_entities?: string[]; format?: 'json' | 'jsonl'; path?: string; baseDir?: string } = {},
+  options: {
+    cursor?: ConnectorCursor;
+    options?: Record<string, string>;
+    landing_entities?: string[];
+    format?: 'json' | 'jsonl';
+    path?: string;
+    baseDir?: string;
+    canary?: boolean;
+  } = {},
 ): Promise<ConnectorBatch> {
   return createJsonFileConnector(options.baseDir === undefined ? {} : { baseDir: options.baseDir }).openBatch({
-    system: system(options.format, options.path),
+    system: system(options.format, options.path, options.canary),
     batch_id: '01968f1e-0000-7000-8000-000000000000',
     batch_timestamp: window.end,
     landing_entities: options.landing_entities ?? ['customers'],
@@ -127,5 +137,51 @@ describe('jsonfile connector', () => {
     await batchFolder('batch-0001', { 'customers.jsonl': '{"id":"x"}\n' });
     const parent = join(root, '..');
     expect(await collect(await open({ path: relative(parent, root), baseDir: parent }))).toHaveLength(1);
+  });
+
+  describe('as a canary', () => {
+    /** Every file under `dir` with its text, by path relative to `dir`. */
+    async function files(dir: string): Promise<Map<string, string>> {
+      const found = new Map<string, string>();
+      for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+        if (entry.isFile()) found.set(relative(dir, join(entry.parentPath, entry.name)), await readFile(join(entry.parentPath, entry.name), 'utf8'));
+      }
+      return found;
+    }
+
+    it('generates the next folder with the folder\'s seed when none is left, byte for byte the generator\'s', async () => {
+      await generateTestData({ seed: 5, batches: 2, out: root, models });
+      const batch = await open({ cursor: cursorAt('batch-0002'), canary: true, landing_entities: ['customers', 'products', 'readings'] });
+      expect(batch).toMatchObject({ kind: 'records', description: 'batch-0003' });
+      expect((await collect(batch)).length).toBeGreaterThan(0);
+      const reference = join(root, 'reference');
+      await generateTestData({ seed: 5, batches: 3, out: reference, models });
+      const [made, expected] = await Promise.all([files(join(root, 'batch-0003')), files(join(reference, 'batch-0003'))]);
+      expect([...made.keys()].sort()).toEqual([...expected.keys()].sort());
+      for (const [path, text] of expected) expect(made.get(path), path).toBe(text);
+      expect(JSON.parse(await readFile(join(root, 'generator.json'), 'utf8'))).toMatchObject({ seed: 5, batches: 3 });
+    });
+
+    it('starts an empty folder with the first batch of seed 1', async () => {
+      const batch = await open({ canary: true, landing_entities: ['customers'] });
+      expect(batch).toMatchObject({ kind: 'records', description: 'batch-0001' });
+      expect(JSON.parse(await readFile(join(root, 'generator.json'), 'utf8'))).toMatchObject({ seed: 1, scale: 1, batches: 1 });
+    });
+
+    it('lands a folder that is there before generating one', async () => {
+      await generateTestData({ seed: 5, batches: 2, out: root, models });
+      expect(await open({ cursor: cursorAt('batch-0001'), canary: true })).toMatchObject({ kind: 'records', description: 'batch-0002' });
+      expect((await readdir(root)).filter((name) => name.startsWith('batch-'))).toEqual(['batch-0001', 'batch-0002']);
+    });
+
+    it('refuses a folder of batches the generator did not make, naming it', async () => {
+      await batchFolder('batch-0001', { 'customers.jsonl': '' });
+      await expect(open({ cursor: cursorAt('batch-0001'), canary: true })).rejects.toThrow(
+        new ConfigurationError(
+          `${root} holds batch folders but no generator.json: a canary's folder is the generator's, so that its next batch can be made ` +
+            '(npx dataplatform generate --out <folder>, or connection.canary false)',
+        ),
+      );
+    });
   });
 });

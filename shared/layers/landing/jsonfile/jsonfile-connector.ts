@@ -3,13 +3,15 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
+import { models as projectModels } from '../../../../metadata/models/index.ts';
 import type { JsonValue } from '../../../core/json.ts';
-import { DataRejectedError, InvalidPayloadError, NotFoundError } from '../../../errors.ts';
+import { ConfigurationError, DataRejectedError, InvalidPayloadError, NotFoundError } from '../../../errors.ts';
 import { formatIssue } from '../../../handler.ts';
+import type { ModelRegistry } from '../../../metadata/model-dsl.ts';
 import type { Connector, ConnectorRequest, LandingItem } from '../connector.ts';
-
-/** A batch folder's name: `batch-` and its number (`batch-0001`); folders sort by the number. */
-export const BATCH_FOLDER = /^batch-(\d+)$/;
+import { BATCH_FOLDER, batchNumber, listBatchFolders } from './batch-folder.ts';
+import { generateTestData, readGeneratorManifest, TEST_DATA_DEFAULTS } from './generator/generate-test-data.ts';
+import { batchLabel } from './generator/test-source.ts';
 
 /** The largest `.json` (array) file read; JSON arrays are read whole, so big batches belong in `.jsonl`. */
 export const MAX_JSON_ARRAY_BYTES = 64 * 1024 * 1024;
@@ -23,6 +25,8 @@ export const JsonFileOptions = z.strictObject({
 export interface JsonFileConnectorOptions {
   /** Default: the working directory (the project root locally, the function's home in a container). */
   readonly baseDir?: string;
+  /** The models a canary's generator takes keys and SCD types from (default: the project's, metadata/models). */
+  readonly models?: ModelRegistry;
 }
 
 /**
@@ -31,21 +35,31 @@ export interface JsonFileConnectorOptions {
  * record per line, streamed) or `<landing_entity>.json` (an array, read whole), as `connection.format` says.
  * Without options it lands the first folder after the cursor's position (the last folder landed); with
  * `{"batch": "batch-0003"}` it lands that one, moving the cursor only forward. Sub-folders (the generator's
- * `expected/`) are ignored. No folder left: nothing new, the run is skipped.
+ * `expected/`) are ignored. No folder left: nothing new, the run is skipped; unless the system is a canary
+ * (`connection.canary`), whose folder is the generator's: then the next folder is generated and landed, so a
+ * canary lands on every run. Landings of one system take turns (`exclusive`): each picks its folder after the
+ * previous one recorded its cursor, so no folder is generated or landed twice by calls at the same time.
  */
 export function createJsonFileConnector(options: JsonFileConnectorOptions = {}): Connector<'jsonfile'> {
   return {
     type: 'jsonfile',
+    exclusive: true,
     async openBatch(request) {
       const parsed = JsonFileOptions.safeParse(request.options);
       if (!parsed.success) {
         const issues = parsed.error.issues.map(formatIssue);
         throw new InvalidPayloadError(`jsonfile options: ${issues.join('; ')}`, issues);
       }
-      const root = resolve(options.baseDir ?? process.cwd(), request.system.connection.path);
-      const folders = await listBatchFolders(root, request.system.connection.path);
+      const { path: shownPath, canary } = request.system.connection;
+      const root = resolve(options.baseDir ?? process.cwd(), shownPath);
+      let folders = await listBatchFolders(root, shownPath);
       const lastLanded = batchNumber(request.cursor?.position ?? null);
-      const chosen = parsed.data.batch ?? folders.find((folder) => (batchNumber(folder) ?? 0) > (lastLanded ?? -1));
+      let chosen = parsed.data.batch ?? folders.find((folder) => (batchNumber(folder) ?? 0) > (lastLanded ?? -1));
+      if (chosen === undefined && canary) {
+        chosen = await generateNextFolder(root, shownPath, lastLanded ?? 0, options.models ?? projectModels, folders.length > 0);
+        folders = await listBatchFolders(root, shownPath);
+        request.log.info({ folder: chosen }, 'canary batch folder generated');
+      }
       if (chosen === undefined) {
         const after = request.cursor?.position ? ` after ${request.cursor.position}` : '';
         return { kind: 'nothing_new', reason: `no batch folder${after} in ${request.system.connection.path}` };
@@ -68,23 +82,23 @@ export function createJsonFileConnector(options: JsonFileConnectorOptions = {}):
   };
 }
 
-/** The number of a batch folder name, or undefined for anything else. */
-export function batchNumber(name: string | null): number | undefined {
-  const match = name === null ? null : BATCH_FOLDER.exec(name);
-  return match ? Number(match[1]) : undefined;
-}
-
-async function listBatchFolders(root: string, shownPath: string): Promise<string[]> {
-  try {
-    const entries = await readdir(root, { withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isDirectory() && BATCH_FOLDER.test(entry.name))
-      .map((entry) => entry.name)
-      .sort((a, b) => (batchNumber(a) ?? 0) - (batchNumber(b) ?? 0) || a.localeCompare(b));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new DataRejectedError(`cannot read the jsonfile folder ${shownPath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+/**
+ * A canary's next folder after `lastLanded`: the generator extended to it with the seed and scale of the folder's
+ * generator.json (the defaults for an empty folder). Folders that exist are kept, so this only adds what is missing.
+ */
+async function generateNextFolder(root: string, shownPath: string, lastLanded: number, models: ModelRegistry, hasFolders: boolean): Promise<string> {
+  const manifest = await readGeneratorManifest(root);
+  if (manifest === undefined && hasFolders) {
+    throw new ConfigurationError(
+      `${shownPath} holds batch folders but no generator.json: a canary's folder is the generator's, ` +
+        'so that its next batch can be made (npx dataplatform generate --out <folder>, or connection.canary false)',
+    );
   }
+  const next = lastLanded + 1;
+  const seed = manifest?.seed ?? TEST_DATA_DEFAULTS.seed;
+  const scale = manifest?.scale ?? TEST_DATA_DEFAULTS.scale;
+  await generateTestData({ seed, scale, batches: next, out: root, models });
+  return batchLabel(next);
 }
 
 interface EntityFile {

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { EntityModel } from '../../../../core/entity-model.ts';
 import { ConfigurationError } from '../../../../errors.ts';
 import { describeModel, type ModelRegistry } from '../../../../metadata/model-dsl.ts';
-import { batchNumber } from '../jsonfile-connector.ts';
+import { batchNumber, listBatchFolders } from '../batch-folder.ts';
 import { SilverOracle, type IncomingRow } from './silver-oracle.ts';
 import { simulateTestSource, type SourceBatch } from './test-source.ts';
 import { TST01_ENTITIES, TST01_LANDING_ENTITIES } from './tst01-entities.ts';
@@ -21,11 +22,15 @@ export interface GenerateTestDataOptions {
   readonly models: ModelRegistry;
 }
 
-/** What was written, batch by batch. */
+/** The seed and scale `dataplatform generate` and a canary's first batch use unless told otherwise. */
+export const TEST_DATA_DEFAULTS = { seed: 1, scale: 1 } as const;
+
+/** What each batch holds, and whether this call wrote its folder (false: it was there, and is kept). */
 export interface GeneratedBatch {
   readonly label: string;
   readonly records: Readonly<Record<string, number>>;
   readonly events: readonly string[];
+  readonly written: boolean;
 }
 
 /** `generator.json` in the output folder: what made these files, so a second run cannot mix two data sets. */
@@ -43,34 +48,64 @@ type GeneratorManifest = z.infer<typeof GeneratorManifest>;
  * and beside them `batch-NNNN/expected/silver/<entity>.json` (the silver state after that batch, from the
  * oracle) and `batch-NNNN/expected/events.json` (what changed, in words). The same seed and scale give
  * byte-identical files, and more batches extend fewer without changing them, so a folder can grow (a canary
- * that needs a new batch each day). Each batch folder appears whole: it is written beside, then renamed.
+ * gets its next batch this way). A batch folder that exists is kept as it is: a landed batch never changes under
+ * the platform. Each new folder appears whole (written beside, then renamed); when two writers race for one, the
+ * first rename wins and the other's copy (the same bytes) is dropped. The manifest is written first, so a folder
+ * with batches always says which seed made them.
  */
 export async function generateTestData(options: GenerateTestDataOptions): Promise<GeneratedBatch[]> {
   if (!Number.isInteger(options.batches) || options.batches < 1) throw new ConfigurationError(`batches must be a positive integer, got ${options.batches}`);
-  const scale = options.scale ?? 1;
+  const scale = options.scale ?? TEST_DATA_DEFAULTS.scale;
   await mkdir(options.out, { recursive: true });
   const previous = await checkManifest(options.out, options.seed, scale);
+  const existing = new Set(await listBatchFolders(options.out, options.out));
+  // Fewer batches than before leave the later folders in place (they are the same data): count them too.
+  const highest = Math.max(0, ...[...existing].map((label) => batchNumber(label) ?? 0));
+  const batches = Math.max(previous?.batches ?? 0, highest, options.batches);
+  await writeManifest(options.out, { generator: 'dataplatform-test-data', format_version: 1, seed: options.seed, scale, batches });
   const sourceBatches = simulateTestSource({ seed: options.seed, batches: options.batches, scale });
   const oracles = TST01_ENTITIES.map((entity) => ({
     entity,
     oracle: new SilverOracle(modelOf(options.models, entity.model), entity.load_type, entity.tombstone),
   }));
-  const written: GeneratedBatch[] = [];
+  const generated: GeneratedBatch[] = [];
   for (const batch of sourceBatches) {
     for (const { entity, oracle } of oracles) oracle.apply(batch.label, incomingRows(batch, entity));
-    const expected = Object.fromEntries(oracles.map(({ entity, oracle }) => [entity.id, oracle.rows(labelOrder)]));
-    await writeBatch(options.out, batch, expected);
-    written.push({
+    let written = false;
+    if (!existing.has(batch.label)) {
+      const expected = Object.fromEntries(oracles.map(({ entity, oracle }) => [entity.id, oracle.rows(labelOrder)]));
+      written = await writeBatch(options.out, batch, expected);
+    }
+    generated.push({
       label: batch.label,
       records: Object.fromEntries(TST01_LANDING_ENTITIES.map((name) => [name, batch.records[name].length])),
       events: batch.events,
+      written,
     });
   }
-  // Fewer batches than before leave the later folders in place (they are the same data): count them too.
-  const batches = Math.max(previous?.batches ?? 0, options.batches);
-  const manifest: GeneratorManifest = { generator: 'dataplatform-test-data', format_version: 1, seed: options.seed, scale, batches };
-  await writeFile(join(options.out, 'generator.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return written;
+  return generated;
+}
+
+/**
+ * The manifest of the generated data in `out` (seed, scale, batches), or undefined when the folder has none (not
+ * generated, or not there).
+ */
+export async function readGeneratorManifest(out: string): Promise<GeneratorManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(out, 'generator.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = GeneratorManifest.safeParse(json);
+  if (!parsed.success) throw new ConfigurationError(`${out}/generator.json is not a generator manifest; remove the folder first`);
+  return parsed.data;
 }
 
 function incomingRows(batch: SourceBatch, entity: (typeof TST01_ENTITIES)[number]): IncomingRow[] {
@@ -89,34 +124,42 @@ function labelOrder(label: string): number {
 
 /** The manifest of data already in `out`; refuses to mix in data of another seed or scale. */
 async function checkManifest(out: string, seed: number, scale: number): Promise<GeneratorManifest | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(out, 'generator.json'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const existing = GeneratorManifest.safeParse(JSON.parse(text));
-  if (!existing.success) throw new ConfigurationError(`${out}/generator.json is not a generator manifest; remove the folder first`);
-  if (existing.data.seed !== seed || existing.data.scale !== scale) {
+  const existing = await readGeneratorManifest(out);
+  if (existing && (existing.seed !== seed || existing.scale !== scale)) {
     throw new ConfigurationError(
-      `${out} holds test data of seed ${existing.data.seed}, scale ${existing.data.scale}; remove it first to write seed ${seed}, scale ${scale}`,
+      `${out} holds test data of seed ${existing.seed}, scale ${existing.scale}; remove it first to write seed ${seed}, scale ${scale}`,
     );
   }
-  return existing.data;
+  return existing;
 }
 
-async function writeBatch(out: string, batch: SourceBatch, expected: Record<string, unknown>): Promise<void> {
+/** Writes the manifest beside and renames it into place, so a reader never sees half of it. */
+async function writeManifest(out: string, manifest: GeneratorManifest): Promise<void> {
+  const staging = join(out, `.generator.json.${randomUUID()}`);
+  await writeFile(staging, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(staging, join(out, 'generator.json'));
+}
+
+/** Writes one batch folder beside and renames it into place; false when another writer's folder got there first. */
+async function writeBatch(out: string, batch: SourceBatch, expected: Record<string, unknown>): Promise<boolean> {
   const target = join(out, batch.label);
-  const staging = join(out, `.${batch.label}.writing`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(join(staging, 'expected', 'silver'), { recursive: true });
-  for (const name of TST01_LANDING_ENTITIES) {
-    await writeFile(join(staging, `${name}.jsonl`), batch.records[name].map((record) => `${JSON.stringify(record)}\n`).join(''));
+  const staging = join(out, `.${batch.label}.writing-${randomUUID()}`);
+  try {
+    await mkdir(join(staging, 'expected', 'silver'), { recursive: true });
+    for (const name of TST01_LANDING_ENTITIES) {
+      await writeFile(join(staging, `${name}.jsonl`), batch.records[name].map((record) => `${JSON.stringify(record)}\n`).join(''));
+    }
+    for (const [entity, rows] of Object.entries(expected)) {
+      await writeFile(join(staging, 'expected', 'silver', `${entity}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+    }
+    await writeFile(join(staging, 'expected', 'events.json'), `${JSON.stringify(batch.events, null, 2)}\n`);
+    await rename(staging, target);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  for (const [entity, rows] of Object.entries(expected)) {
-    await writeFile(join(staging, 'expected', 'silver', `${entity}.json`), `${JSON.stringify(rows, null, 2)}\n`);
-  }
-  await writeFile(join(staging, 'expected', 'events.json'), `${JSON.stringify(batch.events, null, 2)}\n`);
-  await rm(target, { recursive: true, force: true });
-  await rename(staging, target);
 }
