@@ -43,6 +43,8 @@ ensure_system_packages() {
   command -v go >/dev/null 2>&1 || missing+=(golang-go)
   # Headless browser tests (the OpenFaaS UI) drive Debian's Chromium with playwright-core.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The delivery checks' ShellCheck (dev/services/delivery.sh), in this one apt-get call rather than a second later.
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
   if ! bao_installed; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     # Debian splits venv/ensurepip out of python3.
