@@ -31,9 +31,11 @@ const DEVELOPMENT_VAULT_TOKEN = 'dev-root-token';
  */
 export function refuseMissingProductionSettings(source: NodeJS.ProcessEnv = process.env): void {
   if (source.PLATFORM_ENV !== 'production') return;
-  const given = (name: string): boolean =>
-    isSet(source[name]) || (name in SECRET_SETTINGS && settingFile(name as SecretSetting, source) !== undefined);
-  const problems = [...productionProblems(source, readSettingFiles(source))].filter(([name]) => given(name) || (name === 'VAULT_TOKEN' && isSet(source.VAULT_ADDR)));
+  const files = readSettingFiles(source);
+  // The Vault token is the Vault address's companion: a function given VAULT_ADDR reads secrets from Vault.
+  const isGiven = (name: string): boolean =>
+    isSet(source[name]) || files[name as SecretSetting] !== undefined || (name === 'VAULT_TOKEN' && isSet(source.VAULT_ADDR));
+  const problems = [...productionProblems(source, files)].filter(([name]) => isGiven(name));
   if (problems.length > 0) {
     throw new ConfigurationError(`PLATFORM_ENV=production: ${problems.map(([, problem]) => problem).join('; ')}`);
   }
