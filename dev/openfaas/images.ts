@@ -6,9 +6,11 @@
  * the provider runs a deployment's image from here, as faasd pulls it from a registry.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
+import { cachedVenv } from '../python-venv.ts';
 
 /** What an image folder's `image.json` holds: the Dockerfile's final-stage config. */
 export const ImageConfig = z.object({
@@ -72,6 +74,16 @@ export function dockerfileConfig(text: string): { env: Record<string, string>; w
 /** The files of a bundle folder that the template's Dockerfile copies into the image. */
 const IMAGE_FILES = ['index.mjs', 'index.mjs.map', 'package.json', 'migrations'];
 
+/**
+ * A Python function's image root (templates/dataplatform-python3/Dockerfile): the staged folder as it is (the server,
+ * the function's modules, requirements.txt), and `venv`, which the Dockerfile makes with `pip install -r
+ * requirements.txt`, linked to the environment the services script built from that file.
+ */
+async function writePythonRoot(bundleDir: string, rootDir: string): Promise<void> {
+  await cp(bundleDir, rootDir, { recursive: true });
+  await symlink(await cachedVenv(path.join(bundleDir, 'requirements.txt')), path.join(rootDir, 'venv'));
+}
+
 /** Builds of one reference kept in the store: a replica started from an older build keeps its files meanwhile. */
 const KEPT_BUILDS = 3;
 
@@ -91,10 +103,14 @@ export async function writeImage(options: {
   const buildDir = path.join(folder, build);
   const { env, workdir } = dockerfileConfig(await readFile(options.dockerfile, 'utf8'));
   await mkdir(path.join(buildDir, 'rootfs'), { recursive: true });
-  for (const name of IMAGE_FILES) {
-    await cp(path.join(options.bundleDir, name), path.join(buildDir, 'rootfs', name), { recursive: true }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || name === 'index.mjs') throw error;
-    });
+  if (existsSync(path.join(options.bundleDir, 'index.py'))) {
+    await writePythonRoot(options.bundleDir, path.join(buildDir, 'rootfs'));
+  } else {
+    for (const name of IMAGE_FILES) {
+      await cp(path.join(options.bundleDir, name), path.join(buildDir, 'rootfs', name), { recursive: true }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || name === 'index.mjs') throw error;
+      });
+    }
   }
   const config: ImageConfig = { ref: normalizeRef(options.ref), created: new Date().toISOString(), workdir, env };
   await writeFile(path.join(buildDir, 'image.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -106,9 +122,37 @@ export async function writeImage(options: {
     .map((entry) => entry.name)
     .sort();
   for (const old of builds.slice(0, Math.max(0, builds.length - KEPT_BUILDS))) {
-    if (old !== build) await rm(path.join(folder, old), { recursive: true, force: true });
+    if (old !== build && !(await isPinned(path.join(folder, old)))) await rm(path.join(folder, old), { recursive: true, force: true });
   }
   return buildDir;
+}
+
+/**
+ * Marks a build as used by a running process (a replica's watchdog), so pruning keeps its files while it runs, as
+ * containerd keeps an image a container uses. `rootDir` is the `rootDir` of `readImage`.
+ */
+export async function pinBuild(rootDir: string, pid: number): Promise<void> {
+  const pins = path.join(path.dirname(rootDir), 'pins');
+  await mkdir(pins, { recursive: true });
+  await writeFile(path.join(pins, String(pid)), '');
+}
+
+/** Ends a pin of `pinBuild` (the process exited). */
+export async function unpinBuild(rootDir: string, pid: number): Promise<void> {
+  await rm(path.join(path.dirname(rootDir), 'pins', String(pid)), { force: true });
+}
+
+/** Whether a process that pinned the build still runs (a pin left by a killed provider does not count). */
+async function isPinned(buildDir: string): Promise<boolean> {
+  const pids = await readdir(path.join(buildDir, 'pins')).catch(() => [] as string[]);
+  return pids.some((pid) => {
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  });
 }
 
 /** Removes an image with all its builds (tests remove theirs). */

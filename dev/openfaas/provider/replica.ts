@@ -11,7 +11,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
-import type { LocalImage } from '../images.ts';
+import { pinBuild, unpinBuild, type LocalImage } from '../images.ts';
 import type { DeployedFunction } from './deployment.ts';
 import { LineSplitter, type FunctionLogs } from './function-logs.ts';
 import type { FunctionNetwork, NetworkAttachment } from './function-network.ts';
@@ -119,6 +119,7 @@ export class Replica {
         void this.#onExit(child, attachment, { code, signal, upMs: Date.now() - startedAt }).then(resolve);
       });
     });
+    if (child.pid !== undefined) await pinBuild(image.rootDir, child.pid);
     await writeFile(
       path.join(runDir, 'replica.json'),
       `${JSON.stringify({ pid: child.pid, ip: attachment.ip, port: this.#port, netns: attachment.netns, started_at: new Date(startedAt).toISOString(), starts: this.starts })}\n`,
@@ -148,7 +149,10 @@ export class Replica {
       this.#ready = false;
     }
     // Anything else of the group (the function the watchdog forked) goes with it.
-    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    if (child.pid !== undefined) {
+      signalGroup(child.pid, 'SIGKILL');
+      await unpinBuild(this.options.image.rootDir, child.pid);
+    }
     await this.options.network.detach(attachment);
     if (this.#attachment === attachment) this.#attachment = undefined;
     await rm(path.join(this.options.runDir, 'replica.json'), { force: true });
