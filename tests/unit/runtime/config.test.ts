@@ -1,14 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../../shared/config.ts';
 import { refuseMissingProductionSettings } from '../../../shared/production-settings.ts';
 import { ConfigurationError } from '../../../shared/errors.ts';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A folder of OpenFaaS secret files, as a function's /var/openfaas/secrets. */
 function secretsDir(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dp-config-'));
+  made.push(dir);
   for (const [name, value] of Object.entries(files)) writeFileSync(path.join(dir, name), `${value}\n`);
   return dir;
 }
