@@ -13,6 +13,8 @@ import { loadStack } from './openfaas/stack-file.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_PATH = join(ROOT, 'templates/dataplatform-node20/server.ts');
+/** The Python template: its server and runtime modules go beside each Python function's own (templates/dataplatform-python3). */
+const PYTHON_TEMPLATE = join(ROOT, 'templates/dataplatform-python3');
 
 /** Where `npm run build` writes: one folder per function. */
 export const BUILD_DIR = join(ROOT, 'build/functions');
@@ -251,17 +253,52 @@ export async function findFunctions(functionsDir = join(ROOT, 'functions')): Pro
   return found.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The Python functions: every folder of `functions/` that has a `handler.py` (built with templates/dataplatform-python3). */
+export async function findPythonFunctions(functionsDir = join(ROOT, 'functions')): Promise<FunctionSource[]> {
+  const entries = await readdir(functionsDir, { withFileTypes: true });
+  const found: FunctionSource[] = [];
+  for (const entry of entries) {
+    const handlerPath = join(functionsDir, entry.name, 'handler.py');
+    if (entry.isDirectory() && (await exists(handlerPath))) found.push({ name: entry.name, handlerPath });
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /**
- * Bundles the named functions (all when `names` is empty) into `build/functions/`. A full build
- * also removes bundles of functions that no longer exist.
+ * Stages each Python function as its image's build context holds it: the template's server (`index.py`) and runtime
+ * module beside the function's own modules and `requirements.txt`, in `<outRoot>/<name>/`. Nothing is compiled; the
+ * image's `pip install` is the services script's cached environment (dev/python-venv.ts). Tests are left out.
+ */
+export async function stagePythonFunctions(sources: readonly FunctionSource[], outRoot: string): Promise<BundleResult[]> {
+  return Promise.all(
+    sources.map(async (source) => {
+      const outDir = join(outRoot, source.name);
+      await rm(outDir, { recursive: true, force: true });
+      await cp(dirname(source.handlerPath), outDir, {
+        recursive: true,
+        filter: (file) => !/(^|\/)(tests|__pycache__)(\/|$)/.test(relative(dirname(source.handlerPath), file)),
+      });
+      for (const file of await readdir(PYTHON_TEMPLATE)) {
+        if (file.endsWith('.py')) await cp(join(PYTHON_TEMPLATE, file), join(outDir, file));
+      }
+      const file = join(outDir, 'index.py');
+      return { name: source.name, file, bytes: (await stat(file)).size };
+    }),
+  );
+}
+
+/**
+ * Bundles the named functions (all when `names` is empty) into `build/functions/`, and stages the Python ones. A full
+ * build also removes bundles of functions that no longer exist.
  */
 export async function buildFunctions(names: readonly string[] = []): Promise<BundleResult[]> {
   const all = await findFunctions();
-  const unknown = names.filter((name) => !all.some((source) => source.name === name));
-  if (unknown.length > 0) throw new Error(`no functions/<name>/handler.ts for: ${unknown.join(', ')}`);
-  const selected = names.length === 0 ? all : all.filter((source) => names.includes(source.name));
-  if (names.length === 0) await removeStaleBundles(all.map((source) => source.name));
-  return bundleFunctions(selected, BUILD_DIR);
+  const python = await findPythonFunctions();
+  const unknown = names.filter((name) => ![...all, ...python].some((source) => source.name === name));
+  if (unknown.length > 0) throw new Error(`no functions/<name>/handler.ts or handler.py for: ${unknown.join(', ')}`);
+  const chosen = (sources: FunctionSource[]) => (names.length === 0 ? sources : sources.filter((source) => names.includes(source.name)));
+  if (names.length === 0) await removeStaleBundles([...all, ...python].map((source) => source.name));
+  return [...(await bundleFunctions(chosen(all), BUILD_DIR)), ...(await stagePythonFunctions(chosen(python), BUILD_DIR))];
 }
 
 /** Renders the size table `npm run build` prints. */

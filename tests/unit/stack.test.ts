@@ -17,6 +17,8 @@ const GATEWAY_TIMEOUT_MS = 60_000;
 /** An empty environment: the stack's `${VAR:-default}` values are what a fresh machine gets. */
 let stack: Stack;
 let functionFolders: string[];
+/** The folders whose function is Python (`handler.py`, templates/dataplatform-python3). */
+let pythonFolders: string[];
 /** The template image's `ENV`: the watchdog settings a function's stack `environment` may override. */
 let templateEnv: Record<string, string>;
 
@@ -25,12 +27,15 @@ beforeAll(async () => {
   stack = await loadStack(path.join(ROOT, 'stack.yml'), {});
   const entries = await readdir(path.join(ROOT, 'functions'), { withFileTypes: true });
   const folders: string[] = [];
+  const python: string[] = [];
+  const isFile = async (file: string) => (await stat(path.join(ROOT, 'functions', file)).catch(() => undefined))?.isFile() === true;
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
-    const handler = await stat(path.join(ROOT, 'functions', entry.name, 'handler.ts')).catch(() => undefined);
-    if (handler?.isFile()) folders.push(entry.name);
+    if (await isFile(path.join(entry.name, 'handler.ts'))) folders.push(entry.name);
+    else if (await isFile(path.join(entry.name, 'handler.py'))) python.push(entry.name);
   }
-  functionFolders = folders.sort();
+  pythonFolders = python.sort();
+  functionFolders = [...folders, ...python].sort();
 });
 
 /** A watchdog timeout of a function as the watchdog reads it: the stack's value, else the template's default. */
@@ -42,7 +47,7 @@ function timeoutMs(fn: StackFunction, name: 'exec_timeout' | 'read_timeout' | 'w
 }
 
 describe('stack.yml', () => {
-  it('has an entry for every functions/<name>/handler.ts and a handler for every entry', () => {
+  it('has an entry for every functions/<name>/handler.ts (or handler.py) and a handler for every entry', () => {
     const names = stack.functions.map((fn) => fn.name).sort();
     expect({ missing_from_stack: functionFolders.filter((name) => !names.includes(name)) }).toEqual({ missing_from_stack: [] });
     expect({ missing_handler: names.filter((name) => !functionFolders.includes(name)) }).toEqual({ missing_handler: [] });
@@ -52,11 +57,11 @@ describe('stack.yml', () => {
     expect(stack.functions.length).toBeLessThanOrEqual(MAX_FUNCTIONS);
   });
 
-  it('points each function at its own bundle folder and the project template', () => {
+  it('points each function at its own bundle folder and the project template of its language', () => {
     for (const fn of stack.functions) {
       expect({ name: fn.name, lang: fn.lang, handler: path.relative(ROOT, fn.handlerDir) }).toEqual({
         name: fn.name,
-        lang: 'dataplatform-node20',
+        lang: pythonFolders.includes(fn.name) ? 'dataplatform-python3' : 'dataplatform-node20',
         handler: path.join('build', 'functions', fn.name),
       });
     }
