@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { unknownPlaceholders } from '../core/event-template.ts';
 import { secretOr } from '../secrets/secret-ref.ts';
 import { Identifier, SystemId } from './identifier.ts';
+import { CronSchedule, TimeZone } from './schedule.ts';
 
 /** The platform events actions subscribe to. */
 export const PLATFORM_EVENTS = ['entity-layer-processed', 'system-layer-processed'] as const;
@@ -31,6 +32,9 @@ const ActionBase = {
   description: z.string().default(''),
   enabled: z.boolean().default(true),
   on: Subscription,
+  /** Also run on this 5-field cron schedule (the scheduler sends an `action-schedule-fired` event), read in `timezone`. */
+  schedule: CronSchedule.optional(),
+  timezone: TimeZone.default('UTC'),
 };
 
 /** Writes the event as one log line (the simplest action, and a template for new ones). */
@@ -132,9 +136,43 @@ export const EmailAction = z.strictObject({
     }),
 });
 
+const Horizon = z.int().min(5).max(240).refine((minutes) => minutes % 5 === 0, { error: 'a horizon is a multiple of 5 minutes (the CGM interval)' });
+
+/**
+ * Trains the glucose forecast on a Nightscout entity's readings (functions/action-train, Python), tracks it in MLflow,
+ * registers a version and moves the `champion` alias when it beats the champion; MLServer serves the champion.
+ */
+export const TrainAction = z.strictObject({
+  ...ActionBase,
+  type: z.literal('train'),
+  settings: z
+    .strictObject({
+      /** The registered model in MLflow, its experiment, and the model MLServer serves. */
+      model: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'expected a snake_case model name' }).default('glucose_forecast'),
+      /** The silver entity of CGM readings (model `nightscout_entry`) to learn from. */
+      source_entity: Identifier,
+      horizons_minutes: z.array(Horizon).min(1).max(6).default([30, 60]),
+      /** Readings of the last this many days (before the newest) are read. */
+      history_days: z.int().min(2).max(366).default(28),
+      /** The last this many days are held out: the new version, persistence and the champion are compared on them. */
+      holdout_days: z.int().min(1).max(30).default(2),
+      /** Fewer days of usable readings before the held-out window: the training is skipped with the reason. */
+      min_training_days: z.number().min(1).max(60).default(3),
+      /**
+       * An event within this many minutes of the last successful training is skipped (`trained_recently`): a
+       * Nightscout batch every 5 minutes would otherwise train every 5 minutes. A schedule's firing always trains.
+       */
+      min_interval_minutes: z.int().min(0).max(10_080).default(360),
+    })
+    .refine((settings) => settings.holdout_days + settings.min_training_days <= settings.history_days, {
+      error: 'history_days must cover holdout_days and min_training_days',
+      path: ['history_days'],
+    }),
+});
+
 /** One record of `actions.json`; `type` selects the action function and its settings. */
-export const Action = z.discriminatedUnion('type', [LogAction, WebhookAction, EmailAction], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'expected type to be one of "log", "webhook", "email"' : undefined),
+export const Action = z.discriminatedUnion('type', [LogAction, WebhookAction, EmailAction, TrainAction], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected type to be one of "log", "webhook", "email", "train"' : undefined),
 });
 export type Action = z.infer<typeof Action>;
 export type ActionType = Action['type'];

@@ -139,10 +139,30 @@ export type SystemLayerProcessedEvent = z.output<typeof SystemLayerProcessedEven
 export const PlatformEventPayload = z.discriminatedUnion('event', [EntityLayerProcessedEvent, SystemLayerProcessedEvent]);
 export type PlatformEventPayload = z.output<typeof PlatformEventPayload>;
 
+/**
+ * An action's `schedule` fired (the scheduler sends it): the firing's id (`run_id`, also `batch_id`, the reference its
+ * outbox message carries) and time. An action runs once per firing, as once per platform event.
+ */
+export const ActionScheduleFiredEvent = z.strictObject({
+  event: z.literal('action-schedule-fired'),
+  schedule: z.string().max(200),
+  timezone: z.string().max(100),
+  status: z.literal('fired'),
+  run_id: z.uuid(),
+  batch_id: z.uuid(),
+  batch_timestamp: Instant,
+  fired_at: Instant,
+});
+export type ActionScheduleFiredEvent = z.output<typeof ActionScheduleFiredEvent>;
+
+/** What starts an action: a platform event it subscribes to, or its schedule. */
+export const ActionTrigger = z.discriminatedUnion('event', [EntityLayerProcessedEvent, SystemLayerProcessedEvent, ActionScheduleFiredEvent]);
+export type ActionTrigger = z.output<typeof ActionTrigger>;
+
 /** Runs one action (`action-<type>`) for one event; the action's settings are read from metadata by `action_id`. */
 export const ActionRequest = z.strictObject({
   action_id: Identifier,
-  event: PlatformEventPayload,
+  event: ActionTrigger,
   parent_call_id: CallId.optional(),
 });
 export type ActionRequest = z.output<typeof ActionRequest>;

@@ -7,10 +7,10 @@ import { query, type Db } from '../../adapters/postgres/transaction.ts';
 import type { Action } from '../../metadata/action-schema.ts';
 import { clipError } from '../../runs/run-types.ts';
 import { newRunId } from '../../runs/ids.ts';
-import type { ActionRequest, PlatformEventPayload } from '../../runtime/payloads.ts';
+import type { ActionRequest, ActionTrigger } from '../../runtime/payloads.ts';
 
-/** The statuses of an action run: claimed (`running`), then one final status. */
-export type ActionRunStatus = 'running' | 'succeeded' | 'failed';
+/** The statuses of an action run: claimed (`running`), then one final status (`skipped`: nothing to do, with why). */
+export type ActionRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 
 /** A row of `audit.action_run`: one attempt of an action at one event. */
 export interface ActionRun {
@@ -22,13 +22,16 @@ export interface ActionRun {
   readonly event_status: string;
   readonly batch_id: string;
   readonly batch_timestamp: Date;
-  readonly system_id: string;
-  readonly layer: string;
+  /** The event's system and layer; null for a schedule's firing. */
+  readonly system_id: string | null;
+  readonly layer: string | null;
   readonly entity_id: string | null;
   readonly call_id: string | null;
   readonly parent_call_id: string | null;
   readonly status: ActionRunStatus;
   readonly error: string | null;
+  /** Why an attempt found nothing to do (`skipped`). */
+  readonly skip_reason: string | null;
   readonly started_at: Date;
   readonly finished_at: Date | null;
   /** 1 for the first attempt at the event; a re-queue or a second delivery after a failure makes the next. */
@@ -42,14 +45,14 @@ export interface ActionRun {
 /** What claims an event for an action. */
 export interface ClaimActionRunInput {
   readonly action: Pick<Action, 'id' | 'type'>;
-  readonly event: PlatformEventPayload;
+  readonly event: ActionTrigger;
   readonly call_id: string | undefined;
   readonly parent_call_id: string | undefined;
   /**
    * `succeeded` for an action whose whole work is the claim and what follows it without fail (writing a log
    * line); `running` for one that still has work that may fail (an email), finished with `finishActionRun`.
    */
-  readonly status: Exclude<ActionRunStatus, 'failed'>;
+  readonly status: 'running' | 'succeeded';
   /** How long a `running` attempt may take before it counts as dead (default 60 s): the function's exec_timeout, and some. */
   readonly timeout_seconds?: number;
   /** The call to keep for a re-queue (`{action_id, event, parent_call_id?}`). */
@@ -99,8 +102,8 @@ export async function claimActionRun(db: Db, input: ClaimActionRunInput): Promis
         event.status,
         event.batch_id,
         new Date(event.batch_timestamp),
-        event.system_id,
-        event.layer,
+        event.event === 'action-schedule-fired' ? null : event.system_id,
+        event.event === 'action-schedule-fired' ? null : event.layer,
         event.event === 'entity-layer-processed' ? event.entity_id : null,
         input.call_id ?? null,
         input.parent_call_id ?? null,
@@ -150,7 +153,7 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
 export async function finishActionRun(
   db: Db,
   runId: string,
-  outcome: { readonly status: 'succeeded' | 'failed'; readonly error?: string | null },
+  outcome: { readonly status: 'succeeded' | 'failed' | 'skipped'; readonly error?: string | null; readonly skip_reason?: string },
 ): Promise<boolean> {
   const updated = await query(
     db,
@@ -158,10 +161,11 @@ export async function finishActionRun(
     `update audit.action_run
         set status = $2,
             error = $3,
+            skip_reason = $4,
             finished_at = now()
       where run_id = $1
         and status = 'running'`,
-    [runId, outcome.status, clipError(outcome.error)],
+    [runId, outcome.status, clipError(outcome.error), outcome.skip_reason ?? null],
   );
   return updated.rowCount === 1;
 }

@@ -6,7 +6,7 @@ import type { Db } from '../../adapters/postgres/transaction.ts';
 import type { Logger } from '../../log.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
-import type { ActionRequest, PlatformEventPayload } from '../../runtime/payloads.ts';
+import type { ActionRequest, ActionTrigger } from '../../runtime/payloads.ts';
 import { claimActionRun } from './action-runs.ts';
 import { findAction, type ActionOf } from './run-action.ts';
 
@@ -51,16 +51,17 @@ export async function runLogAction(request: ActionRequest, deps: LogActionDeps):
  * The line itself: the action's fixed message at its level, the event's facts as fields (validated scalars and
  * counts; never the raw body).
  */
-export function writeEventLine(log: Logger, settings: LogAction['settings'], event: PlatformEventPayload): void {
+export function writeEventLine(log: Logger, settings: LogAction['settings'], event: ActionTrigger): void {
+  const common = { event: event.event, batch_id: event.batch_id, batch_timestamp: event.batch_timestamp, event_status: event.status, event_run_id: event.run_id };
+  if (event.event === 'action-schedule-fired') {
+    log[settings.level]({ ...common, schedule: event.schedule, fired_at: event.fired_at }, settings.message);
+    return;
+  }
   const facts = {
-    event: event.event,
+    ...common,
     layer: event.layer,
     system_id: event.system_id,
     ...(event.event === 'entity-layer-processed' ? { entity_id: event.entity_id, error: event.error } : {}),
-    batch_id: event.batch_id,
-    batch_timestamp: event.batch_timestamp,
-    event_status: event.status,
-    event_run_id: event.run_id,
     finished_at: event.finished_at,
     counts: event.counts,
   };

@@ -80,7 +80,7 @@ export interface OverviewOptions {
  */
 export async function readDashboardOverview(db: Db, metadata: OverviewMetadata, options: OverviewOptions = {}): Promise<DashboardOverview> {
   const systemId = options.systemId;
-  const keep = <Row extends { readonly system_id: string }>(rows: Row[]): Row[] =>
+  const keep = <Row extends { readonly system_id: string | null }>(rows: Row[]): Row[] =>
     systemId === undefined ? rows : rows.filter((row) => row.system_id === systemId);
   const now = await databaseNow(db);
   const known = 'error' in metadata ? undefined : metadata;

@@ -4,6 +4,7 @@ import type { Outcome } from '../../runtime/outcome.ts';
 import { DEFAULT_LOST_CALL_POLICY, sendLostCallsAgain, type LostCallPolicy } from '../../runs/outbox.ts';
 import { deliverOutbox } from '../chaining/deliver-outbox.ts';
 import { requeueWork, type RequeuePolicy, type RequeuedRun } from './requeue-work.ts';
+import { startDueActions, type StartedAction } from './start-due-actions.ts';
 import { startDueSystems, type StartedSystem } from './start-due-systems.ts';
 
 /** A step of the tick failed for a reason that is not one of the platform's errors (a bug). */
@@ -30,7 +31,8 @@ export interface TickOptions {
 
 /**
  * One scheduler tick (cron-connector calls it every minute), idempotent and safe to overlap:
- * 1. start the systems whose schedule fired since their last start (one connector call each, via the outbox);
+ * 1. start the systems whose schedule fired since their last start (one connector call each, via the outbox), and the
+ *    actions whose `schedule` fired (one action call each, with an `action-schedule-fired` event);
  * 2. re-queue failed work with retries left and work whose call died;
  * 3. make delivered calls that never started a run due again (lost: the function failed before it could record
  *    anything, and OpenFaaS CE does not retry);
@@ -53,6 +55,7 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
 
   const metadata = await attempt('load metadata', () => call.deps.metadata(), undefined);
   let started: StartedSystem[] = [];
+  let startedActions: StartedAction[] = [];
   let requeued: RequeuedRun[] = [];
   if (metadata) {
     const report = await attempt(
@@ -62,6 +65,13 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
     );
     started = report.started;
     for (const failure of report.failures) errors.push({ step: `start ${failure.system_id}`, error: failure.error });
+    const actionReport = await attempt(
+      'start due actions',
+      async () => startDueActions(await call.deps.pool(), metadata.actions, { now, callId: call.callId, log: call.log }),
+      { started: [], failures: [] },
+    );
+    startedActions = actionReport.started;
+    for (const failure of actionReport.failures) errors.push({ step: `start action ${failure.action_id}`, error: failure.error });
     requeued = await attempt(
       're-queue work',
       async () =>
@@ -96,6 +106,7 @@ export async function runSchedulerTick(call: FunctionCall, options: TickOptions 
   const facts = {
     now: now.toISOString(),
     started,
+    started_actions: startedActions,
     requeued: requeued.length,
     requeued_runs: requeued,
     lost_calls_sent_again: sentAgain,

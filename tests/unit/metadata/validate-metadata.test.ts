@@ -63,7 +63,7 @@ describe('validateMetadata', () => {
         "systems.json › BNQ01 › name: required field is missing (expected string)",
         "systems.json › BNQ01 › color: unknown field",
         "entities.json › test_customer › load_type: expected one of "full"|"delta"",
-        "actions.json › Bad-Id › type: expected type to be one of "log", "webhook", "email"",
+        "actions.json › Bad-Id › type: expected type to be one of "log", "webhook", "email", "train"",
       ]
     `);
   });
