@@ -6,6 +6,7 @@ import { NightscoutDailyGlucose } from './nightscout-daily-glucose.ts';
 import { NightscoutDevicestatus } from './nightscout-devicestatus.ts';
 import { NightscoutDevicestatusPrediction } from './nightscout-devicestatus-prediction.ts';
 import { NightscoutEntry } from './nightscout-entry.ts';
+import { NightscoutGlucoseForecast } from './nightscout-glucose-forecast.ts';
 import { NightscoutProfile } from './nightscout-profile.ts';
 import { NightscoutProfileStore } from './nightscout-profile-store.ts';
 import { NightscoutTreatment } from './nightscout-treatment.ts';
@@ -33,6 +34,7 @@ export const models = {
   nightscout_profile: NightscoutProfile,
   nightscout_profile_store: NightscoutProfileStore,
   nightscout_daily_glucose: NightscoutDailyGlucose,
+  nightscout_glucose_forecast: NightscoutGlucoseForecast,
   bunq_monetary_account: BunqMonetaryAccount,
   bunq_payment: BunqPayment,
   bunq_monthly_spending: BunqMonthlySpending,

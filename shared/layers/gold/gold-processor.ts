@@ -6,6 +6,7 @@
 import type * as z from 'zod';
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
+import type { Logger } from '../../log.ts';
 import type { GoldEntity } from '../../metadata/entity-schema.ts';
 
 /** What a recompute did to the gold table, named as `audit.entity_layer_run` names it. */
@@ -43,6 +44,8 @@ export interface GoldContext<Options> {
   readonly timeZone: string;
   /** The quoted gold table (`"gold"."<table>"`), for processors that read their own earlier result. */
   readonly target: string;
+  /** The call's logger (a processor that calls a service logs through it). */
+  readonly log: Logger;
   /**
    * Makes the gold table hold exactly the rows `select` returns (by column name; every model column must be
    * there, other columns are ignored): rows with new keys are inserted, changed rows updated, rows whose key is

@@ -56,6 +56,7 @@ async function recompute(tx: Transaction, gold: ResolvedGoldEntity, run: EntityL
     options: gold.options,
     timeZone: gold.system.timezone,
     target: qualified(spec.schema, spec.table),
+    log: context.log,
     replaceRows: (select, values) => replaceGoldRows(tx, { spec, model: gold.model }, writer, select, values),
   });
 }

@@ -20,12 +20,13 @@ function withGold(id: string, change: Record<string, unknown>): LoadedMetadata {
 describe('gold entities of metadata/entities.json', () => {
   it('each resolves: a known processor, options it accepts, one source of each model it reads', () => {
     const gold = metadata.entities.filter((entity) => entity.kind === 'gold');
-    expect(gold.map((entity) => entity.id)).toEqual(['test_customer_order_total', 'nightscout_daily_glucose', 'bunq_monthly_spending']);
+    expect(gold.map((entity) => entity.id)).toEqual(['test_customer_order_total', 'nightscout_daily_glucose', 'nightscout_glucose_forecast', 'bunq_monthly_spending']);
     expect(gold.map((entity) => Object.values(resolveGoldEntity(metadata, entity.id).sources))).toEqual([
       [
         { entity_id: 'test_customer', table: '"silver"."test_customer"' },
         { entity_id: 'test_customer_order', table: '"silver"."test_customer_order"' },
       ],
+      [{ entity_id: 'nightscout_entry', table: '"silver"."nightscout_entry"' }],
       [{ entity_id: 'nightscout_entry', table: '"silver"."nightscout_entry"' }],
       [{ entity_id: 'bunq_payment', table: '"silver"."bunq_payment"' }],
     ]);
@@ -34,7 +35,7 @@ describe('gold entities of metadata/entities.json', () => {
   it('are chained from the silver entities they read, and counted in their systems gold layer', () => {
     expect(goldEntitiesReading(metadata, 'test_customer_order').map((entity) => entity.id)).toEqual(['test_customer_order_total']);
     expect(goldEntitiesReading(metadata, 'test_product')).toEqual([]);
-    expect(goldEntitiesOfSystem(metadata, 'NSC01').map((entity) => entity.id)).toEqual(['nightscout_daily_glucose']);
+    expect(goldEntitiesOfSystem(metadata, 'NSC01').map((entity) => entity.id)).toEqual(['nightscout_daily_glucose', 'nightscout_glucose_forecast']);
     expect(goldEntitiesOfSystem(metadata, 'BNQ01').map((entity) => entity.id)).toEqual(['bunq_monthly_spending']);
   });
 });
@@ -49,7 +50,7 @@ describe('resolveGoldEntity', () => {
 
   it('names the processors it knows for an unknown one', () => {
     expect(() => resolveGoldEntity(withGold('bunq_monthly_spending', { processor: { name: 'yearly', options: {} } }), 'bunq_monthly_spending')).toThrow(
-      'unknown gold processor "yearly" (known: daily_glucose_stats, monthly_spending, customer_order_totals)',
+      'unknown gold processor "yearly" (known: daily_glucose_stats, glucose_forecast, monthly_spending, customer_order_totals)',
     );
   });
 

@@ -66,7 +66,7 @@ describe('npx dataplatform metadata validate', { timeout: 90_000 }, () => {
     const result = await cli('npx', ['metadata', 'validate', '--dir', 'metadata']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/metadata: valid \(3 systems, 17 entities, 3 actions, 17 models\)\nhash [0-9a-f]{64}\n$/);
+    expect(result.stdout).toMatch(/metadata: valid \(3 systems, 18 entities, 5 actions, 18 models\)\nhash [0-9a-f]{64}\n$/);
   });
 
   it('prints every problem with its file, record and path, and exits non-zero', async () => {

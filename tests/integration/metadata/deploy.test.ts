@@ -61,7 +61,7 @@ describe('deployMetadata', () => {
     const deploys = client.db(database).collection<{ _id: string; generation?: string; hash?: string }>('deploys');
     const pointer = await deploys.findOne({ _id: 'active' });
     const entry = await deploys.findOne({ _id: pointer?.generation ?? '' });
-    expect(entry).toMatchObject({ status: 'active', hash: pointer?.hash, counts: { systems: 3, entities: 17, actions: 3 } });
+    expect(entry).toMatchObject({ status: 'active', hash: pointer?.hash, counts: { systems: 3, entities: 18, actions: 5 } });
   });
 
   it('changes nothing when one record is bad', async () => {
