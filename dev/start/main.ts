@@ -1,13 +1,14 @@
 /**
  * `npm start [-- --once] [--timeout S] [--no-batch]` after dev/start.sh brought the services up (the OpenFaaS stack
- * among them) and built the functions and their images: migrations → dev secrets → metadata deploy → TST01 test data
- * → `faas-cli deploy -f stack.yml` (the real CLI, against the local gateway) → one TST01 batch started with
- * `faas-cli invoke --async connector-jsonfile` and followed from landing to gold → a summary. Without `--once` it then
- * reports the runs cron-connector's scheduler ticks start, until Ctrl-C; the platform itself keeps running in the
- * background either way (`npm run services -- down` stops it). `--once` exits 1 if the batch failed.
- * See docs/operate.md.
+ * among them) and built the functions and their images: migrations → dev secrets → the fake Nightscout and bunq
+ * (dev/fakes/local-sources.ts) → metadata deploy with the overlay that points NSC01 and BNQ01 at them → TST01 test
+ * data → `faas-cli deploy -f stack.yml` (the real CLI, against the local gateway) → one batch of each system (TST01,
+ * NSC01, BNQ01) started with `faas-cli invoke --async connector-<type>` and followed from landing to gold → a summary
+ * per system. Without `--once` it then reports the runs cron-connector's scheduler ticks start, until Ctrl-C; the
+ * platform and the fakes keep running in the background either way (`npm run services -- down` stops them).
+ * `--once` exits 1 if a batch failed. See docs/operate.md.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -35,7 +36,7 @@ import { createPool } from '../../shared/adapters/postgres/pool.ts';
 import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
 import { main as cli } from '../../shared/cli/main.ts';
 import { Env, loadEnv } from '../../shared/config.ts';
-import { batchNumber } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
+import { batchNumber, listBatchFolders } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
 import { createLogger } from '../../shared/log.ts';
 import { readMetadataDir } from '../../shared/metadata/read-metadata-dir.ts';
 import { readCursor } from '../../shared/runs/cursors.ts';
@@ -44,12 +45,16 @@ import { createFunctionDeps } from '../../shared/runtime/function-deps.ts';
 import { CALL_TOKEN_SECRET } from '../../shared/runtime/call-token.ts';
 import { GATEWAY_PASSWORD_SECRET } from '../../shared/layers/dashboard/call-logs.ts';
 import { collectSecretKeys } from '../../shared/secrets/secret-ref.ts';
+import { createSecretStore } from '../../shared/secrets/create-secret-store.ts';
+import { ensureLocalSourcesOverlay, FAKE_SOURCES_LOG, LOCAL_SOURCES, localSourceUrl, OVERLAY_DIR, startLocalSources } from '../fakes/local-sources.ts';
 import { seedDevSecrets } from './dev-secrets.ts';
 import { runTestBatch } from './run-test-batch.ts';
 import { summarizeBatch } from './summary.ts';
 
 const TEST_SYSTEM = 'TST01';
 const GENERATED_BATCHES = '6';
+/** The systems `npm start` runs a batch of, in this order: the canary first (its verdict matters most), then the examples. */
+const START_SYSTEMS = [TEST_SYSTEM, LOCAL_SOURCES.nightscout.system_id, LOCAL_SOURCES.bunq.system_id];
 
 const say = (step: string, text: string): void => void process.stdout.write(`▸ ${step.padEnd(11)} ${text}\n`);
 const indent = (line: string): void => void process.stdout.write(`  ${line}\n`);
@@ -136,7 +141,17 @@ async function main(): Promise<number> {
   say('secrets', `${seeded.written.length} dev-only value(s) written, ${seeded.kept.length} kept, in ${seeded.store}`);
   for (const key of seeded.written) indent(`${key} (dev-only value; store the real one with: bao kv put …, see docs/metadata.md)`);
 
-  const deployed = await runCli(['metadata', 'deploy']);
+  const secrets = createSecretStore();
+  await startLocalSources({
+    nightscoutApiSecret: await secrets.get(LOCAL_SOURCES.nightscout.secret),
+    bunqApiKey: await secrets.get(LOCAL_SOURCES.bunq.secret),
+  });
+  const wroteOverlay = await ensureLocalSourcesOverlay();
+  const overlay = path.relative(ROOT, OVERLAY_DIR);
+  say('sources', `fake Nightscout ${localSourceUrl('nightscout').here}, fake bunq ${localSourceUrl('bunq').here} (log ${path.relative(ROOT, FAKE_SOURCES_LOG)})`);
+  indent(`${wroteOverlay ? 'wrote' : 'kept'} ${overlay}/systems.json: NSC01 and BNQ01 at the fakes, as functions reach them (10.62.0.1)`);
+
+  const deployed = await runCli(['metadata', 'deploy', '--overlay', OVERLAY_DIR]);
   if (deployed.code !== 0) {
     say('metadata', 'deploy failed:');
     deployed.lines.forEach(indent);
@@ -156,10 +171,10 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  const folders = await batchFolders(dataDir);
-  const landedBefore = batchNumber((await readCursor(pool, { system_id: TEST_SYSTEM }))?.position ?? null) ?? 0;
-  const remaining = folders.filter((folder) => (batchNumber(folder) ?? 0) > landedBefore);
-  say('test data', `${path.relative(ROOT, dataDir)}: ${folders.length} batches, ${folders.length - remaining.length} landed, ${remaining.length} to go`);
+  const folders = await listBatchFolders(dataDir, testSystem.connection.path);
+  const landed = batchNumber((await readCursor(pool, { system_id: TEST_SYSTEM }))?.position ?? null) ?? 0;
+  const next = testSystem.connection.canary ? 'a canary: its connector generates the next batch when none is left' : `${folders.length - landed} to go`;
+  say('test data', `${path.relative(ROOT, dataDir)}: ${folders.length} batch folders, ${landed} landed; ${next}`);
 
   let functions: string[];
   try {
@@ -174,36 +189,36 @@ async function main(): Promise<number> {
 
   let ok = true;
   if (!options.runBatch) {
-    say('test batch', 'skipped (--no-batch)');
-  } else if (remaining.length === 0) {
-    say('test batch', `all ${folders.length} generated batches of ${TEST_SYSTEM} are processed; add more with: npx dataplatform generate --batches ${folders.length + 6}`);
+    say('batches', 'skipped (--no-batch)');
   } else {
-    const connector = connectorFunction(testSystem.type);
-    say('test batch', `${TEST_SYSTEM} ${remaining[0]}: faas-cli invoke --async ${connector}, driving the scheduler every second…`);
-    let lastReport = 0;
-    const result = await runTestBatch({
-      gatewayUrl: GATEWAY_URL,
-      db: pool,
-      systemId: TEST_SYSTEM,
-      invokeConnector: (payload, callbackUrl) => invokeAsync(connector, payload, { callbackUrl, token: localCallToken() }),
-      isQueueIdle,
-      timeoutMs: options.timeoutMs,
-      onTick: (progress, elapsed) => {
-        if (elapsed - lastReport < 5000) return;
-        lastReport = elapsed;
-        indent(`${Math.round(elapsed / 1000)} s: ${progress.running} running, ${progress.undelivered} undelivered, ${progress.open_layers} open layer(s)`);
-      },
-    });
-    const summary = await summarizeBatch({ db: pool, metadata: await deps.metadata(), systemId: TEST_SYSTEM, result, expectsData: true });
-    ok = summary.ok;
-    process.stdout.write('\n');
-    summary.lines.forEach((line) => process.stdout.write(`${line}\n`));
-    const left = folders.filter((folder) => (batchNumber(folder) ?? 0) > (batchNumber(summary.label) ?? landedBefore)).length;
-    process.stdout.write(
-      left === 0
-        ? `  that was the last of the ${folders.length} generated batches (npx dataplatform generate --batches ${folders.length + 6} adds more)\n`
-        : `  ${left} generated batch(es) left: \`npm start -- --once\` lands the next\n`,
-    );
+    say('batches', `one batch of each system (${START_SYSTEMS.join(', ')}), one after the other: faas-cli invoke --async, the scheduler driven every second…`);
+    for (const systemId of START_SYSTEMS) {
+      const system = (await deps.metadata()).systems.find((candidate) => candidate.id === systemId);
+      if (!system) {
+        indent(`${systemId}: not in the deployed metadata, skipped`);
+        continue;
+      }
+      const connector = connectorFunction(system.type);
+      let lastReport = 0;
+      const result = await runTestBatch({
+        gatewayUrl: GATEWAY_URL,
+        db: pool,
+        systemId,
+        invokeConnector: (payload, callbackUrl) => invokeAsync(connector, payload, { callbackUrl, token: localCallToken() }),
+        isQueueIdle,
+        timeoutMs: options.timeoutMs,
+        onTick: (progress, elapsed) => {
+          if (elapsed - lastReport < 5000) return;
+          lastReport = elapsed;
+          indent(`${systemId} ${Math.round(elapsed / 1000)} s: ${progress.running} running, ${progress.undelivered} undelivered, ${progress.open_layers} open layer(s)`);
+        },
+      });
+      // The canary always has a batch to land; a source with nothing new since its last run is no failure.
+      const summary = await summarizeBatch({ db: pool, metadata: await deps.metadata(), systemId, result, expectsData: systemId === TEST_SYSTEM });
+      ok &&= summary.ok;
+      process.stdout.write('\n');
+      summary.lines.forEach((line) => process.stdout.write(`${line}\n`));
+    }
   }
   printNextSteps();
 
@@ -213,7 +228,7 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   }
   process.stdout.write(
-    `\nThe platform is running: cron-connector calls the scheduler every minute (TST01 every 15 minutes).\n` +
+    `\nThe platform is running: cron-connector calls the scheduler every minute (TST01 every 15 minutes, NSC01 every 5, BNQ01 daily).\n` +
       `Runs are reported here until Ctrl-C, which stops the reporting, not the platform (npm run services -- down does).\n`,
   );
   process.once('SIGINT', () => void close().then(() => process.exit(0)));
@@ -261,6 +276,7 @@ function printNextSteps(): void {
     `  login      ${faasCliPath} login --username admin --password-stdin < ${password}`,
     `  UI         ${GATEWAY_URL}/ui/  (user admin, password in ${password})`,
     `  psql       psql ${psqlTarget()} -c 'select * from gold.test_customer_order_total limit 10'`,
+    `  sources    the fake Nightscout and bunq behind NSC01 and BNQ01: ${path.relative(process.cwd(), OVERLAY_DIR)}/systems.json points them there`,
   ];
   lines.forEach((line) => process.stdout.write(`${line}\n`));
 }
@@ -276,14 +292,6 @@ async function runCli(argv: readonly string[]): Promise<{ code: number; lines: s
   const lines: string[] = [];
   const code = await cli(argv, { out: (line) => lines.push(line), err: (line) => lines.push(line), env: process.env, cwd: ROOT });
   return { code, lines };
-}
-
-async function batchFolders(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isDirectory() && batchNumber(entry.name) !== undefined)
-    .map((entry) => entry.name)
-    .sort((a, b) => (batchNumber(a) ?? 0) - (batchNumber(b) ?? 0));
 }
 
 async function exists(file: string): Promise<boolean> {
