@@ -91,6 +91,30 @@ def make_request_handler(name: str, handle: Any, token: str | None, log: Logger,
             self.end_headers()
             self.wfile.write(data)
 
+        def _read_body(self) -> bytes:
+            """The body, whole: by its Content-Length, or chunk by chunk (the watchdog forwards a proxied call chunked)."""
+            too_large = PayloadTooLargeError(f"the body has more than {max_body_bytes} bytes, the most accepted")
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                chunks: list[bytes] = []
+                size = 0
+                while True:
+                    chunk_length = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                    if chunk_length == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass  # trailers
+                        return b"".join(chunks)
+                    size += chunk_length
+                    if size > max_body_bytes:
+                        self.close_connection = True
+                        raise too_large
+                    chunks.append(self.rfile.read(chunk_length))
+                    self.rfile.readline()
+            length = int(self.headers.get("content-length") or 0)
+            if length > max_body_bytes:
+                self.close_connection = True
+                raise too_large
+            return self.rfile.read(length) if length > 0 else b""
+
         def _serve(self) -> None:
             url = urlsplit(self.path)
             if self.command == "GET" and url.path == HEALTH_PATH:
@@ -107,12 +131,8 @@ def make_request_handler(name: str, handle: Any, token: str | None, log: Logger,
                 self.close_connection = True
                 self._answer(401, {"error": "unauthorized", "message": "this function needs the platform call token"}, {"www-authenticate": 'Basic realm="dataplatform"'})
                 return
-            length = int(self.headers.get("content-length") or 0)
             try:
-                if length > max_body_bytes:
-                    self.close_connection = True
-                    raise PayloadTooLargeError(f"the body has {length} bytes; at most {max_body_bytes} are accepted")
-                raw = self.rfile.read(length) if length > 0 else b""
+                raw = self._read_body()
                 event = Event(
                     body=parse_body(raw),
                     raw_body=raw,

@@ -26,6 +26,7 @@ import {
 export { authHeader, GATEWAY_URL, isQueueIdle, listFunctions, queueState, services, waitUntilReady } from '../../dev/openfaas/local-stack.ts';
 
 const TEMPLATE = 'dataplatform-node20';
+const PYTHON_TEMPLATE = 'dataplatform-python3';
 
 /** A namespace of the local stack for one test file, and a faas-cli logged in for it. */
 export interface TestNamespace {
@@ -53,7 +54,8 @@ export async function createTestNamespace(prefix: string): Promise<TestNamespace
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;
   const dir = await mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
   await mkdir(path.join(dir, 'template'), { recursive: true });
-  await symlink(path.join(ROOT, 'templates', TEMPLATE), path.join(dir, 'template', TEMPLATE));
+  // faas-cli deploy reads each function's template.yml: the node template, and the Python one (action-train).
+  for (const template of [TEMPLATE, PYTHON_TEMPLATE]) await symlink(path.join(ROOT, 'templates', template), path.join(dir, 'template', template));
   const cliEnv: NodeJS.ProcessEnv = { OPENFAAS_CONFIG: path.join(dir, '.openfaas'), OPENFAAS_URL: GATEWAY_URL };
   await faasCliLogin(cliEnv);
   const images: string[] = [];

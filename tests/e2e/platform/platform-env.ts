@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { bundleFunctions, findFunctions, writeStackImages } from '../../../dev/build.ts';
+import { bundleFunctions, findFunctions, findPythonFunctions, stagePythonFunctions, writeStackImages } from '../../../dev/build.ts';
 import { removeImage } from '../../../dev/openfaas/images.ts';
 import { dashboardDatabaseUrl, functionSideUrl, gatewayCredentials, IMAGES_DIR, putSecret } from '../../../dev/openfaas/local-stack.ts';
 import { runTestBatch, type TestBatchResult } from '../../../dev/start/run-test-batch.ts';
@@ -107,7 +107,10 @@ export async function startPlatform(options: {
     if (withoutCron === stackText) throw new Error('stack.yml: the scheduler has no cron annotation to leave out');
     const stackFile = path.join(ns.dir, 'stack.yml');
     await writeFile(stackFile, withoutCron);
-    const built = await bundleFunctions(await findFunctions(), path.join(ns.dir, 'build/functions'), { writeMetafile: false });
+    const built = [
+      ...(await bundleFunctions(await findFunctions(), path.join(ns.dir, 'build/functions'), { writeMetafile: false })),
+      ...(await stagePythonFunctions(await findPythonFunctions(), path.join(ns.dir, 'build/functions'))),
+    ];
     await cp(path.join(ROOT, 'migrations'), path.join(ns.dir, 'migrations'), { recursive: true });
     const env = loadEnv();
     const deployEnv: NodeJS.ProcessEnv = {

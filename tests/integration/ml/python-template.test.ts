@@ -1,3 +1,4 @@
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../../dev/openfaas/local-stack.ts';
@@ -10,7 +11,7 @@ import { startPythonFunction, type PythonFunction } from './python-function.ts';
 let fn: PythonFunction;
 
 beforeAll(async () => {
-  fn = await startPythonFunction({ handlerPath: path.join(ROOT, 'tests/fixtures/functions/python-echo/handler.py'), env: { FUNCTION_NAME: 'python-echo' } });
+  fn = await startPythonFunction({ handlerPath: path.join(ROOT, 'tests/fixtures/functions/python-echo/handler.py'), env: { FUNCTION_NAME: 'python-echo', MAX_BODY_BYTES: '1000' } });
 });
 
 afterAll(async () => {
@@ -26,6 +27,23 @@ describe('the Python template', () => {
     });
     expect((await fn.call('')).body).toMatchObject({ body: {} });
     expect((await fn.call({ status: 422 })).status).toBe(422);
+  });
+
+  it('reads a chunked body, as of-watchdog forwards a call, and refuses one over MAX_BODY_BYTES with 413', async () => {
+    const post = (chunks: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(fn.url, { method: 'POST', headers: { 'transfer-encoding': 'chunked', authorization: 'Bearer test-call-token-0123456789abcdefghij' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+        for (const chunk of chunks) request.write(chunk);
+        request.end();
+      });
+    const answer = await post(['{"action_id":', '"train_glucose_forecast"}']);
+    expect({ status: answer.status, body: JSON.parse(answer.body) as unknown }).toMatchObject({ status: 200, body: { body: { action_id: 'train_glucose_forecast' } } });
+    expect((await post(['{"padding":"', 'x'.repeat(600), 'x'.repeat(600), '"}'])).status).toBe(413);
   });
 
   it('refuses a call without the call token (401, WWW-Authenticate) and answers /_/health without one', async () => {
