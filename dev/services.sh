@@ -12,6 +12,8 @@
 #   mailpit            SMTP 127.0.0.1:1025, HTTP API 127.0.0.1:8025 (the email action's server; dev/services/mailpit.sh)
 #   MLflow             127.0.0.1:5000, backend store PostgreSQL database mlflow (the training action's tracking server)
 #   MLServer           127.0.0.1:8085, V2 inference of the glucose forecast's champion (dev/services/mlserver.sh)
+#   fake sources       Nightscout 127.0.0.1:1337, bunq 127.0.0.1:1338 for NSC01 and BNQ01: `npm start` starts them,
+#                      `down` stops them (dev/services/local-sources.sh)
 # `tools` installs the delivery checks' tools (hadolint, check-jsonschema, actionlint, caddy: dev/services/delivery.sh),
 # which tests/delivery/ asks for before it runs; `faas-cli` only faas-cli (the CI/CD workflow's build and deploy).
 # `restart COMPONENT` restarts one OpenFaaS component (queue-worker, provider, cron-connector, gateway);
@@ -41,6 +43,8 @@ HERE="$ROOT/dev/services"
 . "$HERE/mlflow.sh"
 # shellcheck source=dev/services/mlserver.sh
 . "$HERE/mlserver.sh"
+# shellcheck source=dev/services/local-sources.sh
+. "$HERE/local-sources.sh"
 
 # Every Debian package a fresh machine may lack, in one apt-get call (before anything runs in parallel).
 ensure_system_packages() {
@@ -131,6 +135,7 @@ main() {
       esac
       ;;
     down)
+      local_sources_down
       mlserver_down
       mlflow_down
       mailpit_down
@@ -148,6 +153,7 @@ main() {
       mailpit_status || ok=1
       mlflow_status || ok=1
       mlserver_status || ok=1
+      local_sources_status
       return "$ok"
       ;;
     *) usage ;;
