@@ -20,6 +20,13 @@
 # `stop SERVICE` / `start SERVICE` one data service (postgres, ferretdb, openbao), as the fault tests do.
 set -euo pipefail
 
+# The services started here outlive this script: they must not inherit its caller's descriptors (a lock that
+# `flock LOCK bash dev/services.sh …` holds would stay held by the daemons, and every other waiter would hang).
+for fd in "/proc/$$/fd"/*; do
+  fd="${fd##*/}"
+  case "$fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+done
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 HERE="$ROOT/dev/services"
