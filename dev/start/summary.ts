@@ -5,6 +5,7 @@
 import { query, type Db } from '../../shared/adapters/postgres/transaction.ts';
 import { readDashboardOverview, type OverviewMetadata } from '../../shared/layers/dashboard/dashboard-overview.ts';
 import { failedWorkLines, firstLine, layerTable } from '../../shared/cli/batch-report.ts';
+import { batchNumber } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
 import { countsPerBatch, failedWork } from '../../shared/runs/audit-queries.ts';
 import type { TestBatchResult } from './run-test-batch.ts';
 
@@ -91,7 +92,10 @@ async function landingRun(
   return result.rows[0];
 }
 
-/** The source position the batch's landing recorded (the jsonfile connector records its folder name). */
+/**
+ * The batch folder the batch's landing recorded as its position (jsonfile); null for other sources, whose positions
+ * (Nightscout's boundaries, bunq's newest ids) are no name for a batch.
+ */
 async function batchLabel(db: Db, systemId: string, batchId: string): Promise<string | null> {
   const result = await query<{ position: string | null }>(
     db,
@@ -104,7 +108,8 @@ async function batchLabel(db: Db, systemId: string, batchId: string): Promise<st
       limit 1`,
     [systemId, batchId],
   );
-  return result.rows[0]?.position ?? null;
+  const position = result.rows[0]?.position ?? null;
+  return batchNumber(position) === undefined ? null : position;
 }
 
 function seconds(ms: number): string {
