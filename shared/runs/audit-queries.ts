@@ -55,7 +55,10 @@ export interface FailedWork {
 
 /**
  * Failed work (of all batches, or of `batchId`), newest first, with its error. By default only what is still failed:
- * work that succeeded in a later run is left out (`includeResolved` shows it too).
+ * the latest attempt of each piece of work (a batch's landing, an entity's batch in a layer), when that attempt
+ * failed, so a retry that is running, succeeded or failed again replaces it; and a failed landing is left out once a
+ * later landing of its system succeeded (that landing read what this one could not). `includeResolved` lists every
+ * failed run.
  */
 export async function failedWork(
   db: Db,
@@ -73,10 +76,10 @@ export async function failedWork(
         and ($2 or not exists (
               select 1
                 from audit.system_run as later
-               where later.batch_id = failed.batch_id
-                 and later.system_id = failed.system_id
-                 and later.status = 'succeeded'
-                 and later.started_at > failed.started_at))
+               where later.system_id = failed.system_id
+                 and later.duplicate_of_run_id is null
+                 and later.started_at > failed.started_at
+                 and (later.batch_id = failed.batch_id or later.status = 'succeeded')))
      union all
      select 'entity', failed.run_id, failed.batch_id, failed.batch_timestamp, failed.system_id,
             failed.layer, failed.entity_id, failed.attempt, failed.call_id, failed.error,
@@ -90,7 +93,7 @@ export async function failedWork(
                where later.batch_id = failed.batch_id
                  and later.layer = failed.layer
                  and later.entity_id = failed.entity_id
-                 and later.status = 'succeeded'
+                 and later.duplicate_of_run_id is null
                  and later.started_at > failed.started_at))
       order by finished_at desc
       limit $1`,

@@ -4,7 +4,7 @@ import { recordCheckResults } from '../../../shared/runs/check-results.ts';
 import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-runs.ts';
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import { enqueueCall } from '../../../shared/runs/outbox.ts';
-import { startSystemRun } from '../../../shared/runs/system-runs.ts';
+import { finishSystemRun, startSystemRun } from '../../../shared/runs/system-runs.ts';
 import { stuckWork } from '../../../shared/runs/stuck-work.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
 import { backdateRun, landBatch, type LandedBatch } from './fixtures.ts';
@@ -56,6 +56,24 @@ describe('audit queries', () => {
     await finishEntityRun(db.pool, rerun.run.run_id, { status: 'succeeded', counts: { records_in: 2, records_inserted: 2 } });
     expect(await failedWork(db.pool)).toEqual([]);
     expect(await failedWork(db.pool, { includeResolved: true })).toMatchObject([{ run_id: failedRunId }]);
+  });
+
+  it('lists the latest attempt of failed work once, and a failed landing until a later landing of its system succeeds', async () => {
+    const batch = await landBatch(db.pool, { system_id: 'RTY01', entities: ['entry'], layer: 'silver' });
+    const attempts: string[] = [];
+    for (const attempt of [1, 2]) {
+      const started = await startEntityRun(db.pool, { batch_id: batch.batch_id, system_id: 'RTY01', layer: 'silver', entity_id: 'entry', timeout_seconds: 60 });
+      await finishEntityRun(db.pool, started.run.run_id, { status: 'failed', error: `attempt ${attempt} failed`, counts: {} });
+      attempts.push(started.run.run_id);
+    }
+    expect((await failedWork(db.pool, { batchId: batch.batch_id })).map((work) => work.run_id)).toEqual([attempts[1]]);
+
+    const failedBatch = newBatchId();
+    const landing = await startSystemRun(db.pool, { batch_id: failedBatch, batch_timestamp: new Date(), system_id: 'RTY02', timeout_seconds: 60 });
+    await finishSystemRun(db.pool, landing.run.run_id, { status: 'failed', error: 'source unreachable' });
+    expect(await failedWork(db.pool, { batchId: failedBatch })).toMatchObject([{ level: 'system', error: 'source unreachable' }]);
+    await landBatch(db.pool, { system_id: 'RTY02', entities: [] });
+    expect(await failedWork(db.pool, { batchId: failedBatch })).toEqual([]);
   });
 
   it('counts entities and rows per batch and layer, newest batch first', async () => {
