@@ -44,3 +44,23 @@ export function firstLine(text: string | null): string {
   const line = (text ?? '(no error text)').split('\n', 1)[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
+
+/** Failures of the same work with the same error, across batches: one line for a person, not one per batch. */
+export interface FailureGroup {
+  /** The newest failure of the group (`failed` is newest first). */
+  readonly latest: FailedWork;
+  /** How many batches failed this way. */
+  readonly batches: number;
+}
+
+/** Groups failed work by system, layer, entity and the first line of its error, keeping the newest-first order. */
+export function groupFailures(failed: readonly FailedWork[]): FailureGroup[] {
+  const groups = new Map<string, { latest: FailedWork; batches: Set<string> }>();
+  for (const work of failed) {
+    const key = JSON.stringify([work.system_id, work.layer, work.entity_id, firstLine(work.error)]);
+    const group = groups.get(key) ?? { latest: work, batches: new Set<string>() };
+    group.batches.add(work.batch_id);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map((group) => ({ latest: group.latest, batches: group.batches.size }));
+}

@@ -1,6 +1,7 @@
 /**
- * Where the work of a local session stands: every batch whose landing started since the session began (the one
- * the start command invoked, and any the scheduler started), read from the audit schema.
+ * Where work stands, read from the audit schema: a local session's (every batch whose landing started since the
+ * session began: the one `npm start` invoked, and any the scheduler started), one batch's (what the CLI follows),
+ * and what became of the calls a command announced.
  */
 import { query, type Db } from '../adapters/postgres/transaction.ts';
 
@@ -77,7 +78,7 @@ export function isQuiet(progress: SessionProgress): boolean {
   return progress.running === 0 && progress.undelivered === 0 && progress.unstarted === 0;
 }
 
-/** Where the work of one batch stands, for a command that started or re-ran some of it at `since`. */
+/** Where the work of one batch stands. */
 export interface BatchWork {
   /** Landing and entity runs of the batch still `running`. */
   readonly running: number;
@@ -85,22 +86,15 @@ export interface BatchWork {
   readonly waiting: number;
   /** Layer runs of the batch waiting for entities. */
   readonly open_layers: number;
-  /** Landing and entity runs of the batch that started at or after `since` and have finished, and how many failed. */
-  readonly finished_since: number;
-  readonly failed_since: number;
 }
 
-/** Reads how far the work on one batch is, counting what started at or after `since`. */
-export async function readBatchWork(db: Db, batchId: string, since: Date): Promise<BatchWork> {
+/** Reads how far the work on one batch is. */
+export async function readBatchWork(db: Db, batchId: string): Promise<BatchWork> {
   const result = await query<BatchWork>(
     db,
     'read batch work',
-    `with runs as (
-       select status, started_at from audit.system_run where batch_id = $1 and duplicate_of_run_id is null
-       union all
-       select status, started_at from audit.entity_layer_run where batch_id = $1 and duplicate_of_run_id is null
-     )
-     select (select count(*) from runs where status = 'running')::int as running,
+    `select (select count(*) from audit.system_run where batch_id = $1 and status = 'running')::int
+          + (select count(*) from audit.entity_layer_run where batch_id = $1 and status = 'running')::int as running,
             (select count(*) from audit.outbox
               where batch_id = $1
                 and (delivered_at is null
@@ -109,10 +103,52 @@ export async function readBatchWork(db: Db, batchId: string, since: Date): Promi
                          and not exists (select 1 from audit.entity_layer_run run where run.call_id = outbox.delivered_call_id)
                          and not exists (select 1 from audit.action_run run where run.call_id = outbox.delivered_call_id))))::int
               as waiting,
-            (select count(*) from audit.system_layer_run where batch_id = $1 and finished_at is null)::int as open_layers,
-            (select count(*) from runs where started_at >= $2 and status <> 'running')::int as finished_since,
-            (select count(*) from runs where started_at >= $2 and status = 'failed')::int as failed_since`,
-    [batchId, since],
+            (select count(*) from audit.system_layer_run where batch_id = $1 and finished_at is null)::int as open_layers`,
+    [batchId],
   );
-  return result.rows[0] ?? { running: 0, waiting: 0, open_layers: 0, finished_since: 0, failed_since: 0 };
+  return result.rows[0] ?? { running: 0, waiting: 0, open_layers: 0 };
+}
+
+/**
+ * Whether a batch's work has settled: nothing running, no call waiting to be handed over or to start (open layers
+ * aside, as for a session: work given up leaves one open, and the report says so).
+ */
+export function isSettled(work: BatchWork): boolean {
+  return work.running === 0 && work.waiting === 0;
+}
+
+/** What became of a call announced through the outbox: delivered or not, and the run it started. */
+export interface CallOutcome {
+  readonly outbox_id: string;
+  readonly target_function: string;
+  readonly delivered_at: Date | null;
+  readonly delivered_call_id: string | null;
+  /** Why the last delivery failed (it is tried again), while undelivered. */
+  readonly last_error: string | null;
+  /** The run the delivered call recorded (a skipped duplicate included), once it started. */
+  readonly run_status: string | null;
+  readonly skip_reason: string | null;
+  readonly error: string | null;
+}
+
+/** Reads what became of the outbox messages `outboxIds`, in that order. */
+export async function readCallOutcomes(db: Db, outboxIds: readonly string[]): Promise<CallOutcome[]> {
+  const result = await query<CallOutcome>(
+    db,
+    'read call outcomes',
+    `select outbox.id as outbox_id, outbox.target_function, outbox.delivered_at, outbox.delivered_call_id,
+            outbox.last_error, run.status as run_status, run.skip_reason, run.error
+       from audit.outbox
+       left join lateral (
+              select status, skip_reason, error, started_at from audit.system_run where call_id = outbox.delivered_call_id
+              union all
+              select status, skip_reason, error, started_at from audit.entity_layer_run where call_id = outbox.delivered_call_id
+              order by started_at desc
+              limit 1
+            ) as run on true
+      where outbox.id = any($1::uuid[])
+      order by array_position($1::uuid[], outbox.id)`,
+    [outboxIds],
+  );
+  return result.rows;
 }
