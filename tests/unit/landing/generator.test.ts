@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,11 +72,30 @@ describe('generateTestData', () => {
   it('keeps a batch folder that is there, and writes only the missing ones', async () => {
     const kept = join(root, 'kept');
     await generateTestData({ seed: 42, batches: 2, out: kept, models });
-    await writeFile(join(kept, 'batch-0002', 'customers.jsonl'), 'landed long ago\n');
+    const before = await stat(join(kept, 'batch-0002', 'customers.jsonl'));
     const generated = await generateTestData({ seed: 42, batches: 3, out: kept, models });
     expect(generated.map((batch) => [batch.label, batch.written])).toEqual([['batch-0001', false], ['batch-0002', false], ['batch-0003', true]]);
-    expect(await readFile(join(kept, 'batch-0002', 'customers.jsonl'), 'utf8')).toBe('landed long ago\n');
-    expect((await readFile(join(kept, 'batch-0003', 'customers.jsonl'))).equals(await readFile(join(first, 'batch-0003', 'customers.jsonl')))).toBe(true);
+    expect((await stat(join(kept, 'batch-0002', 'customers.jsonl'))).mtimeMs).toBe(before.mtimeMs);
+    const [made, reference] = await Promise.all([snapshot(kept), snapshot(first)]);
+    for (const [path, bytes] of made) if (path !== 'generator.json') expect(reference.get(path)?.equals(bytes), path).toBe(true);
+  });
+
+  it.each([
+    ['with the hash its manifest recorded', false],
+    ['written before manifests recorded hashes', true],
+  ])('refuses to extend a folder whose kept batch is not what it makes (%s)', async (_case, withoutHashes) => {
+    const stale = join(root, `stale-${String(withoutHashes)}`);
+    await generateTestData({ seed: 42, batches: 2, out: stale, models });
+    // What another version of the generator leaves: other files and, when it recorded one, another hash.
+    await writeFile(join(stale, 'batch-0002', 'customers.jsonl'), '{"id":"from another generator"}\n');
+    const manifest = JSON.parse(await readFile(join(stale, 'generator.json'), 'utf8')) as { landing_sha256?: Record<string, string> };
+    if (withoutHashes) delete manifest.landing_sha256;
+    else manifest.landing_sha256 = { ...manifest.landing_sha256, 'batch-0002': 'f'.repeat(64) };
+    await writeFile(join(stale, 'generator.json'), JSON.stringify(manifest));
+    await expect(generateTestData({ seed: 42, batches: 3, out: stale, models })).rejects.toThrow(
+      `${stale}/batch-0002 holds other data than this generator makes for batch-0002: it was written by another version of the generator.`,
+    );
+    expect((await readdir(stale)).filter((name) => name.startsWith('batch-'))).toEqual(['batch-0001', 'batch-0002']);
   });
 
   it('writes each folder once when two generators race for the same folder', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
@@ -40,6 +40,8 @@ const GeneratorManifest = z.object({
   seed: z.number().int(),
   scale: z.number().int(),
   batches: z.number().int(),
+  /** sha256 of each batch folder's landing files as written: a folder kept from another generator is noticed. */
+  landing_sha256: z.record(z.string(), z.string()).default({}),
 });
 type GeneratorManifest = z.infer<typeof GeneratorManifest>;
 
@@ -50,8 +52,10 @@ type GeneratorManifest = z.infer<typeof GeneratorManifest>;
  * byte-identical files, and more batches extend fewer without changing them, so a folder can grow (a canary
  * gets its next batch this way). A batch folder that exists is kept as it is: a landed batch never changes under
  * the platform. Each new folder appears whole (written beside, then renamed); when two writers race for one, the
- * first rename wins and the other's copy (the same bytes) is dropped. The manifest is written first, so a folder
- * with batches always says which seed made them.
+ * first rename wins and the other's copy (the same bytes) is dropped. A kept folder must hold what this generator
+ * makes for it (checked against the hash the manifest records, else against its files), or the folder is refused:
+ * one written by another version of the generator would not fit the batches made now. The manifest is written
+ * first, so a folder with batches always says which seed made them, and again with the hashes at the end.
  */
 export async function generateTestData(options: GenerateTestDataOptions): Promise<GeneratedBatch[]> {
   if (!Number.isInteger(options.batches) || options.batches < 1) throw new ConfigurationError(`batches must be a positive integer, got ${options.batches}`);
@@ -62,7 +66,15 @@ export async function generateTestData(options: GenerateTestDataOptions): Promis
   // Fewer batches than before leave the later folders in place (they are the same data): count them too.
   const highest = Math.max(0, ...[...existing].map((label) => batchNumber(label) ?? 0));
   const batches = Math.max(previous?.batches ?? 0, highest, options.batches);
-  await writeManifest(options.out, { generator: 'dataplatform-test-data', format_version: 1, seed: options.seed, scale, batches });
+  const manifest: GeneratorManifest = {
+    generator: 'dataplatform-test-data',
+    format_version: 1,
+    seed: options.seed,
+    scale,
+    batches,
+    landing_sha256: { ...previous?.landing_sha256 },
+  };
+  await writeManifest(options.out, manifest);
   const sourceBatches = simulateTestSource({ seed: options.seed, batches: options.batches, scale });
   const oracles = TST01_ENTITIES.map((entity) => ({
     entity,
@@ -71,11 +83,16 @@ export async function generateTestData(options: GenerateTestDataOptions): Promis
   const generated: GeneratedBatch[] = [];
   for (const batch of sourceBatches) {
     for (const { entity, oracle } of oracles) oracle.apply(batch.label, incomingRows(batch, entity));
+    const files = landingFiles(batch);
+    const hash = landingHash(files);
     let written = false;
-    if (!existing.has(batch.label)) {
+    if (existing.has(batch.label)) {
+      await checkKeptFolder(options.out, batch.label, files, hash, manifest.landing_sha256[batch.label]);
+    } else {
       const expected = Object.fromEntries(oracles.map(({ entity, oracle }) => [entity.id, oracle.rows(labelOrder)]));
-      written = await writeBatch(options.out, batch, expected);
+      written = await writeBatch(options.out, batch.label, files, expected, batch.events);
     }
+    manifest.landing_sha256[batch.label] = hash;
     generated.push({
       label: batch.label,
       records: Object.fromEntries(TST01_LANDING_ENTITIES.map((name) => [name, batch.records[name].length])),
@@ -83,7 +100,34 @@ export async function generateTestData(options: GenerateTestDataOptions): Promis
       written,
     });
   }
+  await writeManifest(options.out, manifest);
   return generated;
+}
+
+/** A batch's landing files by name, as they are written (`customers.jsonl`: one record per line). */
+function landingFiles(batch: SourceBatch): Record<string, string> {
+  return Object.fromEntries(TST01_LANDING_ENTITIES.map((name) => [`${name}.jsonl`, batch.records[name].map((record) => `${JSON.stringify(record)}\n`).join('')]));
+}
+
+function landingHash(files: Readonly<Record<string, string>>): string {
+  const hash = createHash('sha256');
+  for (const [name, text] of Object.entries(files)) hash.update(`${name}\0${text}\0`);
+  return hash.digest('hex');
+}
+
+/** Refuses a kept folder whose landing files are not what this generator makes for it (by recorded hash, else by content). */
+async function checkKeptFolder(out: string, label: string, files: Readonly<Record<string, string>>, hash: string, recorded: string | undefined): Promise<void> {
+  let matches = recorded === hash;
+  if (recorded === undefined) {
+    const kept = await Promise.all(Object.entries(files).map(async ([name, text]) => (await readFile(join(out, label, name), 'utf8').catch(() => undefined)) === text));
+    matches = kept.every(Boolean);
+  }
+  if (!matches) {
+    throw new ConfigurationError(
+      `${out}/${label} holds other data than this generator makes for ${label}: it was written by another version of the generator. ` +
+        'Generate into an empty folder, or start the canary over (docs/test-system.md)',
+    );
+  }
 }
 
 /**
@@ -140,19 +184,26 @@ async function writeManifest(out: string, manifest: GeneratorManifest): Promise<
   await rename(staging, join(out, 'generator.json'));
 }
 
-/** Writes one batch folder beside and renames it into place; false when another writer's folder got there first. */
-async function writeBatch(out: string, batch: SourceBatch, expected: Record<string, unknown>): Promise<boolean> {
-  const target = join(out, batch.label);
-  const staging = join(out, `.${batch.label}.writing-${randomUUID()}`);
+/**
+ * Writes one batch folder beside and renames it into place: its landing files, `expected/silver/<entity>.json` and
+ * `expected/events.json`. False when another writer's folder got there first.
+ */
+async function writeBatch(
+  out: string,
+  label: string,
+  files: Readonly<Record<string, string>>,
+  expectedSilver: Readonly<Record<string, unknown>>,
+  events: readonly string[],
+): Promise<boolean> {
+  const target = join(out, label);
+  const staging = join(out, `.${label}.writing-${randomUUID()}`);
   try {
     await mkdir(join(staging, 'expected', 'silver'), { recursive: true });
-    for (const name of TST01_LANDING_ENTITIES) {
-      await writeFile(join(staging, `${name}.jsonl`), batch.records[name].map((record) => `${JSON.stringify(record)}\n`).join(''));
-    }
-    for (const [entity, rows] of Object.entries(expected)) {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(staging, name), text);
+    for (const [entity, rows] of Object.entries(expectedSilver)) {
       await writeFile(join(staging, 'expected', 'silver', `${entity}.json`), `${JSON.stringify(rows, null, 2)}\n`);
     }
-    await writeFile(join(staging, 'expected', 'events.json'), `${JSON.stringify(batch.events, null, 2)}\n`);
+    await writeFile(join(staging, 'expected', 'events.json'), `${JSON.stringify(events, null, 2)}\n`);
     await rename(staging, target);
     return true;
   } catch (error) {
