@@ -2,6 +2,7 @@
  * How the CLI and `npm start` show a batch to a person: one line per layer with its status, entity outcomes and row
  * counts, and each piece of failed work with its error and the command that runs it again.
  */
+import { rerunCommand } from '../core/rerun-command.ts';
 import type { BatchLayerCounts, FailedWork } from '../runs/audit-queries.ts';
 
 const LAYER_ORDER = ['landing', 'bronze', 'silver', 'gold'] as const;
@@ -23,12 +24,6 @@ export function layerTable(counts: readonly BatchLayerCounts[]): string[] {
   const render = (cells: readonly string[]): string =>
     `  ${cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd();
   return [render(header), ...rows.map(render)];
-}
-
-/** The command that runs a piece of failed work again (`npx dataplatform rerun …`). */
-export function rerunCommand(work: Pick<FailedWork, 'batch_id' | 'layer' | 'entity_id'>): string {
-  const entity = work.entity_id === null ? '' : ` --entity ${work.entity_id}`;
-  return `npx dataplatform rerun ${work.batch_id} --layer ${work.layer ?? 'landing'}${entity}`;
 }
 
 /** Failed work as lines: where, the first line of its error, and the command that runs it again. */

@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import type { Freshness } from '../core/freshness.ts';
 import { readDashboardOverview, type DashboardOverview, type OverviewMetadata, type SystemStatus } from '../layers/dashboard/dashboard-overview.ts';
-import { firstLine, groupFailures, rerunCommand } from './batch-report.ts';
+import { rerunCommand } from '../core/rerun-command.ts';
+import { firstLine, groupFailures } from './batch-report.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 import { openPlatform } from './platform-access.ts';
 

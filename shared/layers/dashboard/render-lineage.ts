@@ -6,7 +6,7 @@
 import type { Layer } from '../../core/run-status.ts';
 import type { CheckResult } from '../../runs/check-results.ts';
 import type { EntityLayerRun } from '../../runs/run-types.ts';
-import { rerunCommand } from '../../cli/batch-report.ts';
+import { rerunCommand } from '../../core/rerun-command.ts';
 import type { LogLine } from '../../adapters/gateway/function-logs.ts';
 import { GATEWAY_PASSWORD_SECRET, type CallLog } from './call-logs.ts';
 import { html, type SafeHtml } from './html.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupFailures, rerunCommand } from '../../../shared/cli/batch-report.ts';
+import { groupFailures } from '../../../shared/cli/batch-report.ts';
+import { rerunCommand } from '../../../shared/core/rerun-command.ts';
 import { duration, problemsOf, statusLines } from '../../../shared/cli/status-command.ts';
 import type { DashboardOverview } from '../../../shared/layers/dashboard/dashboard-overview.ts';
 import type { FailedWork } from '../../../shared/runs/audit-queries.ts';
