@@ -118,9 +118,12 @@ export function timeOf(value: Date | string | null): SafeHtml {
   return html`<time datetime="${iso}">${iso.slice(0, 19).replace('T', ' ')} UTC</time>`;
 }
 
-/** The first 8 characters of an id (UUIDv7: the time part), with the whole id in a `title` where it is shown. */
+/**
+ * The first 13 characters of an id, with the whole id in a `title` where it is shown: a UUIDv7's first 8 change only
+ * once a minute, its first 13 (the millisecond) tell batches apart, and the CLI takes them as a batch.
+ */
 export function shortId(id: string): string {
-  return id.slice(0, 8);
+  return id.slice(0, 13);
 }
 
 /** A batch id, short, linking to its lineage view. */

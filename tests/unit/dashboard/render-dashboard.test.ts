@@ -125,7 +125,7 @@ describe('renderDashboardPage', () => {
   it('shows the command that runs each failure again, and links each batch to its lineage', () => {
     const page = renderDashboardPage(overview(), { refreshSeconds: 0 });
     expect(page).toContain(`<code class="rerun" title="run it again from the project folder">npx dataplatform rerun ${BATCH} --layer bronze --entity test_customer</code>`);
-    expect(page).toContain(`<a href="?batch_id=${BATCH}"><code title="${BATCH}">01970000</code></a>`);
+    expect(page).toContain(`<a href="?batch_id=${BATCH}"><code title="${BATCH}">01970000-0000</code></a>`);
   });
 
   it('shows each system\'s freshness against its schedule', () => {
