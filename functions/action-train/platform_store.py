@@ -239,4 +239,6 @@ def read_readings(connection: Any, entity: dict[str, Any], days: int) -> tuple[l
             rows = cursor.fetchall()
     except psycopg2.errors.UndefinedTable:
         return [], []
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+        raise UpstreamUnavailableError(f"PostgreSQL failed while reading {entity['id']}: {type(error).__name__}") from error
     return [row[0] for row in rows], [float(row[1]) for row in rows]

@@ -56,7 +56,7 @@ describe('scheduled actions', () => {
     // First sight at 03:29:50 Amsterdam (02:29:50 UTC in winter): nothing of the past fires.
     expect((await tickAt('2025-01-10T02:29:50Z')).body).toMatchObject({ started_actions: [] });
     const [a, b] = await Promise.all([tickAt('2025-01-10T02:30:20Z', 'tick-a'), tickAt('2025-01-10T02:30:20Z', 'tick-b')]);
-    const started = [...(a.body as { started_actions: unknown[] }).started_actions, ...(b.body as { started_actions: unknown[] }).started_actions];
+    const started = [...a.body.started_actions, ...b.body.started_actions];
     expect(started).toEqual([{ action_id: 'nightly_note', fired_at: '2025-01-10T02:30:00.000Z', run_id: expect.any(String), function: 'action-log' }]);
     expect(gateway.received).toHaveLength(1);
     const request = ActionRequest.parse(gateway.received[0]?.body);

@@ -16,6 +16,7 @@ export interface TickAnswer {
   readonly body: {
     status: string;
     started: Array<{ system_id: string; fired_at: string; batch_id: string; connector: string }>;
+    started_actions: Array<{ action_id: string; fired_at: string; run_id: string; function: string }>;
     requeued: number;
     requeued_runs: Array<Record<string, unknown>>;
     delivered: number;
