@@ -78,7 +78,7 @@ step "functions ${REGISTRY}/dataplatform-*:${TAG}"
 # template/ (npm start links it) is never touched.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/template" && cp -r templates/dataplatform-node20 "$work/template/"
+mkdir -p "$work/template" && cp -r templates/dataplatform-node20 templates/dataplatform-python3 "$work/template/"
 # The connections reach the functions as secrets only: without them in the environment, stack.yml gives every function
 # its development variables, which a production function ignores (shared/production-settings.ts). With them, their
 # values would be plain environment variables that the gateway's API shows to anyone with its password.
