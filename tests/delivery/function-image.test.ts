@@ -13,6 +13,8 @@ import { loadStack, type Stack } from '../../dev/openfaas/stack-file.ts';
 import { ROOT, runTool, tool } from './delivery-tools.ts';
 
 const TEMPLATE = path.join(ROOT, 'templates/dataplatform-node20');
+/** The Python functions' template (the train action): a staged folder and a pip layer instead of a bundle. */
+const PYTHON_LANG = 'dataplatform-python3';
 
 /** Every Dockerfile of the project (templates and the dev container). */
 async function dockerfiles(): Promise<string[]> {
@@ -73,7 +75,7 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
     await symlink(path.join(ROOT, 'build/functions'), path.join(work, 'build/functions'));
     stack = await loadStack(path.join(ROOT, 'stack.yml'), {});
     for (const fn of stack.functions) {
-      const bundle = await stat(path.join(fn.handlerDir, 'index.mjs')).catch(() => undefined);
+      const bundle = await stat(path.join(fn.handlerDir, fn.lang === PYTHON_LANG ? 'index.py' : 'index.mjs')).catch(() => undefined);
       if (!bundle) throw new Error(`no bundle for ${fn.name}: run npm run build first`);
     }
     const run = runTool(tool('faas-cli'), ['build', '--shrinkwrap', '-f', 'stack.yml'], { cwd: work });
@@ -111,7 +113,10 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
     const migrations = (await readdir(path.join(ROOT, 'migrations'))).filter((name) => name.endsWith('.sql')).map((name) => `function/migrations/${name}`);
     const expected = ['Dockerfile', 'function/index.mjs', 'function/index.mjs.map', 'function/package.json', ...migrations].sort();
     for (const fn of stack.functions) {
-      expect({ name: fn.name, files: await contextFiles(path.join(work, 'build', fn.name)) }).toEqual({ name: fn.name, files: expected });
+      // A Python function: its staged modules (the template's server beside its own) and requirements.txt, no tests.
+      const staged = fn.lang === PYTHON_LANG ? (await readdir(fn.handlerDir)).filter((name) => name.endsWith('.py') || name === 'requirements.txt') : [];
+      const wanted = fn.lang === PYTHON_LANG ? ['Dockerfile', ...staged.map((name) => `function/${name}`)].sort() : expected;
+      expect({ name: fn.name, files: await contextFiles(path.join(work, 'build', fn.name)) }).toEqual({ name: fn.name, files: wanted });
     }
   });
 
@@ -120,7 +125,7 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
       .filter((line) => /^COPY\s/i.test(line) && !/--from=/.test(line))
       .flatMap((line) => line.split(/\s+/).slice(1).filter((word) => !word.startsWith('--')).slice(0, -1));
     expect(copies.length).toBeGreaterThan(0);
-    for (const fn of stack.functions) {
+    for (const fn of stack.functions.filter((each) => each.lang !== PYTHON_LANG)) {
       const files = await contextFiles(path.join(work, 'build', fn.name));
       for (const source of copies) expect({ name: fn.name, source, sent: files.some((file) => file === source || file.startsWith(`${source}/`)) }).toEqual({ name: fn.name, source, sent: true });
     }
@@ -139,7 +144,7 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
         return false;
       }
     };
-    for (const fn of stack.functions) {
+    for (const fn of stack.functions.filter((each) => each.lang !== PYTHON_LANG)) {
       const context = path.join(work, 'build', fn.name);
       const all = await readdir(context, { recursive: true });
       expect({ name: fn.name, node_modules: all.filter((file) => file.split(path.sep).includes('node_modules')) }).toEqual({ name: fn.name, node_modules: [] });
