@@ -59,7 +59,7 @@ export interface ClaimActionRunInput {
   readonly request?: ActionRequest;
 }
 
-/** The claim's answer: this call owns the event (`claimed`), or an earlier call does (`existing`: running or succeeded). */
+/** The claim's answer: this call owns the event (`claimed`), or an earlier call does (`existing`: running, succeeded or skipped). */
 export type ActionRunClaim =
   | { readonly claimed: true; readonly run: ActionRun }
   | { readonly claimed: false; readonly existing: ActionRun };

@@ -80,7 +80,7 @@ export async function runAction<Type extends ActionType>(request: ActionRequest,
     request,
   });
   if (!claim.claimed) {
-    const reason = claim.existing.status === 'succeeded' ? 'already_succeeded' : 'already_running';
+    const reason = claim.existing.status === 'running' ? 'already_running' : 'already_succeeded';
     return { status: 'skipped', reason, action_id: action.id, duplicate_of_run_id: claim.existing.run_id };
   }
   const { run } = claim;
