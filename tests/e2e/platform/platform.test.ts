@@ -6,17 +6,33 @@
  * other than once: the real queue-worker delivering a call again after `ack_wait`, and a function process killed in
  * the middle of a call.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBatchResult } from '../../../dev/start/run-test-batch.ts';
 import { query } from '../../../shared/adapters/postgres/transaction.ts';
+import { TST01_ENTITIES } from '../../../shared/layers/landing/jsonfile/generator/tst01-entities.ts';
+import { CANARY_CHECK } from '../../../shared/layers/silver/check-canary-silver.ts';
 import { gatewayCredentials } from '../../../dev/openfaas/local-stack.ts';
 import { authHeader, eventually, GATEWAY_URL, services } from '../stack-harness.ts';
 import { ALL_SUCCEEDED, PLATFORM_BATCH_TIMEOUT_MS, ROOT, startPlatform, TEST_SYSTEM, type PlatformEnv } from './platform-env.ts';
 
 let platform: PlatformEnv;
+
+const CANARY_ENTITIES = TST01_ENTITIES.map((entity) => entity.id).sort();
+
+/** The canary checks silver recorded for a batch, per entity. */
+async function canaryChecks(batchId: string): Promise<Array<{ entity_id: string; passed: boolean; state_after: string }>> {
+  const checks = await query<{ entity_id: string; passed: boolean; state_after: string }>(
+    platform.db.pool,
+    'read canary checks',
+    `select entity_id, passed, expected->>'state_after' as state_after from audit.check_result where batch_id = $1 and check_name = $2 order by entity_id`,
+    [batchId, CANARY_CHECK],
+  );
+  return checks.rows;
+}
 
 beforeAll(async () => {
   // A call lost with the killed bronze process is sent again 15 s after its delivery (5 min in production).
@@ -49,6 +65,8 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     await platform.expectSilverAsGenerated('batch-0001');
     const gold = await query<{ rows: number }>(platform.db.pool, 'count gold', 'select count(*)::int as rows from gold.test_customer_order_total');
     expect(gold.rows[0]?.rows).toBeGreaterThan(0);
+    // TST01 is a canary: the silver function checked each entity against the generator's expected state.
+    expect(await canaryChecks(first.batch_id)).toEqual(CANARY_ENTITIES.map((entity_id) => ({ entity_id, passed: true, state_after: 'batch-0001' })));
   }, PLATFORM_BATCH_TIMEOUT_MS);
 
   it('runs the log action for the system-layer events TST01 emits, once per event, and faas-cli logs shows it', async () => {
@@ -220,6 +238,16 @@ describe('the platform on TST01, on the real OpenFaaS stack', () => {
     expect(counts.rows).toBeGreaterThan(0);
     await platform.expectSilverAsGenerated('batch-0004');
   }, 240_000);
+
+  it('lands a fifth batch, which the canary generates once its four folders are landed, and checks its silver', async () => {
+    expect(existsSync(path.join(platform.dataDir, 'batch-0005'))).toBe(false);
+    const fifth = await platform.runBatch();
+    expect(fifth.settled).toBe(true);
+    expect(await platform.layerStatuses(fifth.batch_id)).toEqual(ALL_SUCCEEDED);
+    expect(existsSync(path.join(platform.dataDir, 'batch-0005', 'expected', 'silver', 'test_customer.json'))).toBe(true);
+    expect(await canaryChecks(fifth.batch_id)).toEqual(CANARY_ENTITIES.map((entity_id) => ({ entity_id, passed: true, state_after: 'batch-0005' })));
+    await platform.expectSilverAsGenerated('batch-0005');
+  }, PLATFORM_BATCH_TIMEOUT_MS);
 
   it('serves the dashboard as an HTML page and as JSON', async () => {
     const page = await fetch(`${GATEWAY_URL}/function/dashboard.${platform.ns.name}`, { headers: platform.auth });
