@@ -120,8 +120,8 @@ const FRESHNESS_COLORS: Readonly<Record<FreshnessState, string>> = {
 
 /**
  * Freshness per system as horizontal bars: the age of its latest landing that reached the source (coloured by its
- * state), beside what its schedule allows (the next firing plus the grace). Minutes, hours or days, whichever reads
- * best. Null when no system ever landed.
+ * state), beside what its schedule allows (the next firing plus the grace). Seconds, minutes, hours or days,
+ * whichever reads best (a landing of a few seconds ago is a bar, not a zero). Null when no system ever landed.
  */
 export function freshnessChart(systems: ReadonlyArray<{ readonly system_id: string; readonly freshness: Freshness }>, now: Date): ChartSpec | null {
   const landed = systems.filter((system) => system.freshness.last_success_at !== null);
@@ -132,7 +132,7 @@ export function freshnessChart(systems: ReadonlyArray<{ readonly system_id: stri
     return dueBy === null || last === null ? null : dueBy.getTime() - last.getTime();
   };
   const longest = Math.max(...landed.flatMap((system) => [ageMs(system), allowedMs(system) ?? 0]));
-  const [unitMs, unit] = longest < 2 * HOUR_MS ? [60_000, 'minutes'] : longest < 3 * DAY_MS ? [HOUR_MS, 'hours'] : [DAY_MS, 'days'];
+  const [unitMs, unit] = longest < 2 * 60_000 ? [1000, 'seconds'] : longest < 2 * HOUR_MS ? [60_000, 'minutes'] : longest < 3 * DAY_MS ? [HOUR_MS, 'hours'] : [DAY_MS, 'days'];
   const inUnit = (ms: number): number => Math.round((ms / unitMs) * 10) / 10;
   return {
     id: 'freshness',

@@ -104,6 +104,14 @@ describe('freshnessChart', () => {
     expect(freshnessChart([{ system_id: 'BNQ01', freshness: late }], now)?.unit).toBe('days');
     expect(freshnessChart([{ system_id: 'BNQ01', freshness: freshness({ enabled: true, schedule: null, timezone: 'UTC', lastSuccessAt: null, now }) }], now)).toBeNull();
   });
+
+  it('counts in seconds a landing of moments ago with no schedule, so its bar is not a zero', () => {
+    const justNow = freshness({ enabled: true, schedule: null, timezone: 'UTC', lastSuccessAt: new Date(now.getTime() - 2_500), now });
+    const chart = freshnessChart([{ system_id: 'TST01', freshness: justNow }], now);
+    expect(chart?.unit).toBe('seconds');
+    expect(chart?.series[0]?.data).toEqual([2.5]);
+    expect(chart?.series[1]?.data).toEqual([null]);
+  });
 });
 
 describe('gold charts', () => {
