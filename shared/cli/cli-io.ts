@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** Where a CLI command writes: plain text for people (stdout for results, stderr for problems). */
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -13,3 +15,21 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** A command line the CLI cannot run: wrong command, unknown option. */
 export class UsageError extends Error {}
+
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * A command's options and positionals, read strictly by node:util's parseArgs: an unknown option, a missing value or
+ * more than `positionals` arguments is a UsageError.
+ */
+export function readCommandLine<const O extends CommandOptions>(argv: readonly string[], options: O, positionals = 0) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const extra = parsed.positionals[positionals];
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  return parsed;
+}

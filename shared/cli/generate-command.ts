@@ -1,29 +1,19 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { models } from '../../metadata/models/index.ts';
 import { generateTestData, TEST_DATA_DEFAULTS } from '../layers/landing/jsonfile/generator/generate-test-data.ts';
-import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+import { EXIT, readCommandLine, UsageError, type CliIo } from './cli-io.ts';
 
 /** Where TST01 reads its files (its `connection.path` in metadata/systems.json). */
 export const DEFAULT_TEST_DATA_DIR = '.local/jsonfile/TST01';
 
 /** `dataplatform generate [--seed N] [--batches N] [--scale N] [--out DIR]`: the test system's files. */
 export async function runGenerateCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        seed: { type: 'string', default: String(TEST_DATA_DEFAULTS.seed) },
-        batches: { type: 'string', default: '6' },
-        scale: { type: 'string', default: String(TEST_DATA_DEFAULTS.scale) },
-        out: { type: 'string', default: DEFAULT_TEST_DATA_DIR },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = readCommandLine(argv, {
+    seed: { type: 'string', default: String(TEST_DATA_DEFAULTS.seed) },
+    batches: { type: 'string', default: '6' },
+    scale: { type: 'string', default: String(TEST_DATA_DEFAULTS.scale) },
+    out: { type: 'string', default: DEFAULT_TEST_DATA_DIR },
+  });
   const seed = integerOption('seed', parsed.values.seed, 0);
   const batches = integerOption('batches', parsed.values.batches, 1);
   const scale = integerOption('scale', parsed.values.scale, 1);

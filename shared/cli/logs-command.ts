@@ -4,39 +4,31 @@
  * (`--batch`). A call or a batch is found by the `call_id` and `batch_id` fields every function logs, and by the
  * call ids its audit rows name.
  */
-import { parseArgs } from 'node:util';
 import { listDeployedFunctions, logLine, logRecord, readFunctionLogs, type FunctionLogMessage, type LogLine } from '../adapters/gateway/function-logs.ts';
 import { query, type Db } from '../adapters/postgres/transaction.ts';
 import { Duration, durationMs } from '../metadata/duration.ts';
 import { batchIdPattern } from './batch-ref.ts';
-import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+import { EXIT, readCommandLine, UsageError, type CliIo } from './cli-io.ts';
 import { openPlatform, type PlatformAccess } from './platform-access.ts';
 
 /** How far back `logs FUNCTION` reads by default. */
 const DEFAULT_SINCE = '1h';
 
 export async function runLogsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        call: { type: 'string' },
-        batch: { type: 'string' },
-        since: { type: 'string' },
-        tail: { type: 'string' },
-        namespace: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = readCommandLine(
+    argv,
+    {
+      call: { type: 'string' },
+      batch: { type: 'string' },
+      since: { type: 'string' },
+      tail: { type: 'string' },
+      namespace: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    1,
+  );
   const { call, batch, json } = parsed.values;
-  const [name, ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const [name] = parsed.positionals;
   if ([name, call, batch].filter((given) => given !== undefined).length !== 1) {
     throw new UsageError('logs takes one of: FUNCTION, --call CALL_ID, --batch BATCH_ID');
   }

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { connectMongo } from '../adapters/mongo/mongo-client.ts';
 import { createMetadataStore } from '../adapters/mongo/metadata-store.ts';
@@ -11,23 +10,12 @@ import { applyMetadataOverlay } from '../metadata/metadata-overlay.ts';
 import { METADATA_FILES } from '../metadata/metadata-set.ts';
 import { readMetadataDir } from '../metadata/read-metadata-dir.ts';
 import { MetadataValidationError, validateMetadata, type MetadataTexts } from '../metadata/validate-metadata.ts';
-import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+import { EXIT, readCommandLine, UsageError, type CliIo } from './cli-io.ts';
 
 /** `dataplatform metadata validate|deploy [--dir DIR] [--overlay DIR] [--force]`. */
 export async function runMetadataCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: { dir: { type: 'string' }, overlay: { type: 'string' }, force: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const [action, ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const parsed = readCommandLine(argv, { dir: { type: 'string' }, overlay: { type: 'string' }, force: { type: 'boolean', default: false } }, 1);
+  const [action] = parsed.positionals;
   if (action !== 'validate' && action !== 'deploy') {
     throw new UsageError(action === undefined ? 'missing metadata command' : `unknown metadata command "${action}"`);
   }

@@ -4,24 +4,18 @@
  * work with the command that reruns it. Exit status 1 when anything needs a person (failed, stuck, late), so a
  * cron job or a monitor can run it; `--json` gives the same facts to scripts.
  */
-import { parseArgs } from 'node:util';
 import type { Freshness } from '../core/freshness.ts';
 import { readDashboardOverview, type DashboardOverview, type OverviewMetadata, type SystemStatus } from '../layers/dashboard/dashboard-overview.ts';
 import { rerunCommand } from '../core/rerun-command.ts';
 import { firstLine, groupFailures } from './batch-report.ts';
-import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+import { EXIT, readCommandLine, type CliIo } from './cli-io.ts';
 import { openPlatform } from './platform-access.ts';
 
 /** Failed pieces of work read at most (grouped on screen). */
 const FAILED_LIMIT = 200;
 
 export async function runStatusCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], strict: true, options: { json: { type: 'boolean', default: false }, system: { type: 'string' } } });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = readCommandLine(argv, { json: { type: 'boolean', default: false }, system: { type: 'string' } });
   const platform = openPlatform(io.env);
   try {
     const db = await platform.db();

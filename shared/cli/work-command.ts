@@ -4,7 +4,6 @@
  * them through the outbox (so a call the gateway refuses now is delivered by the scheduler later, and a lost one is
  * sent again), hands them to the gateway at once, then follows the batch and prints how each layer went.
  */
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { query, withTransaction, type Db } from '../adapters/postgres/transaction.ts';
 import { LAYERS, type Layer } from '../core/run-status.ts';
@@ -22,7 +21,7 @@ import { databaseNow, readBatchWork, readCallOutcomes, type CallOutcome } from '
 import { connectorFunction } from '../runtime/payloads.ts';
 import { batchIdPattern } from './batch-ref.ts';
 import { failedWorkLines, firstLine, layerTable } from './batch-report.ts';
-import { EXIT, UsageError, type CliIo } from './cli-io.ts';
+import { EXIT, readCommandLine, UsageError, type CliIo } from './cli-io.ts';
 import { followBatch } from './follow-batch.ts';
 import { openPlatform, type PlatformAccess } from './platform-access.ts';
 import { barsView, linesView } from './progress-view.ts';
@@ -93,27 +92,20 @@ interface WorkArgs {
 }
 
 function parseWorkArgs(argv: readonly string[]): WorkArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        layer: { type: 'string' },
-        entity: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        namespace: { type: 'string' },
-        timeout: { type: 'string' },
-        detach: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const [target, ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const parsed = readCommandLine(
+    argv,
+    {
+      layer: { type: 'string' },
+      entity: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      namespace: { type: 'string' },
+      timeout: { type: 'string' },
+      detach: { type: 'boolean', default: false },
+    },
+    1,
+  );
+  const [target] = parsed.positionals;
   const { layer, timeout } = parsed.values;
   if (layer !== undefined && !(LAYERS as readonly string[]).includes(layer)) {
     throw new UsageError(`--layer must be one of ${LAYERS.join(', ')}, not "${layer}"`);
