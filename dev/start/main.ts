@@ -267,8 +267,13 @@ function printNextSteps(): void {
   const auth = `-H "Authorization: Bearer $(cat ${token})"`;
   const lines = [
     '',
-    `Where to look next (docs/operate.md; faas-cli is ${faasCliPath}, already logged in; functions ask for the call token in ${token}):`,
+    'Where to look next (docs/operate.md):',
+    '  status     npx dataplatform status          (what is fresh, late, failed or stuck, each failure with the command that reruns it)',
+    '  run        npx dataplatform run TST01       (a batch through every layer, followed to the end; also rerun, force, rebuild, backfill)',
+    '  logs       npx dataplatform logs --batch ID (the function logs of one batch across functions)',
     `  dashboard  ${GATEWAY_URL}/function/dashboard   (JSON: ?format=json; the browser asks: any user, the call token as password)`,
+    '',
+    `By hand (faas-cli is ${faasCliPath}, already logged in; functions ask for the call token in ${token}):`,
     `  functions  ${faasCliPath} list`,
     `  invoke     echo '{"system_id":"TST01"}' | ${faasCliPath} invoke connector-jsonfile --content-type application/json ${auth}`,
     `  force      echo '{"batch_id":"…","system_id":"TST01","entity_id":"test_customer","force":true}' | ${faasCliPath} invoke bronze --async --content-type application/json ${auth}`,
