@@ -122,32 +122,33 @@ export function directionOf(perMinute: number): string {
 }
 
 /**
- * The readings as the `sgv` entries xDrip uploads (newest first, as Nightscout answers), with the trend arrow of the
- * last 15 minutes and ids that do not collide with the recorded fixtures'.
+ * The `sgv` entry xDrip uploads for the reading at `date`, with the trend arrow of the last 15 minutes; its `_id` is
+ * the time and `counter`, so it does not collide with the recorded fixtures'.
  */
+export function cgmEntryAt(date: number, counter: number, seed = 1): NightscoutDocument {
+  const sgv = cgmReadingAt(date, seed);
+  const iso = new Date(date).toISOString();
+  return {
+    _id: Math.floor(date / 1000).toString(16).padStart(8, '0') + counter.toString(16).padStart(16, '0'),
+    type: 'sgv',
+    sgv,
+    direction: directionOf((sgv - cgmReadingAt(date - 3 * FIVE_MINUTES, seed)) / 15),
+    noise: 1,
+    filtered: sgv * 1000 + 412,
+    unfiltered: sgv * 1000 + 980,
+    rssi: 100,
+    date,
+    dateString: iso,
+    sysTime: iso,
+    utcOffset: 0,
+    device: 'xDrip-DexcomG6',
+  };
+}
+
+/** The readings of `simulateCgm` as the entries xDrip uploads (newest first, as Nightscout answers). */
 export function cgmEntries(options: CgmOptions): NightscoutDocument[] {
-  const readings = simulateCgm(options);
   const firstCounter = options.firstCounter ?? 1_000_000;
-  return readings
-    .map((reading, index) => {
-      const earlier = readings[Math.max(0, index - 3)] as CgmReading;
-      const minutes = (reading.date - earlier.date) / 60_000;
-      const iso = new Date(reading.date).toISOString();
-      return {
-        _id: Math.floor(reading.date / 1000).toString(16).padStart(8, '0') + (firstCounter + index).toString(16).padStart(16, '0'),
-        type: 'sgv',
-        sgv: reading.sgv,
-        direction: directionOf(minutes === 0 ? 0 : (reading.sgv - earlier.sgv) / minutes),
-        noise: 1,
-        filtered: reading.sgv * 1000 + 412,
-        unfiltered: reading.sgv * 1000 + 980,
-        rssi: 100,
-        date: reading.date,
-        dateString: iso,
-        sysTime: iso,
-        utcOffset: 0,
-        device: 'xDrip-DexcomG6',
-      };
-    })
+  return simulateCgm(options)
+    .map((reading, index) => cgmEntryAt(reading.date, firstCounter + index, options.seed ?? 1))
     .reverse();
 }

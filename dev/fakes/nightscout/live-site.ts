@@ -1,18 +1,19 @@
 /**
  * A Nightscout site that keeps going, for the fake `npm start` runs in the background (dev/fakes/local-sources.ts):
- * the last days of CGM readings, then one more every 5 minutes as an uploader sends them, beside the recorded
+ * the last days of simulated CGM readings (cgm-simulator.ts), then one more every 5 minutes as an uploader sends them, beside the recorded
  * treatments, device status, profiles and the drift reading (tests/fixtures/nightscout). A reading's `_id` and values
  * follow from its time alone, so a fake started again serves the same documents for the same times and NSC01 sees
  * nothing twice.
  */
-import { devicestatus, driftEntry, profiles, sgvSeries, treatments } from '../../../tests/fixtures/nightscout/dataset.ts';
+import { devicestatus, driftEntry, profiles, treatments } from '../../../tests/fixtures/nightscout/dataset.ts';
+import { cgmEntryAt } from './cgm-simulator.ts';
 import type { FakeNightscout, NightscoutData, NightscoutDocument } from './fake-nightscout.ts';
 
 const FIVE_MINUTES = 300_000;
 
-/** The reading a CGM uploads at `date` (a 5-minute boundary): the fixtures' daily curve, its id from the time. */
+/** The reading a CGM uploads at `date` (a 5-minute boundary): the simulated CGM's (meals, rhythm, noise), its id from the time. */
 function readingAt(date: number): NightscoutDocument {
-  return sgvSeries(date, 1, Math.floor(date / FIVE_MINUTES) % 1_000_000)[0] as NightscoutDocument;
+  return cgmEntryAt(date, Math.floor(date / FIVE_MINUTES));
 }
 
 /** Readings every 5 minutes after `after` (exclusive) up to `until` (inclusive). */
