@@ -16,10 +16,10 @@ const TEMPLATE = path.join(ROOT, 'templates/dataplatform-node20');
 /** The Python functions' template (the train action): a staged folder and a pip layer instead of a bundle. */
 const PYTHON_LANG = 'dataplatform-python3';
 
-/** Every Dockerfile of the project (templates and the dev container). */
+/** Every Dockerfile of the project (templates, the dev container and the home server's own images under deploy/). */
 async function dockerfiles(): Promise<string[]> {
   const found: string[] = [];
-  for (const folder of ['templates', '.devcontainer']) {
+  for (const folder of ['templates', '.devcontainer', 'deploy']) {
     const entries = await readdir(path.join(ROOT, folder), { recursive: true, withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (entry.isFile() && /^Dockerfile(\..+)?$/.test(entry.name)) found.push(path.relative(ROOT, path.join(entry.parentPath, entry.name)));
@@ -37,7 +37,7 @@ function finalStage(text: string): string[] {
 describe('Dockerfiles', () => {
   it('pass hadolint', async () => {
     const files = await dockerfiles();
-    expect(files).toContain('templates/dataplatform-node20/Dockerfile');
+    expect(files).toEqual(expect.arrayContaining(['templates/dataplatform-node20/Dockerfile', 'deploy/mlflow/Dockerfile', 'deploy/mlserver/Dockerfile']));
     for (const file of files) {
       const run = runTool(tool('hadolint'), ['--no-color', file]);
       expect({ file, status: run.status, output: run.output }).toEqual({ file, status: 0, output: '' });

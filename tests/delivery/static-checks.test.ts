@@ -32,8 +32,8 @@ describe('GitHub Actions workflows', () => {
 });
 
 describe('shell scripts of the delivery', () => {
-  it('pass ShellCheck: the deploy script and the tools installer', () => {
-    const run = runTool('shellcheck', ['-x', 'deploy/faasd/deploy.sh', 'dev/services/delivery.sh']);
+  it('pass ShellCheck: the deploy script, the tools installer and PostgreSQL’s init script for MLflow', () => {
+    const run = runTool('shellcheck', ['-x', 'deploy/faasd/deploy.sh', 'dev/services/delivery.sh', 'deploy/postgres/mlflow-database.sh']);
     expect({ status: run.status, output: run.output }).toEqual({ status: 0, output: '' });
   });
 });
