@@ -1,17 +1,20 @@
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityLayerRun } from '../../runs/run-types.ts';
+import { entitiesAwaitingOutcome } from '../../runs/entity-outcomes.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
-import { goldEntitiesReading, type GoldMetadata } from './gold-entity.ts';
+import type { GoldEntity } from '../../metadata/entity-schema.ts';
+import { goldEntitiesReading, silverEntitiesOfSystem, type GoldMetadata } from './gold-entity.ts';
 
 /**
- * Announces a `gold` call for every enabled gold entity that reads the entity of a finished silver run, in the
- * transaction that finishes the run (outbox), with the run's batch as the triggering batch. Called for every
- * outcome, not only success, so each gold entity of the batch gets an outcome and the gold layer run completes;
- * gold itself skips a batch in which none of its sources succeeded.
+ * Announces a `gold` call for each enabled gold entity that reads the entity of a finished silver run, once its
+ * other sources in the batch's system have an outcome too, in the transaction that finishes the run (outbox), with
+ * the run's batch as the triggering batch. So a gold entity with several sources is computed once per batch, after
+ * the last of them, not once per source (whose counts would then say "unchanged" for what the first run wrote).
+ * Called for every outcome, not only success, so each gold entity of the batch gets an outcome and the gold layer
+ * run completes; gold itself skips a batch in which none of its sources succeeded.
  *
- * `force` is set when the silver run changed its entity: a gold entity with several sources may already have
- * recomputed this batch after another source, and must recompute again. An unchanged source needs no second run.
- * Returns the gold entity ids called.
+ * `force` is set when the silver run changed its entity: a rerun of one source after gold already ran for the
+ * batch must recompute it. An unchanged source needs no second run. Returns the gold entity ids called.
  */
 export async function announceGoldCalls(
   tx: Transaction,
@@ -19,7 +22,12 @@ export async function announceGoldCalls(
   metadata: Pick<GoldMetadata, 'entities'>,
   origin: { readonly call_id: string | undefined; readonly force: boolean },
 ): Promise<string[]> {
-  const targets = goldEntitiesReading(metadata, silverRun.entity_id);
+  const systemEntities = new Set(silverEntitiesOfSystem(metadata, silverRun.system_id));
+  const targets: GoldEntity[] = [];
+  for (const entity of goldEntitiesReading(metadata, silverRun.entity_id)) {
+    const otherSources = entity.sources.filter((source) => source !== silverRun.entity_id && systemEntities.has(source));
+    if ((await entitiesAwaitingOutcome(tx, silverRun.batch_id, 'silver', otherSources)).length === 0) targets.push(entity);
+  }
   if (targets.length === 0) return [];
   await announceCalls(
     tx,

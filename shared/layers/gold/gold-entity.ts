@@ -93,14 +93,17 @@ export function goldEntitiesReading(metadata: Pick<GoldMetadata, 'entities'>, en
   return metadata.entities.filter((entity): entity is GoldEntity => entity.kind === 'gold' && entity.enabled && entity.sources.includes(entityId));
 }
 
+/** The ids of the enabled bronze_silver entities of `systemId`: what each of its batches runs through silver. */
+export function silverEntitiesOfSystem(metadata: Pick<GoldMetadata, 'entities'>, systemId: string): string[] {
+  return metadata.entities.filter((entity) => entity.kind === 'bronze_silver' && entity.enabled && entity.system_id === systemId).map((entity) => entity.id);
+}
+
 /**
  * The enabled gold entities a batch of `systemId` can trigger: those reading at least one enabled bronze_silver
  * entity of the system. Their number is what the batch's gold layer run waits for (`entities_expected`).
  */
 export function goldEntitiesOfSystem(metadata: Pick<GoldMetadata, 'entities'>, systemId: string): GoldEntity[] {
-  const systemEntities = new Set(
-    metadata.entities.filter((entity) => entity.kind === 'bronze_silver' && entity.enabled && entity.system_id === systemId).map((entity) => entity.id),
-  );
+  const systemEntities = new Set(silverEntitiesOfSystem(metadata, systemId));
   return metadata.entities.filter(
     (entity): entity is GoldEntity => entity.kind === 'gold' && entity.enabled && entity.sources.some((source) => systemEntities.has(source)),
   );

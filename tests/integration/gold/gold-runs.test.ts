@@ -122,7 +122,7 @@ describe('gold runs', () => {
     expect(await runsOf(db.pool, 'gold', GOLD_ID)).toEqual([]);
   });
 
-  it('follows silver: a batch that changes both sources recomputes after each, the last one seeing both', async () => {
+  it('follows silver: a batch that changes both sources computes once, after the last of them, seeing both', async () => {
     const batch = await landBatch(db.pool, 'TST01', at(0));
     const silverContext = { pool: db.pool, metadata, log: goldContext(db.pool, metadata).log, callId: 'call-silver', timeoutSeconds: 60 };
     const customers: SilverEntity = { id: 'test_customer', table: 'test_customer', model: customerModel, loadType: 'full' };
@@ -135,25 +135,50 @@ describe('gold runs', () => {
       await recordEntityRun(db.pool, { batch, system_id: 'TST01', layer: 'bronze', entity_id: entity.id, expected: TST01_ENTITIES }, 'succeeded');
     }
     const goldCalls = async (): Promise<GoldRequest[]> => (await outboxTo(db.pool, batch.batch_id, 'gold')).map((payload) => GoldRequest.parse(payload));
+    const silverOf = (entityId: string, force = false) =>
+      processSilverBatch(SilverRequest.parse({ batch_id: batch.batch_id, system_id: 'TST01', entity_id: entityId, force }), silverContext);
 
-    // customers first: gold is asked (force, the entity changed) but orders have no silver table yet
-    await processSilverBatch(SilverRequest.parse({ batch_id: batch.batch_id, system_id: 'TST01', entity_id: 'test_customer' }), silverContext);
-    const [afterCustomers] = await goldCalls();
-    expect(await processGoldRequest(afterCustomers!, goldContext(db.pool, metadata))).toMatchObject({ status: 'skipped', reason: 'no silver table yet for test_customer_order' });
+    // customers first: gold waits, its other source of the batch has no outcome yet
+    expect(await silverOf('test_customer')).toMatchObject({ status: 'succeeded', gold_calls: [] });
+    expect(await goldCalls()).toEqual([]);
 
-    // then orders: gold is asked again with force, and computes from both
-    await processSilverBatch(SilverRequest.parse({ batch_id: batch.batch_id, system_id: 'TST01', entity_id: 'test_customer_order' }), silverContext);
-    const [, afterOrders] = await goldCalls();
+    // then orders, the last source: gold is asked once, and computes from both
+    expect(await silverOf('test_customer_order')).toMatchObject({ status: 'succeeded', gold_calls: [GOLD_ID] });
+    const [afterOrders, ...more] = await goldCalls();
+    expect(more).toEqual([]);
     expect(afterOrders).toMatchObject({ gold_entity_id: GOLD_ID, batch_id: batch.batch_id, force: true, parent_call_id: 'call-silver' });
     expect(await processGoldRequest(afterOrders!, goldContext(db.pool, metadata))).toMatchObject({ status: 'succeeded' });
-
     expect(await readGold(db.pool, GOLD_ID, totalModel)).toEqual([
       { customer_id: 'C1', currency: 'EUR', customer_name: 'Alice', orders: 1, total: '12.34', first_ordered_at: at(0), last_ordered_at: at(0) },
     ]);
-    expect((await runsOf(db.pool, 'gold', GOLD_ID)).map((run) => [run.status, run.attempt])).toEqual([
-      ['skipped', 1],
-      ['succeeded', 2],
+    expect((await runsOf(db.pool, 'gold', GOLD_ID)).map((run) => [run.status, run.attempt, run.records_inserted])).toEqual([['succeeded', 1, 1]]);
+
+    // a forced rerun of one source, once the others have their outcome, asks gold again at once, forced (it rewrote silver)
+    expect(await silverOf('test_customer', true)).toMatchObject({ status: 'succeeded', gold_calls: [GOLD_ID] });
+    const [, again] = await goldCalls();
+    expect(again).toMatchObject({ gold_entity_id: GOLD_ID, force: true });
+    expect(await processGoldRequest(again!, goldContext(db.pool, metadata))).toMatchObject({ status: 'succeeded' });
+    expect((await runsOf(db.pool, 'gold', GOLD_ID)).map((run) => [run.status, run.attempt, run.records_unchanged])).toEqual([
+      ['succeeded', 1, 0],
+      ['succeeded', 2, 1],
     ]);
+  });
+
+  it('asks gold once when the sources of a batch finish silver at the same moment', async () => {
+    const batch = await landBatch(db.pool, 'TST01', at(0));
+    const silverContext = { pool: db.pool, metadata, log: goldContext(db.pool, metadata).log, callId: 'call-silver', timeoutSeconds: 60 };
+    const customers: SilverEntity = { id: 'test_customer', table: 'test_customer', model: customerModel, loadType: 'full' };
+    const orders: SilverEntity = { id: 'test_customer_order', table: 'test_customer_order', model: orderModel, loadType: 'full' };
+    await writeBronze(db.pool, customers, batch, [{ id: 'C1', name: 'Alice' }]);
+    await writeBronze(db.pool, orders, batch, [{ customer_id: 'C1', order_id: 'O1', list_index: 0, total: '1.00', currency: 'EUR', ordered_at: at(0) }]);
+    for (const entity of [customers, orders]) {
+      await recordEntityRun(db.pool, { batch, system_id: 'TST01', layer: 'bronze', entity_id: entity.id, expected: TST01_ENTITIES }, 'succeeded');
+    }
+    const outcomes = await Promise.all(
+      ['test_customer', 'test_customer_order'].map((entityId) => processSilverBatch(SilverRequest.parse({ batch_id: batch.batch_id, system_id: 'TST01', entity_id: entityId }), silverContext)),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['succeeded', 'succeeded']);
+    expect((await outboxTo(db.pool, batch.batch_id, 'gold')).length).toBe(1);
   });
 
   it('records a failure with its reason and leaves the gold table as it was when the processor fails', async () => {
