@@ -21,12 +21,18 @@ const batches: string[] = [];
 
 beforeAll(async () => {
   platform = await startPlatform({ batches: 3 });
+  for (let index = 0; index < 2; index += 1) {
+    const batch = await platform.runBatch();
+    expect(batch.settled).toBe(true);
+    expect(await platform.layerStatuses(batch.batch_id)).toEqual(ALL_SUCCEEDED);
+    batches.push(batch.batch_id);
+  }
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   await mkdir(ARTIFACTS, { recursive: true });
-}, 240_000);
+}, 240_000 + 2 * PLATFORM_BATCH_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
@@ -87,14 +93,9 @@ async function drawnCharts(page: Page): Promise<Array<{ id: string; points: numb
   );
 }
 
-describe('the dashboard in Chromium, on the real OpenFaaS stack', () => {
+// Two healthy batches first (beforeAll), then a failing one (the last describe's beforeAll): each it only reads.
+describe('the dashboard in Chromium, on the real OpenFaaS stack, with two healthy batches', () => {
   it('shows a healthy platform: every chart drawn from the audit rows and gold, no failure, no console error', async () => {
-    for (let index = 0; index < 2; index += 1) {
-      const batch = await platform.runBatch();
-      expect(batch.settled).toBe(true);
-      expect(await platform.layerStatuses(batch.batch_id)).toEqual(ALL_SUCCEEDED);
-      batches.push(batch.batch_id);
-    }
     const { page, errors } = await openPage('?refresh=0');
     const charts = await drawnCharts(page);
     expect(charts.map((chart) => chart.id)).toEqual(['runs', 'freshness', 'rows-TST01', 'gold-test_customer_order_total']);
@@ -106,7 +107,7 @@ describe('the dashboard in Chromium, on the real OpenFaaS stack', () => {
     expect(await page.textContent('body')).toContain('No failed work');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-healthy.png'), fullPage: true });
     expect(errors).toEqual([]);
-  }, 2 * PLATFORM_BATCH_TIMEOUT_MS);
+  }, 60_000);
 
   it('serves its script from the function itself under a hashed name, for good, and nothing else', async () => {
     const page = await fetch(dashboardUrl(), { headers: platform.auth });
@@ -144,15 +145,23 @@ describe('the dashboard in Chromium, on the real OpenFaaS stack', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  it('shows a failing platform: the rejected batch in red, each failure with its rerun command, its lineage with the failed check', async () => {
+});
+
+describe('the dashboard once a batch failed', () => {
+  let failing: { batch_id: string };
+
+  beforeAll(async () => {
     // The next batch repeats a customer: bronze's key_unique check rejects the customer entities of that batch.
     const customers = path.join(platform.dataDir, 'batch-0003', 'customers.jsonl');
     const first = (await readFile(customers, 'utf8')).split('\n')[0] ?? '';
     await appendFile(customers, `${first}\n`);
-    const failing = await platform.runBatch({ driveScheduler: false });
-    expect(failing.settled).toBe(true);
-    expect((await platform.layerStatuses(failing.batch_id)).bronze).toBe('failed');
+    const batch = await platform.runBatch({ driveScheduler: false });
+    expect(batch.settled).toBe(true);
+    expect((await platform.layerStatuses(batch.batch_id)).bronze).toBe('failed');
+    failing = batch;
+  }, PLATFORM_BATCH_TIMEOUT_MS);
 
+  it('shows a failing platform: the rejected batch in red, each failure with its rerun command', async () => {
     const { page, errors } = await openPage('?refresh=0');
     const rerun = await page.locator('code.rerun').allTextContents();
     expect(rerun).toContain(`npx dataplatform rerun ${failing.batch_id} --layer bronze --entity test_customer`);
@@ -161,7 +170,9 @@ describe('the dashboard in Chromium, on the real OpenFaaS stack', () => {
     expect(failedRuns?.data.reduce<number>((sum, value) => sum + (value ?? 0), 0)).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failing.png'), fullPage: true });
     expect(errors).toEqual([]);
+  }, 60_000);
 
+  it('shows the failed batch\'s lineage with the failed check and its rerun command', async () => {
     const lineage = await openPage(`?batch_id=${failing.batch_id}`);
     const body = await lineage.page.textContent('body');
     expect(body).toContain(`npx dataplatform rerun ${failing.batch_id} --layer bronze --entity test_customer`);
@@ -170,5 +181,5 @@ describe('the dashboard in Chromium, on the real OpenFaaS stack', () => {
     expect(logs.some((log) => /ERROR|WARN/.test(log) && log.includes('key_unique'))).toBe(true);
     await lineage.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-lineage-failing.png'), fullPage: true });
     expect(lineage.errors).toEqual([]);
-  }, PLATFORM_BATCH_TIMEOUT_MS + 60_000);
+  }, 60_000);
 });
