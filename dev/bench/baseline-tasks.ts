@@ -1,13 +1,15 @@
 /**
  * The baselines the stages are compared with, run on the same rows in the same database: PostgreSQL's COPY of
- * the already-flattened bronze rows (the physical limit for bronze), and the hand-written SCD2 statements of
- * `baseline-sql.ts` (the limit for silver).
+ * the already-flattened bronze rows (the physical limit for bronze), the hand-written SCD2 statements of
+ * `baseline-sql.ts` (the limit for silver), and the landing store's own `insertMany` and `find` of the landed
+ * documents (the limits for landing and for bronze's read).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { landingCollectionName, type LandingDocument } from '../../shared/adapters/mongo/landing-store.ts';
 import { ident, qualified } from '../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../shared/adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../shared/core/entity-model.ts';
@@ -21,7 +23,7 @@ import {
   baselineUpdateSql,
   createBaselineSilverSql,
 } from './baseline-sql.ts';
-import { BENCH_ENTITIES, benchMetadata } from './bench-metadata.ts';
+import { BENCH_ENTITIES, BENCH_LANDING_ENTITY, BENCH_SYSTEM, benchMetadata } from './bench-metadata.ts';
 import type { BenchTask, TaskWork } from './bench-task.ts';
 import type { TaskConnections } from './stage-tasks.ts';
 
@@ -74,6 +76,48 @@ export async function runBaselineCopy(task: Extract<BenchTask, { kind: 'baseline
     total += took;
   }
   return { rows, seconds: total, details };
+}
+
+/** The landing store's defaults (shared/adapters/mongo/landing-store.ts): records per insert, documents per read batch. */
+const LANDING_CHUNK_RECORDS = 500;
+const LANDING_READ_BATCH = 1000;
+
+/**
+ * The landing store's limits on this batch's documents: a raw `find` of them in the order bronze reads them (by
+ * position, nothing decoded), timed; then `insertMany` of the same documents, read again untimed, into an empty
+ * collection in chunks of landing's size, only the inserts timed. The collection is dropped afterwards.
+ */
+export async function runBaselineLanding(task: Extract<BenchTask, { kind: 'baseline_landing' }>, connections: TaskConnections): Promise<TaskWork> {
+  const db = connections.mongo.db(task.landing_database);
+  const landed = db.collection<LandingDocument>(landingCollectionName(BENCH_SYSTEM, BENCH_LANDING_ENTITY));
+  const readLanded = () => landed.find({ '_dp.batch_id': task.batch_id }).sort({ '_dp.position': 1 }).batchSize(LANDING_READ_BATCH);
+
+  const readStarted = performance.now();
+  let documents = 0;
+  for await (const _document of readLanded()) documents += 1;
+  const findSeconds = seconds(readStarted);
+
+  const copy = db.collection<LandingDocument>(`baseline_insert_many_${task.batch_id.replaceAll('-', '')}`);
+  await copy.drop().catch(() => undefined);
+  let insertMs = 0;
+  const insert = async (chunk: LandingDocument[]): Promise<void> => {
+    const started = performance.now();
+    await copy.insertMany(chunk, { ordered: false });
+    insertMs += performance.now() - started;
+  };
+  let chunk: LandingDocument[] = [];
+  for await (const document of readLanded()) {
+    chunk.push(document);
+    if (chunk.length >= LANDING_CHUNK_RECORDS) {
+      await insert(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await insert(chunk);
+  const inserted = await copy.countDocuments();
+  await copy.drop();
+  if (inserted !== documents) throw new Error(`baseline insertMany wrote ${inserted} documents, expected ${documents}`);
+  return { rows: documents, seconds: findSeconds + insertMs / 1000, details: { find_seconds: findSeconds, insert_many_seconds: insertMs / 1000 } };
 }
 
 /**

@@ -58,24 +58,26 @@ export function stageFigure(
   };
 }
 
-/** The issue's targets, judged on one run. */
+/** The performance issue's targets (docs/benchmark.md), judged on one run; a ratio the run has no baseline for is left out. */
 export function judgeTargets(
   stages: readonly StageFigure[],
   bundles: readonly { readonly name: string; readonly cold_start_ms: number }[],
-  bronzeTransformRatio: number | null,
+  bronze: { readonly ratio: number | null; readonly with_read_ratio?: number | null; readonly landing_read_ratio?: number | null },
 ): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
   const ratioOf = (name: string): number | null => stages.find((stage) => stage.name === name)?.ratio ?? null;
-  const add = (target: string, value: number | null, limit: number): void => {
-    if (value !== null) verdicts.push({ target, value, limit, met: value <= limit });
+  const add = (target: string, value: number | null | undefined, limit: number): void => {
+    if (value !== null && value !== undefined) verdicts.push({ target, value, limit, met: value <= limit });
   };
-  // "≥ 0.5× the COPY rate" is "≤ 2× the COPY time".
-  add('bronze transform+load time / COPY time (≤ 2, i.e. ≥ 0.5× its rate)', bronzeTransformRatio, 2);
-  add('bronze time incl. MongoDB read / COPY time (for information; target is without the read)', ratioOf('bronze'), 2);
-  add('silver_initial time / SQL baseline time', ratioOf('silver_initial'), 1.5);
-  add('silver_delta time / SQL baseline time', ratioOf('silver_delta'), 1.5);
+  // A rate of "≥ 0.7× the baseline's" is a time of "≤ 1/0.7 ≈ 1.43× the baseline's".
+  add('landing time / raw insertMany time (≤ 1.43, i.e. ≥ 0.7× its rate)', ratioOf('landing'), 1.43);
+  add("bronze's landing read / raw find (≤ 1.43, i.e. ≥ 0.7× its rate)", bronze.landing_read_ratio, 1.43);
+  add('bronze transform+load time / COPY time', bronze.ratio, 1.3);
+  add('bronze time incl. its landing read / (COPY + raw find) time', bronze.with_read_ratio, 1.5);
+  add('silver_initial time / SQL baseline time', ratioOf('silver_initial'), 1.2);
+  add('silver_delta time / SQL baseline time', ratioOf('silver_delta'), 1.3);
   for (const stage of stages) add(`${stage.name} peak RSS (MB)`, stage.peak_rss_mb, 300);
-  for (const bundle of bundles) add(`${bundle.name} cold start (ms)`, bundle.cold_start_ms, 300);
+  for (const bundle of bundles) add(`${bundle.name} cold start (ms)`, bundle.cold_start_ms, 150);
   return verdicts;
 }
 

@@ -37,6 +37,11 @@ export const BenchTask = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('silver'), ...Target, ...Batch }),
   /** Baseline for bronze: COPY the batch's bronze rows, exported to `scratch_dir` first, into copies of the tables. */
   z.strictObject({ kind: z.literal('baseline_copy'), ...Target, ...Batch, scratch_dir: z.string().min(1) }),
+  /**
+   * Baselines for landing and bronze's landing read: a raw `find` of the documents landing wrote for the batch, and
+   * `insertMany` of the same documents into an empty collection of the same store, in landing's chunk size.
+   */
+  z.strictObject({ kind: z.literal('baseline_landing'), ...Target, ...Batch }),
   /** Baseline for silver: the hand-written SCD2 statements over the batch's bronze rows. */
   z.strictObject({ kind: z.literal('baseline_silver'), ...Target, ...Batch, phase: z.enum(['initial', 'delta']) }),
 ]);

@@ -4,7 +4,7 @@
  * measured alone. The orchestrator bundles this file with esbuild as the functions are bundled.
  */
 import { writeFile } from 'node:fs/promises';
-import { runBaselineCopy, runBaselineSilver } from './baseline-tasks.ts';
+import { runBaselineCopy, runBaselineLanding, runBaselineSilver } from './baseline-tasks.ts';
 import { BenchTask, type TaskResult, type TaskWork } from './bench-task.ts';
 import { closeConnections, openConnections, runBronze, runLanding, runSilver, type TaskConnections } from './stage-tasks.ts';
 
@@ -18,6 +18,8 @@ function runTask(task: BenchTask, connections: TaskConnections): Promise<TaskWor
       return runSilver(task, connections);
     case 'baseline_copy':
       return runBaselineCopy(task, connections);
+    case 'baseline_landing':
+      return runBaselineLanding(task, connections);
     case 'baseline_silver':
       return runBaselineSilver(task, connections);
   }
