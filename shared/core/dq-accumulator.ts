@@ -73,6 +73,10 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
   const mismatches = Object.fromEntries(patterns.map(({ column }) => [column, sampler()]));
   const unmappedFields = new Map<string, number>();
   const uncoercible = sampler();
+  // Indexes of model columns no row has had a value for yet; each row looks only at these, so the cost falls to
+  // nothing once every column has been seen. Tracked only when the column-count check counts missing columns.
+  let emptyIndexes = quality.column_count?.include_missing === true ? config.model.columns.map((_column, index) => index) : [];
+  const tracksEmpty = emptyIndexes.length > 0;
   let rowCount = 0;
   let nullKeys = 0;
 
@@ -88,6 +92,7 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
       } else {
         keys.addTuple(values, keyIndexes);
       }
+      if (emptyIndexes.length > 0) emptyIndexes = emptyIndexes.filter((index) => values[index] === null || values[index] === undefined);
       for (const { column, index } of notNull) if (values[index] === null || values[index] === undefined) nullCounts[column]! += 1;
       for (const { column, index, values: allowed } of accepted) {
         const value = values[index];
@@ -113,6 +118,7 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
       null_keys: nullKeys,
       duplicate_keys: duplicateKeys(),
       unmapped_fields: Object.fromEntries(unmappedFields),
+      ...(tracksEmpty ? { empty_columns: emptyIndexes.map((index) => config.model.columns[index]!.name) } : {}),
       null_counts: { ...nullCounts },
       unaccepted: mapValues(unaccepted, (found) => found.result()),
       regex_mismatches: mapValues(mismatches, (found) => found.result()),

@@ -34,9 +34,40 @@ export interface CheckResult {
   readonly details?: JsonObject;
 }
 
+/**
+ * Bounds on a batch's row count against the previous successful batch's: the change in rows (negative: fewer)
+ * and in percent of the previous count. Each bound is optional; together they must all hold.
+ */
+export interface RowCountChange {
+  readonly min?: number;
+  readonly max?: number;
+  readonly min_pct?: number;
+  readonly max_pct?: number;
+}
+
+/** `quality.row_count`: absolute bounds, bounds on the change against the previous batch, and their severity. */
+export interface RowCountConfig {
+  readonly min?: number;
+  readonly max?: number;
+  readonly change?: RowCountChange;
+  /** The older spelling of `change: { min_pct: -p, max_pct: p }`, read the same way. */
+  readonly max_change_pct?: number;
+  /** Of `row_count_min`, `row_count_max` and `row_count_change`; default `error`. */
+  readonly severity?: CheckSeverity;
+}
+
+/** `quality.column_count`: what the column-count check compares, and its severity. */
+export interface ColumnCountConfig {
+  /** Also count model columns no row of the batch had a value for (fields the source stopped sending). */
+  readonly include_missing?: boolean;
+  /** Default `warning`: a source adding fields (bunq does) should be seen, not stop the load. */
+  readonly severity?: CheckSeverity;
+}
+
 /** An entity's `quality` block (mirrors `shared/metadata/quality-schema.ts`). */
 export interface QualityConfig {
-  readonly row_count?: { readonly min?: number; readonly max?: number; readonly max_change_pct?: number };
+  readonly row_count?: RowCountConfig;
+  readonly column_count?: ColumnCountConfig;
   readonly not_null?: readonly string[];
   readonly accepted_values?: readonly { readonly column: string; readonly values: readonly (string | number | boolean)[] }[];
   readonly regex?: readonly { readonly column: string; readonly pattern: string }[];
@@ -76,6 +107,11 @@ export interface BatchSummary {
   readonly duplicate_keys: SampledCount;
   /** Source fields no model column reads: field → rows that had a value for it. */
   readonly unmapped_fields: Readonly<Record<string, number>>;
+  /**
+   * Model columns no row had a value for (null or absent in every row), in model order. Only needed, and only
+   * built by the accumulator, when `quality.column_count.include_missing` is set.
+   */
+  readonly empty_columns?: readonly string[];
   readonly null_counts: Readonly<Record<string, number>>;
   readonly unaccepted: Readonly<Record<string, SampledCount>>;
   readonly regex_mismatches: Readonly<Record<string, SampledCount>>;
@@ -100,10 +136,7 @@ export function evaluateChecks(summary: BatchSummary, config: CheckConfig): Chec
     },
     columnCount(summary, config),
   ];
-  const bounds = quality.row_count;
-  if (bounds?.min !== undefined) results.push(result('row_count_min', rows, `>= ${bounds.min}`, rows >= bounds.min));
-  if (bounds?.max !== undefined) results.push(result('row_count_max', rows, `<= ${bounds.max}`, rows <= bounds.max));
-  if (bounds?.max_change_pct !== undefined) results.push(rowCountChange(rows, bounds.max_change_pct, config.previous_row_count));
+  results.push(...rowCountChecks(rows, quality.row_count ?? {}, config.previous_row_count));
   if (config.load_type === 'full' && quality.full_load_guard !== false) {
     results.push(fullLoadGuard(rows, quality.full_load_guard ?? {}, config.previous_row_count));
   }
@@ -132,25 +165,84 @@ export function hasFailedChecks(results: readonly CheckResult[]): boolean {
   return results.some((check) => !check.passed && check.severity === 'error');
 }
 
+/**
+ * The batch's source columns against the model's (less the processor's own). Fields no model column reads always
+ * count; with `include_missing`, so do model columns no row had a value for: the number of columns must then be
+ * exactly the model's. A warning unless `column_count.severity` says `error`.
+ */
 function columnCount(summary: BatchSummary, config: CheckConfig): CheckResult {
+  const settings = config.quality?.column_count ?? {};
   const own = new Set(config.processor_columns ?? []);
-  const sourceColumns = config.model.columns.filter((column) => !own.has(column.name)).length;
+  const sourceColumns = config.model.columns.filter((column) => !own.has(column.name)).map((column) => column.name);
   const unmapped = Object.entries(summary.unmapped_fields).sort(([a], [b]) => a.localeCompare(b));
-  const details: JsonObject = unmapped.length === 0 ? {} : { unmapped_fields: Object.fromEntries(unmapped.slice(0, 50)) };
-  // Warns: a source adding fields (bunq does) should be seen, not stop the load. Missing fields are nulls.
-  return { ...result('column_count', sourceColumns + unmapped.length, `<= ${sourceColumns}`, unmapped.length === 0, details), severity: 'warning' };
+  // An empty batch has no values at all: that is the row-count checks' business, not a missing column.
+  const checksMissing = settings.include_missing === true && summary.row_count > 0;
+  const empty = new Set(summary.empty_columns ?? []);
+  const missing = checksMissing ? sourceColumns.filter((column) => empty.has(column)) : [];
+  const details: JsonObject = {
+    ...(unmapped.length === 0 ? {} : { unmapped_fields: Object.fromEntries(unmapped.slice(0, 50)) }),
+    ...(missing.length === 0 ? {} : { missing_columns: missing.slice(0, 50) }),
+  };
+  const observed = sourceColumns.length - missing.length + unmapped.length;
+  const expected = checksMissing ? `= ${sourceColumns.length}` : `<= ${sourceColumns.length}`;
+  const passed = unmapped.length === 0 && missing.length === 0;
+  return { ...result('column_count', observed, expected, passed, details), severity: settings.severity ?? 'warning' };
 }
 
-function rowCountChange(rows: number, maxChangePct: number, previous: number | null): CheckResult {
-  const expected = `within ${maxChangePct}% of the previous batch`;
-  if (previous === null || previous === 0) {
-    return result('row_count_change', rows, expected, true, { previous_row_count: previous, note: 'no baseline to compare with' });
+/** The absolute bounds, and the change against the previous batch, each with the configured severity. */
+function rowCountChecks(rows: number, settings: RowCountConfig, previous: number | null): CheckResult[] {
+  const severity = settings.severity ?? 'error';
+  const results: CheckResult[] = [];
+  if (settings.min !== undefined) results.push(result('row_count_min', rows, `>= ${settings.min}`, rows >= settings.min));
+  if (settings.max !== undefined) results.push(result('row_count_max', rows, `<= ${settings.max}`, rows <= settings.max));
+  const change = rowCountChangeBounds(settings);
+  if (change !== undefined) results.push(rowCountChange(rows, change, previous));
+  return results.map((found) => ({ ...found, severity }));
+}
+
+/** `change`, or the older `max_change_pct: p` read as a change of at most p% either way. */
+function rowCountChangeBounds(settings: RowCountConfig): RowCountChange | undefined {
+  if (settings.change !== undefined) return settings.change;
+  if (settings.max_change_pct === undefined) return undefined;
+  return { min_pct: -settings.max_change_pct, max_pct: settings.max_change_pct };
+}
+
+/**
+ * The change from the previous successful batch, in rows and in percent of it. Without a previous batch there is
+ * nothing to compare with, and it passes; after an empty one, percentages cannot be judged and only the bounds
+ * in rows apply.
+ */
+function rowCountChange(rows: number, bounds: RowCountChange, previous: number | null): CheckResult {
+  if (previous === null) {
+    return result('row_count_change', rows, describeChange(bounds, 'the previous batch'), true, { previous_row_count: null, note: 'no baseline to compare with' });
   }
-  const changePct = (Math.abs(rows - previous) / previous) * 100;
-  return result('row_count_change', rows, `within ${maxChangePct}% of ${previous}`, changePct <= maxChangePct, {
+  const change = rows - previous;
+  const changePct = previous === 0 ? null : (change / previous) * 100;
+  const withinRows = within(change, bounds.min, bounds.max);
+  const withinPct = changePct === null || within(changePct, bounds.min_pct, bounds.max_pct);
+  return result('row_count_change', rows, describeChange(bounds, String(previous)), withinRows && withinPct, {
     previous_row_count: previous,
-    change_pct: Math.round(changePct * 100) / 100,
+    change,
+    ...(changePct === null ? { note: 'no percentage of an empty batch' } : { change_pct: Math.round(changePct * 100) / 100 }),
   });
+}
+
+function within(value: number, min: number | undefined, max: number | undefined): boolean {
+  return (min === undefined || value >= min) && (max === undefined || value <= max);
+}
+
+/** `change -50%..+50% of 1000`, `change >= -100 rows and <= +20% of 1000`: what passes, in words. */
+function describeChange(bounds: RowCountChange, previous: string): string {
+  const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
+  const range = (min: number | undefined, max: number | undefined, unit: string): string | undefined => {
+    if (min !== undefined && max !== undefined) return `${signed(min)}${unit}..${signed(max)}${unit}`;
+    if (min !== undefined) return `>= ${signed(min)}${unit}`;
+    if (max !== undefined) return `<= ${signed(max)}${unit}`;
+    return undefined;
+  };
+  const inRows = range(bounds.min, bounds.max, ' rows');
+  const inPct = range(bounds.min_pct, bounds.max_pct, '%');
+  return `change ${[inRows, inPct === undefined ? undefined : `${inPct} of ${previous}`].filter((part) => part !== undefined).join(' and ')}`;
 }
 
 function fullLoadGuard(rows: number, guard: { readonly min_ratio?: number; readonly allow_empty?: boolean }, previous: number | null): CheckResult {

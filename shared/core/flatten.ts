@@ -52,16 +52,6 @@ export function flattenInto(target: FlatRecord, record: JsonObject, options: Fla
   visit(target, record, names, options.skip, options, record, unmapped);
 }
 
-/** The column a key path flattens to (before any `keepWhole` stop): the keys normalised, joined, shortened. */
-export function columnForPath(keys: readonly string[]): string {
-  let column = '';
-  for (const key of keys) {
-    const segment = normalizeIdentifier(key);
-    column = column === '' ? segment : joinIdentifiers(column, segment);
-  }
-  return shortenIdentifier(column);
-}
-
 /** Builds a `PathTree` from key paths; a path that is a prefix of another wins (it covers the longer one). */
 export function buildPathTree(paths: Iterable<readonly string[]>): PathTree | undefined {
   const root = new Map<string, Map<string, unknown> | true>();

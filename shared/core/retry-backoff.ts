@@ -6,8 +6,3 @@ export function retryDelaySeconds(attempts: number, baseSeconds = 30, maxSeconds
   const exponent = Math.max(0, attempts - 1);
   return Math.min(maxSeconds, baseSeconds * 2 ** Math.min(exponent, 30));
 }
-
-/** The moment of the next attempt after `attempts` failed ones, counted from `now`. */
-export function nextAttemptAt(attempts: number, now: Date, baseSeconds?: number, maxSeconds?: number): Date {
-  return new Date(now.getTime() + retryDelaySeconds(attempts, baseSeconds, maxSeconds) * 1000);
-}

@@ -6,15 +6,11 @@ export const MAX_IDENTIFIER_BYTES = 63;
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
 /**
- * Whether a name is safe, unquoted and unchanged, as a PostgreSQL table or column and a MongoDB collection:
- * snake_case ASCII (lowercase letter first; single underscores between parts), at most 63 bytes. A leading
- * underscore is left to the platform's own system columns, so a model column can never collide with one.
+ * The reason a name is not safe, unquoted and unchanged, as a PostgreSQL table or column and a MongoDB collection,
+ * or undefined when it is: snake_case ASCII (lowercase letter first; single underscores between parts), at most
+ * 63 bytes. A leading underscore is left to the platform's own system columns, so a model column can never
+ * collide with one.
  */
-export function isSafeIdentifier(name: string): boolean {
-  return SNAKE_CASE.test(name) && Buffer.byteLength(name, 'utf8') <= MAX_IDENTIFIER_BYTES;
-}
-
-/** The reason a name is not a safe identifier, or undefined when it is one. */
 export function explainUnsafeIdentifier(name: string): string | undefined {
   if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
     return `"${name}" is ${Buffer.byteLength(name, 'utf8')} bytes; identifiers are at most ${MAX_IDENTIFIER_BYTES} bytes`;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PROCESSOR_NAMES } from '../core/processors/index.ts';
 import { Identifier, RecordPath } from './identifier.ts';
 
 /** A column a child row takes from its parent record: `{"column": "devicestatus_id", "path": "_id"}`. */
@@ -78,7 +79,7 @@ export const BronzeProcessor = z.discriminatedUnion(
   {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? 'expected processor name to be one of "as_is", "drop_nested", "explode_list", "explode_scalars", "explode_map", "unwrap_type"'
+        ? `expected processor name to be one of ${PROCESSOR_NAMES.map((name) => `"${name}"`).join(', ')}`
         : undefined,
   },
 );

@@ -3,13 +3,12 @@
  * Adding a pattern = one module here, one entry below, one page in docs/processors/, one test file.
  */
 import type { EntityModel } from '../entity-model.ts';
-import type { JsonObject } from '../json.ts';
 import { compileAsIs } from './as-is.ts';
 import { compileDropNested } from './drop-nested.ts';
 import { compileExplodeList } from './explode-list.ts';
 import { compileExplodeMap } from './explode-map.ts';
 import { compileExplodeScalars } from './explode-scalars.ts';
-import type { ProcessorName, ProcessorOptions, ProcessorResult, RecordProcessor } from './types.ts';
+import type { ProcessorName, ProcessorOptions, RecordProcessor } from './types.ts';
 import { compileUnwrapType } from './unwrap-type.ts';
 
 /** Every processor name, in the order the docs list them. */
@@ -44,24 +43,4 @@ export function compileProcessor(options: ProcessorOptions, model: EntityModel):
     case 'unwrap_type':
       return compileUnwrapType(options, model);
   }
-}
-
-const compiled = new WeakMap<ProcessorOptions, WeakMap<EntityModel, RecordProcessor>>();
-
-/**
- * Runs a processor on one record: `(record, position, options, model) → rows`. Compiles once per (options, model)
- * pair and reuses it, so it is also fine in a loop; `compileProcessor` makes the reuse explicit.
- */
-export function processRecord(record: JsonObject, position: number, options: ProcessorOptions, model: EntityModel): ProcessorResult {
-  let byModel = compiled.get(options);
-  if (byModel === undefined) {
-    byModel = new WeakMap();
-    compiled.set(options, byModel);
-  }
-  let processor = byModel.get(model);
-  if (processor === undefined) {
-    processor = compileProcessor(options, model);
-    byModel.set(model, processor);
-  }
-  return processor(record, position);
 }

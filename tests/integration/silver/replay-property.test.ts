@@ -2,6 +2,7 @@ import { fc } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
+import { SilverOracle } from '../../../shared/layers/landing/jsonfile/generator/silver-oracle.ts';
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import { rebuildSilver } from '../../../shared/layers/silver/rebuild-silver.ts';
 import type { BatchRef, LoadType, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
@@ -73,49 +74,31 @@ interface Version {
   updated_batch_id: string | null;
 }
 
-const sameNumber = (a: string | null, b: string | null): boolean => (a === null || b === null ? a === b : Number(a) === Number(b));
-
-/** The SCD rules of docs/silver.md, written plainly, one key at a time: the oracle for the SQL engine. */
+/**
+ * The SCD rules of docs/silver.md, written plainly, one key at a time: the generator's oracle (the same one the
+ * TST01 expected silver comes from), its versions projected as `project` projects a silver row.
+ */
 function referenceHistory(loadType: LoadType, batches: readonly (readonly Record_[])[]): Version[] {
-  const versions: Version[] = [];
-  batches.forEach((records, index) => {
-    const batch = batchAt(index + 1);
-    const at = new Date(batch.batch_timestamp).getTime();
-    const latest = new Map<string, Record_>();
-    for (const record of records) latest.set(record.id, record); // the last by position wins
-    for (const incoming of latest.values()) {
-      if (incoming.valid === false) {
-        // a tombstone: the open version (if any) is closed and flagged; nothing of the record is written
-        const open = versions.find((v) => v.id === incoming.id && v.valid_to === null);
-        if (open) Object.assign(open, { valid_to: at, is_deleted: true, updated_batch_id: batch.batch_id });
-        continue;
-      }
-      for (const version of versions.filter((v) => v.id === incoming.id)) {
-        const open = version.valid_to === null;
-        const scd2Changed = version.name !== incoming.name || !sameNumber(version.amount, incoming.amount);
-        const close = open && scd2Changed;
-        const uncurrent = version.is_current && !open;
-        if (version.email !== incoming.email || version.valid !== incoming.valid || close || uncurrent) {
-          version.email = incoming.email;
-          version.valid = incoming.valid;
-          if (close) version.valid_to = at;
-          version.is_current = version.valid_to === null;
-          version.updated_batch_id = batch.batch_id;
-        }
-      }
-      if (!versions.some((v) => v.id === incoming.id && v.valid_to === null)) {
-        versions.push({ ...incoming, valid_from: at, valid_to: null, is_current: true, is_deleted: false, batch_id: batch.batch_id, updated_batch_id: null });
-      }
-    }
-    if (loadType === 'full') {
-      for (const version of versions) {
-        if (version.valid_to === null && !latest.has(version.id)) {
-          version.valid_to = at;
-          version.is_deleted = true;
-          version.updated_batch_id = batch.batch_id;
-        }
-      }
-    }
+  const oracle = new SilverOracle(model, loadType, TOMBSTONE);
+  const refs = batches.map((_, index) => batchAt(index + 1));
+  refs.forEach((batch, index) => oracle.apply(batch.batch_id, (batches[index] ?? []).map((row, position) => ({ position, row }))));
+  const timestampOf = new Map(refs.map((batch) => [batch.batch_id, new Date(batch.batch_timestamp).getTime()]));
+  const at = (batch_id: string): number => timestampOf.get(batch_id) as number;
+  const versions = oracle.versions(at).map((version): Version => {
+    const values = version.values as Record_;
+    return {
+      id: values.id,
+      name: values.name,
+      amount: values.amount,
+      email: values.email,
+      valid: values.valid,
+      valid_from: at(version.valid_from),
+      valid_to: version.valid_to === null ? null : at(version.valid_to),
+      is_current: version.is_current,
+      is_deleted: version.is_deleted,
+      batch_id: version.valid_from,
+      updated_batch_id: version.updated_batch,
+    };
   });
   return versions.sort((a, b) => a.id.localeCompare(b.id) || a.valid_from - b.valid_from || (a.valid_to ?? Infinity) - (b.valid_to ?? Infinity));
 }

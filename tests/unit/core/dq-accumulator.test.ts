@@ -133,6 +133,20 @@ describe('createCheckAccumulator', () => {
     });
   });
 
+  it('lists the model columns no row had a value for when the column count includes missing ones', () => {
+    const checks = createCheckAccumulator({ ...config, quality: { column_count: { include_missing: true } } });
+    checks.add([1, '1.00', null, null]);
+    checks.add([2, null, 'EUR', null]);
+    expect(checks.summary().empty_columns).toEqual(['description']);
+    expect(check(checks.results(), 'column_count')).toMatchObject({ passed: false, details: { missing_columns: ['description'] } });
+  });
+
+  it('does not track empty columns unless asked', () => {
+    const checks = createCheckAccumulator(config);
+    checks.add([1, '1.00', null, null]);
+    expect(checks.summary()).not.toHaveProperty('empty_columns');
+  });
+
   it('treats a list in a one-column key as one value', () => {
     const model = defineModel('m', [['tags', 'jsonb', { key: true }]]);
     const checks = createCheckAccumulator({ model, load_type: 'delta', previous_row_count: null });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateChecks, hasFailedChecks, type BatchSummary, type CheckConfig, type CheckResult } from '../../../shared/core/dq-checks.ts';
+import { evaluateChecks, hasFailedChecks, type BatchSummary, type CheckConfig, type CheckResult, type RowCountChange } from '../../../shared/core/dq-checks.ts';
 import { defineModel } from './fixtures/models.ts';
 
 const payment = defineModel('bunq_payment', [
@@ -71,6 +71,58 @@ describe('evaluateChecks', () => {
     expect(check(evaluateChecks({ ...emptySummary, row_count: rows }, config), 'row_count_change')?.passed).toBe(passed);
   });
 
+  it.each<[string, number, number | null, RowCountChange, boolean]>([
+    // bounds in percent of the previous batch, either side on its own
+    ['passes a drop within min_pct', 800, 1000, { min_pct: -20 }, true],
+    ['fails a drop beyond min_pct', 799, 1000, { min_pct: -20 }, false],
+    ['passes a growth within max_pct', 2000, 1000, { max_pct: 100 }, true],
+    ['fails a growth beyond max_pct', 2001, 1000, { max_pct: 100 }, false],
+    ['does not bound the other side', 10_000, 1000, { min_pct: -20 }, true],
+    // a minimum change above zero: the batch must grow
+    ['fails a batch that did not grow by min_pct', 1000, 1000, { min_pct: 1 }, false],
+    // bounds in rows (the difference, negative when fewer)
+    ['passes a drop within min rows', 900, 1000, { min: -100 }, true],
+    ['fails a drop beyond min rows', 899, 1000, { min: -100 }, false],
+    ['fails a growth beyond max rows', 1011, 1000, { max: 10 }, false],
+    // together: every bound must hold
+    ['fails when the rows hold but the percentage does not', 30, 10, { max: 100, max_pct: 50 }, false],
+    // after an empty batch a percentage cannot be judged; rows still can
+    ['passes a percentage bound after an empty batch', 500, 0, { max_pct: 10 }, true],
+    ['judges rows after an empty batch', 500, 0, { max: 100 }, false],
+    ['passes without a previous batch', 0, null, { min: -1, min_pct: -1 }, true],
+  ])('row count change %s', (_rule, rows, previous, change, passed) => {
+    const config: CheckConfig = { ...deltaConfig, previous_row_count: previous, quality: { row_count: { change } } };
+    expect(check(evaluateChecks({ ...emptySummary, row_count: rows }, config), 'row_count_change')?.passed).toBe(passed);
+  });
+
+  it('reads the older max_change_pct as a change of at most that percentage either way', () => {
+    const config: CheckConfig = { ...deltaConfig, previous_row_count: 1000, quality: { row_count: { max_change_pct: 50 } } };
+    expect(check(evaluateChecks({ ...emptySummary, row_count: 400 }, config), 'row_count_change')).toEqual({
+      check: 'row_count_change',
+      observed: 400,
+      expected: 'change -50%..+50% of 1000',
+      passed: false,
+      severity: 'error',
+      details: { previous_row_count: 1000, change: -600, change_pct: -60 },
+    });
+  });
+
+  it('says every bound of a change in words', () => {
+    const config: CheckConfig = { ...deltaConfig, previous_row_count: 10, quality: { row_count: { change: { min: -5, max_pct: 20 } } } };
+    expect(check(evaluateChecks({ ...emptySummary, row_count: 10 }, config), 'row_count_change')?.expected).toBe('change >= -5 rows and <= +20% of 10');
+  });
+
+  it('gives every row-count check the configured severity', () => {
+    const quality = { row_count: { min: 5, max: 1, change: { max: 0 }, severity: 'warning' as const } };
+    const results = evaluateChecks({ ...emptySummary, row_count: 3 }, { ...deltaConfig, previous_row_count: 1, quality });
+    expect(results.filter((found) => found.check.startsWith('row_count_')).map(({ check: name, passed, severity }) => ({ name, passed, severity }))).toEqual([
+      { name: 'row_count_min', passed: false, severity: 'warning' },
+      { name: 'row_count_max', passed: false, severity: 'warning' },
+      { name: 'row_count_change', passed: false, severity: 'warning' },
+    ]);
+    expect(hasFailedChecks(results)).toBe(false);
+  });
+
   it.each<[string, number, number | null, CheckConfig['quality'], boolean]>([
     ['fails an empty full extract', 0, null, {}, false],
     ['fails an empty full extract even after an empty one', 0, 0, {}, false],
@@ -106,6 +158,46 @@ describe('evaluateChecks', () => {
   it('does not count the processor’s own columns as source columns', () => {
     const results = evaluateChecks(emptySummary, { ...deltaConfig, processor_columns: ['id'] });
     expect(check(results, 'column_count')?.expected).toBe('<= 3');
+  });
+
+  it('fails the entity on added fields when column_count.severity is error', () => {
+    const summary = { ...emptySummary, row_count: 1, unmapped_fields: { geolocation_latitude: 1 } };
+    const results = evaluateChecks(summary, { ...deltaConfig, quality: { column_count: { severity: 'error' } } });
+    expect(check(results, 'column_count')).toMatchObject({ passed: false, severity: 'error' });
+    expect(hasFailedChecks(results)).toBe(true);
+  });
+
+  it('counts model columns without a value in any row as missing with include_missing', () => {
+    const summary: BatchSummary = { ...emptySummary, row_count: 2, empty_columns: ['description'] };
+    const results = evaluateChecks(summary, { ...deltaConfig, quality: { column_count: { include_missing: true } } });
+    expect(check(results, 'column_count')).toEqual({
+      check: 'column_count',
+      observed: 3,
+      expected: '= 4',
+      passed: false,
+      severity: 'warning',
+      details: { missing_columns: ['description'] },
+    });
+  });
+
+  it('counts added and missing columns together', () => {
+    const summary: BatchSummary = { ...emptySummary, row_count: 2, unmapped_fields: { note: 2 }, empty_columns: ['description'] };
+    const results = evaluateChecks(summary, { ...deltaConfig, quality: { column_count: { include_missing: true } } });
+    expect(check(results, 'column_count')).toMatchObject({ observed: 4, expected: '= 4', passed: false, details: { unmapped_fields: { note: 2 }, missing_columns: ['description'] } });
+  });
+
+  it.each<[string, BatchSummary]>([
+    ['without include_missing', { ...emptySummary, row_count: 2, empty_columns: ['description'] }],
+    ['in an empty batch (the row-count checks judge that)', { ...emptySummary, row_count: 0, empty_columns: ['id', 'amount_value', 'amount_currency', 'description'] }],
+  ])('does not count missing columns %s', (rule, summary) => {
+    const quality = rule.startsWith('without') ? {} : { column_count: { include_missing: true } };
+    expect(check(evaluateChecks(summary, { ...deltaConfig, quality }), 'column_count')?.passed).toBe(true);
+  });
+
+  it('does not count the processor’s own columns as missing', () => {
+    const summary: BatchSummary = { ...emptySummary, row_count: 1, empty_columns: ['description'] };
+    const config: CheckConfig = { ...deltaConfig, processor_columns: ['description'], quality: { column_count: { include_missing: true } } };
+    expect(check(evaluateChecks(summary, config), 'column_count')).toMatchObject({ observed: 3, expected: '= 3', passed: true });
   });
 
   it('makes uncoercible values a warning when the entity stores them as null', () => {

@@ -1,10 +1,20 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { ColumnCollisionError } from '../../../shared/core/errors.ts';
-import { buildPathTree, columnForPath, flattenInto, flattenRecord } from '../../../shared/core/flatten.ts';
+import { buildPathTree, flattenInto, flattenRecord } from '../../../shared/core/flatten.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../../shared/core/json.ts';
-import { byteLength } from '../../../shared/core/naming.ts';
+import { byteLength, joinIdentifiers, normalizeIdentifier, shortenIdentifier } from '../../../shared/core/naming.ts';
 import { bunqPayment, loopDevicestatus } from './fixtures/sources.ts';
+
+/** The column a key path flattens to, by naming.ts's rules: the keys normalised, joined, shortened. */
+function columnForPath(keys: readonly string[]): string {
+  let column = '';
+  for (const key of keys) {
+    const segment = normalizeIdentifier(key);
+    column = column === '' ? segment : joinIdentifiers(column, segment);
+  }
+  return shortenIdentifier(column);
+}
 
 describe('flattenRecord', () => {
   it('joins nested keys with _ and normalises each key', () => {

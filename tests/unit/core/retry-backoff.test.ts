@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextAttemptAt, retryDelaySeconds } from '../../../shared/core/retry-backoff.ts';
+import { retryDelaySeconds } from '../../../shared/core/retry-backoff.ts';
 
 describe('retryDelaySeconds', () => {
   it.each([
@@ -14,8 +14,3 @@ describe('retryDelaySeconds', () => {
   });
 });
 
-describe('nextAttemptAt', () => {
-  it('counts the delay from now', () => {
-    expect(nextAttemptAt(2, new Date('2025-01-01T00:00:00Z')).toISOString()).toBe('2025-01-01T00:01:00.000Z');
-  });
-});

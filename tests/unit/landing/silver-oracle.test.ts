@@ -45,6 +45,20 @@ describe('SilverOracle', () => {
     expect(history(oracle)).toEqual(['a gold new@x 1.00 b1→b2', 'a silver new@x 1.00 b2→open current']);
   });
 
+  it('keeps, per version, the batch that last changed it in place: SCD1 values, closed, deleted, no longer current', () => {
+    const oracle = new SilverOracle(model, 'full');
+    oracle.apply('b1', rows(row('a', 'gold'), row('b', 'gold')));
+    oracle.apply('b2', rows(row('a', 'silver'), row('b', 'gold')));
+    oracle.apply('b3', rows(row('a', 'silver', 'new@x')));
+    oracle.apply('b4', rows(row('a', 'silver', 'new@x'), row('b', 'gold')));
+    expect(oracle.versions(order).map((version) => `${String(version.values.id)} ${version.valid_from}: ${version.updated_batch ?? 'never'}`)).toEqual([
+      'a b1: b3', // closed by b2, its SCD1 email overwritten by b3
+      'a b2: b3',
+      'b b1: b4', // deleted by b3's full load, no longer current once b4 brings the key back
+      'b b4: never',
+    ]);
+  });
+
   it('sees decimals by value: 1.50 is no change from 1.5', () => {
     const oracle = new SilverOracle(model, 'full');
     oracle.apply('b1', rows(row('a', 'gold', 'a@x', '1.5')));

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { explainUnsafeIdentifier, isSafeIdentifier, SystemId } from '../../../shared/metadata/identifier.ts';
+import { explainUnsafeIdentifier, Identifier, SystemId } from '../../../shared/metadata/identifier.ts';
 
-describe('isSafeIdentifier', () => {
+describe('Identifier', () => {
+  const isSafeIdentifier = (name: string): boolean => Identifier.safeParse(name).success;
+
   it.each([
     ['nightscout_entry', true], // snake_case
     ['a', true], // one letter

@@ -279,6 +279,31 @@ describe('validateMetadata', () => {
       () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { row_count: { min: 10, max: 5 } })),
       'entities.json › test_customer › quality.row_count.min: min must not exceed max',
     ],
+    [
+      'row count change bounds the wrong way round',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { row_count: { change: { min_pct: 10, max_pct: -10 } } })),
+      'entities.json › test_customer › quality.row_count.change.min_pct: min_pct must not exceed max_pct',
+    ],
+    [
+      'a row count change without a bound',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { row_count: { change: {} } })),
+      'entities.json › test_customer › quality.row_count.change: give at least one of min, max, min_pct, max_pct',
+    ],
+    [
+      'a row count change below -100%',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { row_count: { change: { min_pct: -150 } } })),
+      'entities.json › test_customer › quality.row_count.change.min_pct: Too small: expected number to be >=-100',
+    ],
+    [
+      'both spellings of a row count change',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { row_count: { max_change_pct: 50, change: { max_pct: 50 } } })),
+      'entities.json › test_customer › quality.row_count.max_change_pct: give change or max_change_pct, not both (max_change_pct p is change {"min_pct": -p, "max_pct": p})',
+    ],
+    [
+      'an unknown severity',
+      () => withEdit('entities', 'test_customer', (entity) => (entity.quality = { column_count: { severity: 'fatal' } })),
+      'entities.json › test_customer › quality.column_count.severity: expected one of "error"|"warning"',
+    ],
   ])('refuses %s', (_case, texts, expected) => {
     const issues = issuesOf(texts());
     expect(issues.some((issue) => issue.startsWith(expected))).toBe(true);

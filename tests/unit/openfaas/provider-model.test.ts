@@ -65,7 +65,7 @@ describe('the status a provider reports (faas-provider FunctionStatus)', () => {
     expect(functionStatus(deployed({}, 3), 1).replicas).toBe(1);
   });
 
-  it('omits what omitempty omits and keeps the rest', () => {
+  it('drops empty strings, zero numbers, false, null and empty lists and objects, and keeps every other value', () => {
     expect(omitEmpty({ a: '', b: 0, c: [], d: {}, e: false, f: null, g: 'x', h: 2, i: [1], j: { k: 1 } })).toEqual({ g: 'x', h: 2, i: [1], j: { k: 1 } });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileProcessor, PROCESSOR_NAMES, processRecord } from '../../../../shared/core/processors/index.ts';
+import { compileProcessor, PROCESSOR_NAMES } from '../../../../shared/core/processors/index.ts';
 import type { ProcessorOptions } from '../../../../shared/core/processors/types.ts';
 import { defineModel } from '../fixtures/models.ts';
 import { loopDevicestatus, profile } from '../fixtures/sources.ts';
@@ -43,13 +43,12 @@ describe('compileProcessor', () => {
   it('knows every processor name', () => {
     expect(Object.keys(optionsByName).sort()).toEqual([...PROCESSOR_NAMES].sort());
   });
-});
 
-describe('processRecord', () => {
-  it('gives the same rows as the compiled processor, compiling once per options and model', () => {
+  it('gives the same rows for a record whatever its position, compiled once or again', () => {
     const options = optionsByName.explode_scalars;
-    const first = processRecord(loopDevicestatus, 0, options, model);
-    expect(processRecord(loopDevicestatus, 1, options, model)).toEqual(first);
+    const process = compileProcessor(options, model);
+    const first = process(loopDevicestatus, 0);
+    expect(process(loopDevicestatus, 1)).toEqual(first);
     expect(first).toEqual(compileProcessor(options, model)(loopDevicestatus, 0));
   });
 });

@@ -13,6 +13,10 @@
  *    stays the key's current row. Delta loads close nothing of their own accord.
  * 6. Tombstones (a row matching the entity's tombstone rule), in any load: the key's open version is closed at the
  *    batch and flagged deleted; nothing of the row is written; a key without an open version is left as it is.
+ *
+ * A version opened by a batch carries it (`valid_from`); one a later batch changed in place (SCD1 values, closed,
+ * no longer current) carries that batch as `updated_batch`, as silver's `_dp_updated_batch_id` does.
+ * `tests/integration/silver/replay-property.test.ts` checks the engine against this same oracle.
  */
 import type { ColumnSpec, EntityModel } from '../../../../core/entity-model.ts';
 import type { JsonValue } from '../../../../core/json.ts';
@@ -25,6 +29,8 @@ export interface ExpectedVersion {
   valid_to: string | null;
   is_current: boolean;
   is_deleted: boolean;
+  /** The last batch that changed this version in place; null while none has. */
+  updated_batch: string | null;
 }
 
 /** An incoming row with the landing position of the record it came from. */
@@ -71,17 +77,24 @@ export class SilverOracle {
       const versions = this.history.get(key) ?? [];
       this.history.set(key, versions);
       for (const version of versions) {
-        if (!this.sameValues(this.scd1Columns, version.values, row)) this.overwrite(version, this.scd1Columns, row);
+        if (!this.sameValues(this.scd1Columns, version.values, row)) {
+          this.overwrite(version, this.scd1Columns, row);
+          version.updated_batch = batch;
+        }
       }
       const open = versions.find((version) => version.valid_to === null);
       if (open && this.sameValues(this.scd2Columns, open.values, row)) continue;
       if (open) {
         open.valid_to = batch;
         open.is_current = false;
+        open.updated_batch = batch;
       } else {
-        for (const version of versions) version.is_current = false;
+        for (const version of versions.filter((found) => found.is_current)) {
+          version.is_current = false;
+          version.updated_batch = batch;
+        }
       }
-      versions.push({ values: this.modelRow(row), valid_from: batch, valid_to: null, is_current: true, is_deleted: false });
+      versions.push({ values: this.modelRow(row), valid_from: batch, valid_to: null, is_current: true, is_deleted: false, updated_batch: null });
     }
     if (this.loadType === 'full') {
       for (const [key, versions] of this.history) {
@@ -93,25 +106,26 @@ export class SilverOracle {
 
   /** Every version of every key, sorted by key, then by when it opened. */
   rows(batchOrder: (label: string) => number): ExpectedSilverRow[] {
-    const rows: ExpectedSilverRow[] = [];
-    for (const versions of this.history.values()) {
-      for (const version of versions) {
-        rows.push({
-          ...version.values,
-          _dp_valid_from: version.valid_from,
-          _dp_valid_to: version.valid_to,
-          _dp_is_current: version.is_current,
-          _dp_is_deleted: version.is_deleted,
-        });
-      }
-    }
-    return rows.sort((a, b) => this.compareKeys(a, b) || batchOrder(a._dp_valid_from) - batchOrder(b._dp_valid_from));
+    return this.versions(batchOrder).map((version) => ({
+      ...version.values,
+      _dp_valid_from: version.valid_from,
+      _dp_valid_to: version.valid_to,
+      _dp_is_current: version.is_current,
+      _dp_is_deleted: version.is_deleted,
+    }));
+  }
+
+  /** Every version of every key (copies), sorted by key, then by when it opened. */
+  versions(batchOrder: (label: string) => number): ExpectedVersion[] {
+    const versions = [...this.history.values()].flat().map((version) => ({ ...version, values: { ...version.values } }));
+    return versions.sort((a, b) => this.compareKeys(a.values, b.values) || batchOrder(a.valid_from) - batchOrder(b.valid_from));
   }
 
   /** Rules 5 and 6: closed at the batch, flagged deleted, still the key's current row. */
   private close(version: ExpectedVersion, batch: string): void {
     version.valid_to = batch;
     version.is_deleted = true;
+    version.updated_batch = batch;
   }
 
   /** Rule 1: the last row of each key in landing order (rows come sorted by position). */
