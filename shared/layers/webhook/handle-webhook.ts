@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { GatewayClient } from '../../adapters/gateway/gateway-client.ts';
 import type { ConnectorStateStore } from '../../adapters/mongo/connector-state-store.ts';
 import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
@@ -21,7 +21,7 @@ import { pushedRecordsConnector } from './pushed-records-connector.ts';
 export interface WebhookDeps {
   readonly metadata: () => Promise<Pick<MetadataLoader, 'load' | 'loadSystem' | 'loadWebhook'>>;
   readonly state: () => Promise<ConnectorStateStore>;
-  readonly pool: () => Promise<pg.Pool>;
+  readonly pool: () => Promise<Pool>;
   readonly landing: () => Promise<LandingStore>;
   readonly gateway: () => GatewayClient;
   readonly log: Logger;

@@ -3,11 +3,11 @@
  * 0007). The row is the attempt's claim on its event: an event that reaches the action again while an attempt runs
  * or after one succeeded finds that row and is skipped; after a failed attempt it makes the next one.
  */
-import { query, type Db } from '../../adapters/postgres/transaction.ts';
-import type { Action } from '../../metadata/action-schema.ts';
-import { clipError } from '../../runs/run-types.ts';
-import { newRunId } from '../../runs/ids.ts';
-import type { ActionRequest, ActionTrigger } from '../../runtime/payloads.ts';
+import { query, type Db } from '../adapters/postgres/transaction.ts';
+import type { Action } from '../metadata/action-schema.ts';
+import { clipError } from './run-types.ts';
+import { newRunId } from './ids.ts';
+import type { ActionRequest, ActionTrigger } from '../runtime/payloads.ts';
 
 /** The statuses of an action run: claimed (`running`), then one final status (`skipped`: nothing to do, with why). */
 export type ActionRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';

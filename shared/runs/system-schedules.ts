@@ -1,4 +1,4 @@
-import { query, type Db } from '../../adapters/postgres/transaction.ts';
+import { query, type Db } from '../adapters/postgres/transaction.ts';
 
 /** A row of `audit.system_schedule`: the scheduler's memory of one scheduled system. */
 export interface SystemSchedule {
