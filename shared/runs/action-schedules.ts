@@ -3,6 +3,7 @@
  * `system-schedules.ts` is for systems: the firing after which it starts again, and what its last start was.
  */
 import { query, type Db } from '../adapters/postgres/transaction.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 
 /** What the scheduler reads of an action's schedule row. */
 export interface ActionSchedule {
@@ -15,13 +16,12 @@ export async function readOrCreateActionSchedule(
   action: { readonly id: string; readonly schedule: string; readonly timezone: string },
   watchFrom: Date,
 ): Promise<ActionSchedule> {
-  await query(
+  await insertAuditRow(
     db,
     'create action schedule',
-    `insert into audit.action_schedule (action_id, schedule, timezone, fire_after)
-     values ($1, $2, $3, $4)
-     on conflict (action_id) do nothing`,
-    [action.id, action.schedule, action.timezone, watchFrom],
+    'action_schedule',
+    { action_id: action.id, schedule: action.schedule, timezone: action.timezone, fire_after: watchFrom },
+    { onConflict: 'on conflict (action_id) do nothing' },
   );
   const read = await query<ActionSchedule>(db, 'read action schedule', 'select fire_after from audit.action_schedule where action_id = $1', [action.id]);
   return read.rows[0] as ActionSchedule;
