@@ -38,3 +38,22 @@ export async function insertAuditRow<Row extends pg.QueryResultRow = pg.QueryRes
   );
   return result.rows[0];
 }
+
+/**
+ * Names the parameters of a statement that cannot be a plain insert (an `insert … select` that computes some
+ * columns): each key of `row` gets its `$n`, so the statement says `${at.run_id}` where it means the run id and
+ * the values follow in the same order, from the same record.
+ *
+ * @example
+ * const { at, values } = namedParameters({ run_id, status });
+ * await query(db, 'claim', `insert into audit.x (run_id, status) select ${at.run_id}, ${at.status} …`, values);
+ */
+export function namedParameters<Row extends Readonly<Record<string, unknown>>>(row: Row): { at: { readonly [Column in keyof Row]: string }; values: unknown[] } {
+  const at: Record<string, string> = {};
+  const values: unknown[] = [];
+  for (const [column, value] of Object.entries(row)) {
+    values.push(value);
+    at[column] = `$${values.length}`;
+  }
+  return { at: at as { readonly [Column in keyof Row]: string }, values };
+}
