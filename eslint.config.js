@@ -36,4 +36,12 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Layers, the CLI and handlers reach PostgreSQL through shared/adapters/postgres (Db, Pool, Transaction) and
+    // the audit schema through shared/runs, never through the driver.
+    files: ['shared/layers/**/*.ts', 'shared/cli/**/*.ts', 'functions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'pg', message: 'use the Db/Pool/Transaction types of shared/adapters/postgres.' }] }],
+    },
+  },
 );

@@ -5,7 +5,8 @@
  * call ids its audit rows name.
  */
 import { listDeployedFunctions, logLine, logRecord, readFunctionLogs, type FunctionLogMessage, type LogLine } from '../adapters/gateway/function-logs.ts';
-import { query, type Db } from '../adapters/postgres/transaction.ts';
+import type { Db } from '../adapters/postgres/transaction.ts';
+import { callStart, findBatchCalls } from '../runs/batch-calls.ts';
 import { Duration, durationMs } from '../metadata/duration.ts';
 import { batchIdPattern } from './batch-ref.ts';
 import { EXIT, readCommandLine, UsageError, type CliIo } from './cli-io.ts';
@@ -86,38 +87,11 @@ async function selectionOf(platform: PlatformAccess, options: { call?: string | 
   };
 }
 
-/** When the call's first run started, if any audit row names it. */
-async function callStart(db: Db, callId: string): Promise<Date | undefined> {
-  const result = await query<{ started_at: Date | null }>(
-    db,
-    'find call start',
-    `select min(started_at) as started_at
-       from (select started_at from audit.system_run where call_id = $1
-             union all select started_at from audit.entity_layer_run where call_id = $1
-             union all select started_at from audit.action_run where call_id = $1) as runs`,
-    [callId],
-  );
-  return result.rows[0]?.started_at ?? undefined;
-}
-
 /** The batch (by id or a unique start of it), when its work started, and every call its audit rows name. */
 async function batchCalls(db: Db, text: string): Promise<{ batch_id: string; started: Date | null; call_ids: string[] }> {
-  const result = await query<{ batch_id: string; started: Date | null; call_ids: string[] | null }>(
-    db,
-    'find batch calls',
-    `with runs as (
-       select batch_id, call_id, started_at from audit.system_run where batch_id::text like $1
-       union all select batch_id, call_id, started_at from audit.entity_layer_run where batch_id::text like $1
-       union all select batch_id, call_id, started_at from audit.action_run where batch_id::text like $1
-     )
-     select batch_id::text as batch_id, min(started_at) as started, array_agg(distinct call_id) filter (where call_id is not null) as call_ids
-       from runs
-      group by batch_id
-      limit 2`,
-    [batchIdPattern(text)],
-  );
-  if (result.rows.length > 1) throw new UsageError(`"${text}" starts more than one batch id: give more of it`);
-  const row = result.rows[0];
+  const found = await findBatchCalls(db, batchIdPattern(text));
+  if (found.length > 1) throw new UsageError(`"${text}" starts more than one batch id: give more of it`);
+  const row = found[0];
   return { batch_id: row?.batch_id ?? text, started: row?.started ?? null, call_ids: row?.call_ids ?? [] };
 }
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
-import type pg from 'pg';
+import type { Pool } from '../adapters/postgres/pool.ts';
 import { createGatewayClient, type GatewayClient } from '../adapters/gateway/gateway-client.ts';
 import type { GatewayAdmin } from '../adapters/gateway/function-logs.ts';
 import { loadEnv } from '../config.ts';
@@ -28,7 +28,7 @@ export interface PlatformAccess {
   /** The platform's namespace (`FUNCTION_NAMESPACE`, or `--namespace`); empty for the gateway's default. */
   readonly namespace: string;
   /** The pool on the platform's database; the CLI applies no migrations. */
-  db(): Promise<pg.Pool>;
+  db(): Promise<Pool>;
   /** The active metadata (secret references unresolved). */
   metadata(): Promise<LoadedMetadata>;
   /** Calls functions with the call token. Throws a `ConfigurationError` naming what to set when there is none. */

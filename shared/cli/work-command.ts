@@ -5,13 +5,13 @@
  * sent again), hands them to the gateway at once, then follows the batch and prints how each layer went.
  */
 import pino from 'pino';
-import { query, withTransaction, type Db } from '../adapters/postgres/transaction.ts';
+import { withTransaction, type Db } from '../adapters/postgres/transaction.ts';
 import { LAYERS, type Layer } from '../core/run-status.ts';
 import { announceCalls, type ChainedCall } from '../layers/chaining/announce-calls.ts';
 import { deliverOutbox } from '../layers/chaining/deliver-outbox.ts';
 import { callForWork, type WorkUnit } from '../layers/chaining/work-call.ts';
-import { findBatchOrigin, latestSourceBatch, type BatchOrigin } from '../layers/gold/gold-batches.ts';
-import { listSucceededBronzeBatches } from '../layers/silver/bronze-batches.ts';
+import { latestSourceBatch, listSucceededBronzeBatches } from '../runs/entity-run-history.ts';
+import { findBatchIds, findBatchOrigin, type BatchOrigin } from '../runs/landing-history.ts';
 import { createLogger } from '../log.ts';
 import type { LoadedMetadata } from '../metadata/metadata-loader.ts';
 import { countsPerBatch, failedWork } from '../runs/audit-queries.ts';
@@ -219,14 +219,9 @@ function describeUnits(units: readonly WorkUnit[]): string {
 
 /** A batch by its id or a unique start of it (the dashboard and `status` show both). */
 async function resolveBatch(db: Db, text: string): Promise<BatchOrigin> {
-  const found = await query<{ batch_id: string }>(
-    db,
-    'find batch by id prefix',
-    `select distinct batch_id::text as batch_id from audit.system_run where batch_id::text like $1 limit 2`,
-    [batchIdPattern(text)],
-  );
-  if (found.rows.length > 1) throw new UsageError(`"${text}" starts more than one batch id: give more of it`);
-  const batch = found.rows[0] === undefined ? undefined : await findBatchOrigin(db, found.rows[0].batch_id);
+  const found = await findBatchIds(db, batchIdPattern(text));
+  if (found.length > 1) throw new UsageError(`"${text}" starts more than one batch id: give more of it`);
+  const batch = found[0] === undefined ? undefined : await findBatchOrigin(db, found[0]);
   if (!batch) throw new UsageError(`no batch "${text}" in the audit schema`);
   return batch;
 }

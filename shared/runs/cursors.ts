@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { inTransaction, query, type Db } from '../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../adapters/postgres/advisory-lock.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 import { parseRunInput } from './run-errors.ts';
 import { CursorWindow } from './run-types.ts';
 
@@ -59,9 +61,7 @@ export async function advanceCursor(db: Db, input: CursorAdvance): Promise<Curso
   const request = parseRunInput(CursorAdvance, input, 'advance cursor');
   const entityId = request.entity_id ?? null;
   return inTransaction(db, async (tx) => {
-    await query(tx, 'lock cursor', 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `dataplatform:cursor:${request.system_id}:${entityId ?? ''}`,
-    ]);
+    await lockForTransaction(tx, 'lock cursor', `dataplatform:cursor:${request.system_id}:${entityId ?? ''}`);
     const batch = await query<{ batch_timestamp: Date }>(
       tx,
       'check batch succeeded',
@@ -78,16 +78,24 @@ export async function advanceCursor(db: Db, input: CursorAdvance): Promise<Curso
     const current = await query<CursorPosition>(tx, 'read cursor', SELECT_LATEST, [request.system_id, entityId]);
     const currentEnd = current.rows[0]?.window_end;
     if (currentEnd && request.window_end.getTime() < currentEnd.getTime()) return { advanced: false, reason: 'behind_current' };
-    const inserted = await query<CursorPosition>(
+    const cursor = await insertAuditRow<CursorPosition>(
       tx,
       'advance cursor',
-      `insert into audit.cursor (system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position)
-       values ($1, $2, $3, $4, $5, $6, $7)
-       on conflict on constraint cursor_batch_key do nothing
-       returning system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position, recorded_at`,
-      [request.system_id, entityId, request.batch_id, batchTimestamp, request.window_start ?? null, request.window_end, request.position ?? null],
+      'cursor',
+      {
+        system_id: request.system_id,
+        entity_id: entityId,
+        batch_id: request.batch_id,
+        batch_timestamp: batchTimestamp,
+        window_start: request.window_start ?? null,
+        window_end: request.window_end,
+        position: request.position ?? null,
+      },
+      {
+        onConflict: 'on conflict on constraint cursor_batch_key do nothing',
+        returning: 'system_id, entity_id, batch_id, batch_timestamp, window_start, window_end, position, recorded_at',
+      },
     );
-    const cursor = inserted.rows[0];
     return cursor ? { advanced: true, cursor } : { advanced: false, reason: 'already_recorded' };
   });
 }
@@ -117,3 +125,32 @@ export async function readBatchPositions(db: Db, systemId: string): Promise<Batc
   );
   return result.rows;
 }
+
+/** A recorded delta window of a system, as a connector starts from it. */
+export interface RecordedWindow {
+  readonly window_start: Date | null;
+  readonly window_end: Date;
+  readonly position: string | null;
+}
+
+/**
+ * The system's cursor as it stood before the batch of `batch_timestamp`: the greatest window recorded by an older
+ * batch. For a new batch that is the current cursor; a rerun of an older batch reads the cursor it started from,
+ * so it fetches what it fetched the first time.
+ */
+export async function cursorBefore(db: Db, system_id: string, batch_timestamp: Date): Promise<RecordedWindow | undefined> {
+  const result = await query<RecordedWindow>(
+    db,
+    'read cursor before batch',
+    `select window_start, window_end, position
+       from audit.cursor
+      where system_id = $1
+        and entity_id is null
+        and batch_timestamp < $2
+      order by window_end desc, recorded_at desc
+      limit 1`,
+    [system_id, batch_timestamp],
+  );
+  return result.rows[0];
+}
+

@@ -1,6 +1,7 @@
 import { NotFoundError } from '../errors.ts';
 import { inTransaction, query, type Db } from '../adapters/postgres/transaction.ts';
 import { newRunId } from './ids.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 import { findSystemLayerRun } from './layer-runs.ts';
 import { lockSystemLayerRun, recountSystemLayerRun, recountSystemRun } from './rollup.ts';
 import { RunNotRunningError, parseRunInput } from './run-errors.ts';
@@ -15,15 +16,6 @@ import {
   type SystemLayerRun,
   type SystemRun,
 } from './run-types.ts';
-
-const INSERT_ENTITY_RUN = `
-  insert into audit.entity_layer_run (
-    run_id, batch_id, batch_timestamp, system_id, layer, entity_id, system_layer_run_id, system_run_id,
-    call_id, parent_call_id, status, force, attempt, timeout_seconds, took_over_run_id, duplicate_of_run_id,
-    skip_reason, started_at, finished_at
-  )
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-  returning *`;
 
 /**
  * Starts a layer's work on one entity of a batch (`batch_id`, `layer`, `entity_id`), in the system layer run
@@ -50,23 +42,45 @@ export async function startEntityRun(db: Db, input: StartEntityRunInput): Promis
       { force: request.force, timeoutSeconds: request.timeout_seconds },
     );
     const runId = newRunId();
-    const common = [
-      runId, layerRun.batch_id, layerRun.batch_timestamp, layerRun.system_id, request.layer, request.entity_id,
-      layerRun.run_id, layerRun.system_run_id, request.call_id ?? null, request.parent_call_id ?? null,
-    ];
+    const common = {
+      run_id: runId,
+      batch_id: layerRun.batch_id,
+      batch_timestamp: layerRun.batch_timestamp,
+      system_id: layerRun.system_id,
+      layer: request.layer,
+      entity_id: request.entity_id,
+      system_layer_run_id: layerRun.run_id,
+      system_run_id: layerRun.system_run_id,
+      call_id: request.call_id ?? null,
+      parent_call_id: request.parent_call_id ?? null,
+      force: request.force,
+      timeout_seconds: request.timeout_seconds,
+      started_at: now,
+    };
     if (decision.action === 'skip') {
-      const skipped = await query<EntityLayerRun>(tx, 'record skipped entity run', INSERT_ENTITY_RUN, [
-        ...common, 'skipped', request.force, 1, request.timeout_seconds, null, decision.duplicateOfRunId,
-        decision.reason, now, now,
-      ]);
-      return { proceed: false, run: skipped.rows[0] as EntityLayerRun, reason: decision.reason, duplicateOfRunId: decision.duplicateOfRunId };
+      const skipped = await insertAuditRow<EntityLayerRun>(tx, 'record skipped entity run', 'entity_layer_run', {
+        ...common,
+        status: 'skipped',
+        attempt: 1,
+        took_over_run_id: null,
+        duplicate_of_run_id: decision.duplicateOfRunId,
+        skip_reason: decision.reason,
+        finished_at: now,
+      });
+      return { proceed: false, run: skipped as EntityLayerRun, reason: decision.reason, duplicateOfRunId: decision.duplicateOfRunId };
     }
     const takeOver = decision.takeOverRunId ?? null;
     if (takeOver) await markTakenOver(tx, 'entity_layer_run', takeOver, runId, now);
-    const started = await query<EntityLayerRun>(tx, 'start entity run', INSERT_ENTITY_RUN, [
-      ...common, 'running', request.force, decision.attempt, request.timeout_seconds, takeOver, null, null, now, null,
-    ]);
-    return { proceed: true, run: started.rows[0] as EntityLayerRun, tookOverRunId: takeOver };
+    const started = await insertAuditRow<EntityLayerRun>(tx, 'start entity run', 'entity_layer_run', {
+      ...common,
+      status: 'running',
+      attempt: decision.attempt,
+      took_over_run_id: takeOver,
+      duplicate_of_run_id: null,
+      skip_reason: null,
+      finished_at: null,
+    });
+    return { proceed: true, run: started as EntityLayerRun, tookOverRunId: takeOver };
   });
 }
 

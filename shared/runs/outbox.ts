@@ -3,6 +3,7 @@ import { PayloadTooLargeError } from '../errors.ts';
 import { retryDelaySeconds } from '../core/retry-backoff.ts';
 import { query, type Db } from '../adapters/postgres/transaction.ts';
 import { newRunId } from './ids.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 import { clipError } from './run-types.ts';
 import { parseRunInput } from './run-errors.ts';
 
@@ -52,15 +53,15 @@ export async function enqueueCall(db: Db, entry: OutboxEntry): Promise<OutboxMes
       `outbox payload for ${request.target_function} is ${bytes} bytes; async calls take at most ${MAX_ASYNC_BODY_BYTES}`,
     );
   }
-  const result = await query<OutboxMessage>(
-    db,
-    'enqueue call',
-    `insert into audit.outbox (id, batch_id, batch_timestamp, call_id, target_function, payload)
-     values ($1, $2, $3, $4, $5, $6::jsonb)
-     returning *`,
-    [newRunId(), request.batch_id, request.batch_timestamp, request.call_id ?? null, request.target_function, body],
-  );
-  return result.rows[0] as OutboxMessage;
+  const message = await insertAuditRow<OutboxMessage>(db, 'enqueue call', 'outbox', {
+    id: newRunId(),
+    batch_id: request.batch_id,
+    batch_timestamp: request.batch_timestamp,
+    call_id: request.call_id ?? null,
+    target_function: request.target_function,
+    payload: body, // JSON text, which PostgreSQL parses into the jsonb column
+  });
+  return message as OutboxMessage;
 }
 
 /**
@@ -171,4 +172,33 @@ export async function markDeliveryFailed(
         and delivered_at is null`,
     [message.id, clipError(error), retryDelaySeconds(message.attempts)],
   );
+}
+
+/**
+ * The batch of the newest call to `target_function` for a system, enqueued within `windowSeconds`, whose landing
+ * has not started yet (no `system_run` of that batch): a pull announced and still waiting, which a later request
+ * can join.
+ */
+export async function findPendingPull(
+  db: Db,
+  pull: { readonly target_function: string; readonly system_id: string; readonly windowSeconds: number },
+): Promise<string | undefined> {
+  const result = await query<{ batch_id: string }>(
+    db,
+    'find pending pull',
+    `select outbox.batch_id
+       from audit.outbox as outbox
+      where outbox.target_function = $1
+        and outbox.payload ->> 'system_id' = $2
+        and outbox.created_at > now() - make_interval(secs => $3)
+        and not exists (
+              select 1
+                from audit.system_run as run
+               where run.batch_id = outbox.batch_id
+                 and run.system_id = $2)
+      order by outbox.created_at desc
+      limit 1`,
+    [pull.target_function, pull.system_id, pull.windowSeconds],
+  );
+  return result.rows[0]?.batch_id;
 }

@@ -1,6 +1,7 @@
 import { decideRunStart, staleTakeOverError, type PriorRun, type StartDecision } from '../core/run-start.ts';
 import type { RunStatus } from '../core/run-status.ts';
 import { query, type Transaction } from '../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../adapters/postgres/advisory-lock.ts';
 
 /** The run tables whose rows are started and finished by calls (one row per attempt). */
 export type RunTable = 'system_run' | 'entity_layer_run';
@@ -37,7 +38,7 @@ export async function checkRunStart(
   work: WorkKey,
   options: { force: boolean; timeoutSeconds: number },
 ): Promise<StartCheck> {
-  await query(tx, `lock ${work.table} work`, 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [work.lockKey]);
+  await lockForTransaction(tx, `lock ${work.table} work`, work.lockKey);
   const clock = await query<{ now: Date }>(tx, 'read database clock', 'select clock_timestamp() as now');
   const now = clock.rows[0]?.now ?? new Date();
   const names = Object.keys(work.columns);

@@ -4,6 +4,7 @@ import { checkRunStart, markTakenOver } from './run-start-check.ts';
 import type { RunStart } from './run-start-result.ts';
 import { RunNotRunningError, parseRunInput } from './run-errors.ts';
 import { newRunId } from './ids.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 import { advanceCursor } from './cursors.ts';
 import {
   FinishSystemRunInput,
@@ -11,14 +12,6 @@ import {
   clipError,
   type SystemRun,
 } from './run-types.ts';
-
-const INSERT_SYSTEM_RUN = `
-  insert into audit.system_run (
-    run_id, batch_id, batch_timestamp, system_id, call_id, parent_call_id, status, force, attempt,
-    timeout_seconds, took_over_run_id, duplicate_of_run_id, skip_reason, started_at, finished_at
-  )
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-  returning *`;
 
 /**
  * Starts the landing of a batch of a system (`batch_id`, `system_id`). If that landing already succeeded, or
@@ -39,23 +32,41 @@ export async function startSystemRun(db: Db, input: StartSystemRunInput): Promis
       { force: request.force, timeoutSeconds: request.timeout_seconds },
     );
     const runId = newRunId();
-    const common = [
-      runId, request.batch_id, request.batch_timestamp, request.system_id, request.call_id ?? null,
-      request.parent_call_id ?? null,
-    ];
+    const common = {
+      run_id: runId,
+      batch_id: request.batch_id,
+      batch_timestamp: request.batch_timestamp,
+      system_id: request.system_id,
+      call_id: request.call_id ?? null,
+      parent_call_id: request.parent_call_id ?? null,
+      force: request.force,
+      timeout_seconds: request.timeout_seconds,
+      started_at: now,
+    };
     if (decision.action === 'skip') {
-      const skipped = await query<SystemRun>(tx, 'record skipped system run', INSERT_SYSTEM_RUN, [
-        ...common, 'skipped', request.force, 1, request.timeout_seconds, null, decision.duplicateOfRunId,
-        decision.reason, now, now,
-      ]);
-      return { proceed: false, run: skipped.rows[0] as SystemRun, reason: decision.reason, duplicateOfRunId: decision.duplicateOfRunId };
+      const skipped = await insertAuditRow<SystemRun>(tx, 'record skipped system run', 'system_run', {
+        ...common,
+        status: 'skipped',
+        attempt: 1,
+        took_over_run_id: null,
+        duplicate_of_run_id: decision.duplicateOfRunId,
+        skip_reason: decision.reason,
+        finished_at: now,
+      });
+      return { proceed: false, run: skipped as SystemRun, reason: decision.reason, duplicateOfRunId: decision.duplicateOfRunId };
     }
     const takeOver = decision.takeOverRunId ?? null;
     if (takeOver) await markTakenOver(tx, 'system_run', takeOver, runId, now);
-    const started = await query<SystemRun>(tx, 'start system run', INSERT_SYSTEM_RUN, [
-      ...common, 'running', request.force, decision.attempt, request.timeout_seconds, takeOver, null, null, now, null,
-    ]);
-    return { proceed: true, run: started.rows[0] as SystemRun, tookOverRunId: takeOver };
+    const started = await insertAuditRow<SystemRun>(tx, 'start system run', 'system_run', {
+      ...common,
+      status: 'running',
+      attempt: decision.attempt,
+      took_over_run_id: takeOver,
+      duplicate_of_run_id: null,
+      skip_reason: null,
+      finished_at: null,
+    });
+    return { proceed: true, run: started as SystemRun, tookOverRunId: takeOver };
   });
 }
 

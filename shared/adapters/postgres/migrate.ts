@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Logger } from '../../log.ts';
 import { parseMigrationFileName, planMigrations, type AppliedMigration, type MigrationFile } from '../../core/migration-plan.ts';
 import { query, withTransaction } from './transaction.ts';
+import { lockForTransaction } from './advisory-lock.ts';
 
 /**
  * Where the migrations are: `MIGRATIONS_DIR` when set (a function image sets it to the copy `npm run build` puts
@@ -28,7 +29,7 @@ const CREATE_MIGRATION_TABLE = `
  * Serialises every runner on the database for the length of one transaction: two processes starting at once
  * take turns, and the second sees what the first applied.
  */
-const TAKE_MIGRATION_LOCK = `select pg_advisory_xact_lock(hashtextextended('dataplatform:migrations', 0))`;
+const MIGRATION_LOCK_KEY = 'dataplatform:migrations';
 
 /** Reads the `.sql` migrations of a directory, with a sha256 of each file's text. */
 export async function readMigrationFiles(directory: string = MIGRATIONS_DIRECTORY): Promise<MigrationFile[]> {
@@ -62,7 +63,7 @@ export async function runMigrations(
   const applied: string[] = [];
   for (;;) {
     const done = await withTransaction(pool, async (tx) => {
-      await query(tx, 'lock migrations', TAKE_MIGRATION_LOCK);
+      await lockForTransaction(tx, 'lock migrations', MIGRATION_LOCK_KEY);
       await query(tx, 'create migration table', CREATE_MIGRATION_TABLE);
       const recorded = await query<AppliedMigration>(tx, 'read applied migrations', 'select version, name, checksum from public.schema_migration order by version');
       const next = planMigrations(files, recorded.rows)[0];

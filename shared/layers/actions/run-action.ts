@@ -13,7 +13,7 @@ import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import type { Resolved } from '../../secrets/secret-ref.ts';
 import type { Outcome, OutcomeFacts } from '../../runtime/outcome.ts';
 import type { ActionRequest } from '../../runtime/payloads.ts';
-import { claimActionRun, finishActionRun, type ActionRun } from './action-runs.ts';
+import { claimActionRun, finishActionRun, type ActionRun } from '../../runs/action-runs.ts';
 
 /** What an action needs: the audit database, the active actions and a loader that resolves an action's secrets. */
 export interface ActionDeps {

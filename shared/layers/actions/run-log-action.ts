@@ -7,7 +7,7 @@ import type { Logger } from '../../log.ts';
 import type { MetadataSet } from '../../metadata/metadata-set.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
 import type { ActionRequest, ActionTrigger } from '../../runtime/payloads.ts';
-import { claimActionRun } from './action-runs.ts';
+import { claimActionRun } from '../../runs/action-runs.ts';
 import { findAction, type ActionOf } from './run-action.ts';
 
 /** A log action's record in actions.json. */

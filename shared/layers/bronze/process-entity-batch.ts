@@ -2,7 +2,7 @@
  * The bronze use case: one entity of one landed batch, from landing records to `bronze.<table>`, with its checks
  * and audit rows (docs/bronze.md).
  */
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import { DataRejectedError, NotFoundError, isPlatformError } from '../../errors.ts';
@@ -18,14 +18,14 @@ import type { BronzeRequest } from '../../runtime/payloads.ts';
 import { resolveBronzeEntity, type BronzeMetadata } from './bronze-entity.ts';
 import type { BronzeRowCounts } from './bronze-rows.ts';
 import { finishBronzeFailed, finishBronzeSucceeded, type BronzeRunContext } from './finish-bronze-run.ts';
-import { findSucceededLanding } from './landing-run.ts';
+import { findSucceededLanding } from '../../runs/landing-history.ts';
 import { loadBronzeBatch, type BronzeLoad } from './load-bronze-batch.ts';
-import { previousRowCount } from './previous-row-count.ts';
+import { previousRowCount } from '../../runs/entity-run-history.ts';
 import { describeFailedChecks } from './rejection-message.ts';
 
 /** What processing needs from outside. */
 export interface BronzeDeps {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly landing: Pick<LandingStore, 'readRun'>;
   readonly metadata: BronzeMetadata & Pick<MetadataSet, 'actions'>;
   readonly log: Logger;
@@ -118,7 +118,7 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
   }
 }
 
-async function recordFailure(error: unknown, run: EntityLayerRun, context: BronzeRunContext, pool: pg.Pool, log: Logger): Promise<Outcome> {
+async function recordFailure(error: unknown, run: EntityLayerRun, context: BronzeRunContext, pool: Pool, log: Logger): Promise<Outcome> {
   // Taken over as stale: the run that took over owns the audit row and the batch; this call only stops.
   if (error instanceof RunNotRunningError) throw error;
   if (error instanceof BatchRejected) {

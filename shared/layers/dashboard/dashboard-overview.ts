@@ -12,7 +12,7 @@ import { countsPerBatch, failedWork, latestSystemRuns, type BatchLayerCounts, ty
 import { entityRowsPerBatch, latestReachedLandings, runsPerHour, type EntityBatchRows, type LatestReachedLanding, type RunsInHour } from '../../runs/run-history.ts';
 import { databaseNow } from '../../runs/session-progress.ts';
 import { stuckWork, type StuckWork } from '../../runs/stuck-work.ts';
-import { recentActionRuns, type ActionRun } from '../actions/action-runs.ts';
+import { recentActionRuns, type ActionRun } from '../../runs/action-runs.ts';
 import { RUNS_CHART_DAYS } from './chart-series.ts';
 import { existingGoldTables, readGoldFigures, type GoldFigure } from './gold-figures.ts';
 

@@ -7,7 +7,7 @@ import type { Freshness } from '../../core/freshness.ts';
 import type { BatchLayerCounts, FailedWork } from '../../runs/audit-queries.ts';
 import type { SystemLayerRun } from '../../runs/run-types.ts';
 import { rerunCommand } from '../../core/rerun-command.ts';
-import type { ActionRun } from '../actions/action-runs.ts';
+import type { ActionRun } from '../../runs/action-runs.ts';
 import { freshnessChart, rowsPerBatchCharts, runsOverTimeChart, type ChartSpec } from './chart-series.ts';
 import type { DashboardOverview, GoldTableCount, SystemStatus } from './dashboard-overview.ts';
 import { html, type SafeHtml } from './html.ts';

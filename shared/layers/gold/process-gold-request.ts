@@ -2,9 +2,10 @@
  * The gold use-case: recompute one gold entity from silver for a triggering batch, audited as an entity-layer run
  * of layer `gold` (skip/force/stale like every layer), with its events in the same transaction as its rows.
  */
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import { qualified } from '../../adapters/postgres/sql.ts';
-import { query, withTransaction, type Transaction } from '../../adapters/postgres/transaction.ts';
+import { withTransaction, type Transaction } from '../../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
 import { GOLD_SCHEMA } from '../../core/table-layout.ts';
 import { NotFoundError, isPlatformError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -16,7 +17,9 @@ import type { EntityLayerRun } from '../../runs/run-types.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
 import type { GoldRequest } from '../../runtime/payloads.ts';
 import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
-import { findBatchOrigin, hasSourceSucceeded, latestSourceBatch, missingSourceTables } from './gold-batches.ts';
+import { missingSourceTables } from './gold-batches.ts';
+import { hasSourceSucceeded, latestSourceBatch } from '../../runs/entity-run-history.ts';
+import { findBatchOrigin } from '../../runs/landing-history.ts';
 import { goldEntitiesOfSystem, resolveGoldEntity, type GoldMetadata, type ResolvedGoldEntity } from './gold-entity.ts';
 import type { GoldCounts, GoldProcessor } from './gold-processor.ts';
 import { ensureGoldTable, goldTableSpec } from './gold-table.ts';
@@ -24,7 +27,7 @@ import { replaceGoldRows } from './replace-gold-rows.ts';
 
 /** What a gold call works with. */
 export interface GoldCallContext {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly metadata: GoldMetadata & Pick<MetadataSet, 'actions'>;
   readonly log: Logger;
   /** This call's `X-Call-Id`. */
@@ -40,7 +43,7 @@ export interface GoldCallContext {
  * both read silver and rewrite the whole table, so the second waits and then computes from the newer silver.
  */
 async function lockGoldEntity(tx: Transaction, entityId: string): Promise<void> {
-  await query(tx, `lock gold ${entityId}`, 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [`dataplatform:gold:${entityId}`]);
+  await lockForTransaction(tx, `lock gold ${entityId}`, `dataplatform:gold:${entityId}`);
 }
 
 /** Recomputes the gold table in `tx` and returns what changed. */

@@ -2,10 +2,10 @@
  * The landing use case: one batch of one system, from its connector into the landing store, with its audit rows,
  * its cursor and the bronze calls it chains (docs/landing.md, "A landing run").
  */
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import * as z from 'zod';
 import type { LandingStore, LandingWriter } from '../../adapters/mongo/landing-store.ts';
-import { withSessionLock } from '../../adapters/postgres/session-lock.ts';
+import { withSessionLock } from '../../adapters/postgres/advisory-lock.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { InvalidPayloadError, isPlatformError, NotFoundError } from '../../errors.ts';
@@ -22,7 +22,8 @@ import { LandingRequest } from '../../runtime/payloads.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
 import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
 import type { BatchWindow, Connector, ConnectorRegistry, RecordsBatch, ResolvedSystem } from './connector.ts';
-import { cursorBefore, earlierBatchTimestamp, unsucceededLandingRunIds } from './landing-audit.ts';
+import { cursorBefore } from '../../runs/cursors.ts';
+import { earlierBatchTimestamp, unsucceededLandingRunIds } from '../../runs/landing-history.ts';
 import { LandingEntityRuns } from './landing-entity-runs.ts';
 
 /**
@@ -36,7 +37,7 @@ export type LandSystemRequest = z.output<typeof LandSystemRequest>;
 
 /** What a landing needs; the function wires these from its process deps, tests from test services. */
 export interface LandSystemDeps {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly landing: LandingStore;
   readonly metadata: Pick<MetadataLoader, 'load' | 'loadSystem'>;
   /** The connectors this function can run, by system type. */

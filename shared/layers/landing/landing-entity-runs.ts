@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import { PlatformError } from '../../errors.ts';
 import { finishEntityRun, startEntityRun, type EntityRunFinish } from '../../runs/entity-runs.ts';
@@ -36,7 +36,7 @@ export class LandingEntityRuns {
   private readonly runs = new Map<string, EntityLayerRun>();
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: Pool,
     private readonly context: LandingEntityRunsContext,
   ) {}
 

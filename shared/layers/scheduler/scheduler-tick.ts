@@ -3,7 +3,8 @@ import type { FunctionCall } from '../../runtime/define-function.ts';
 import type { Outcome } from '../../runtime/outcome.ts';
 import { DEFAULT_LOST_CALL_POLICY, sendLostCallsAgain, type LostCallPolicy } from '../../runs/outbox.ts';
 import { deliverOutbox } from '../chaining/deliver-outbox.ts';
-import { requeueWork, type RequeuePolicy, type RequeuedRun } from './requeue-work.ts';
+import type { RequeuePolicy } from '../../runs/requeued-runs.ts';
+import { requeueWork, type RequeuedRun } from './requeue-work.ts';
 import { startDueActions, type StartedAction } from './start-due-actions.ts';
 import { startDueSystems, type StartedSystem } from './start-due-systems.ts';
 

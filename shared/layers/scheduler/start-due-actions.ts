@@ -4,11 +4,12 @@
  * tick starts the latest missed firing once, a newly scheduled action starts at its next firing. The action gets an
  * `action-schedule-fired` event through the outbox, named by a new id, so a call delivered twice runs once.
  */
-import type pg from 'pg';
-import { query, withTransaction, type Db } from '../../adapters/postgres/transaction.ts';
+import type { Pool } from '../../adapters/postgres/pool.ts';
+import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import { dueSince } from '../../core/cron-due.ts';
 import type { Logger } from '../../log.ts';
 import type { Action } from '../../metadata/action-schema.ts';
+import { claimActionFiring, readOrCreateActionSchedule } from '../../runs/action-schedules.ts';
 import { newBatchId } from '../../runs/ids.ts';
 import { actionFunction, type ActionScheduleFiredEvent } from '../../runtime/payloads.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
@@ -27,13 +28,9 @@ export interface ActionStartReport {
   readonly failures: Array<{ readonly action_id: string; readonly error: unknown }>;
 }
 
-interface ActionSchedule {
-  readonly fire_after: Date;
-}
-
 /** Starts every enabled action whose `schedule` (in its `timezone`) fired since its last start. */
 export async function startDueActions(
-  pool: pg.Pool,
+  pool: Pool,
   actions: readonly Action[],
   options: { readonly now: Date; readonly callId: string | undefined; readonly log: Logger; readonly firstLookbackSeconds?: number },
 ): Promise<ActionStartReport> {
@@ -53,12 +50,12 @@ export async function startDueActions(
 }
 
 async function startIfDue(
-  pool: pg.Pool,
+  pool: Pool,
   action: Action & { readonly schedule: string },
   watchFrom: Date,
   options: { readonly now: Date; readonly callId: string | undefined; readonly log: Logger },
 ): Promise<StartedAction | undefined> {
-  let row = await readOrCreateSchedule(pool, action, watchFrom);
+  let row = await readOrCreateActionSchedule(pool, action, watchFrom);
   for (let round = 0; round < 3; round += 1) {
     const due = dueSince(action.schedule, action.timezone, row.fire_after, options.now);
     if (due === undefined) return undefined;
@@ -75,17 +72,17 @@ async function startIfDue(
     };
     const target = actionFunction(action.type);
     const claimed = await withTransaction(pool, async (tx) => {
-      const claim = await query(
-        tx,
-        'claim scheduled action firing',
-        `update audit.action_schedule
-            set fire_after = $3, last_fired_at = $3, last_started_at = $4, last_run_id = $5, last_call_id = $6,
-                schedule = $7, timezone = $8, updated_at = now()
-          where action_id = $1
-            and fire_after = $2`,
-        [action.id, row.fire_after, due, options.now, fired.run_id, options.callId ?? null, action.schedule, action.timezone],
-      );
-      if (claim.rowCount !== 1) return false;
+      const isClaimed = await claimActionFiring(tx, {
+        action_id: action.id,
+        fire_after: row.fire_after,
+        fired_at: due,
+        started_at: options.now,
+        run_id: fired.run_id,
+        call_id: options.callId,
+        schedule: action.schedule,
+        timezone: action.timezone,
+      });
+      if (!isClaimed) return false;
       await announceCalls(tx, { batch_id: fired.batch_id, batch_timestamp: due, call_id: options.callId }, [
         { function: target, payload: { action_id: action.id, event: fired } },
       ]);
@@ -96,21 +93,7 @@ async function startIfDue(
       return { action_id: action.id, fired_at: fired.fired_at, run_id: fired.run_id, function: target };
     }
     // Another tick moved the schedule between our read and our claim: read its result and look again.
-    row = await readOrCreateSchedule(pool, action, watchFrom);
+    row = await readOrCreateActionSchedule(pool, action, watchFrom);
   }
   return undefined;
-}
-
-/** The schedule row of an action, created on first sight with `fire_after = watchFrom` (no firing of its past). */
-async function readOrCreateSchedule(db: Db, action: Action & { readonly schedule: string }, watchFrom: Date): Promise<ActionSchedule> {
-  await query(
-    db,
-    'create action schedule',
-    `insert into audit.action_schedule (action_id, schedule, timezone, fire_after)
-     values ($1, $2, $3, $4)
-     on conflict (action_id) do nothing`,
-    [action.id, action.schedule, action.timezone, watchFrom],
-  );
-  const read = await query<ActionSchedule>(db, 'read action schedule', 'select fire_after from audit.action_schedule where action_id = $1', [action.id]);
-  return read.rows[0] as ActionSchedule;
 }

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import { dueSince } from '../../core/cron-due.ts';
 import type { Logger } from '../../log.ts';
@@ -6,7 +6,7 @@ import type { System } from '../../metadata/system-schema.ts';
 import { newBatchId } from '../../runs/ids.ts';
 import { connectorFunction } from '../../runtime/payloads.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
-import { claimFiring, readOrCreateSchedule, type SystemSchedule } from './schedule-store.ts';
+import { claimFiring, readOrCreateSchedule, type SystemSchedule } from '../../runs/system-schedules.ts';
 
 /** A system the tick started: which firing, as which batch, through which connector. */
 export interface StartedSystem {
@@ -53,7 +53,7 @@ const MAX_CLAIM_ROUNDS = 3;
  * the others from starting; it is reported and tried again at the next tick.
  */
 export async function startDueSystems(
-  pool: pg.Pool,
+  pool: Pool,
   systems: readonly System[],
   options: StartDueSystemsOptions,
 ): Promise<StartReport> {
@@ -82,7 +82,7 @@ interface ScheduledSystem {
 }
 
 async function startIfDue(
-  pool: pg.Pool,
+  pool: Pool,
   system: ScheduledSystem,
   watchFrom: Date,
   options: StartDueSystemsOptions,

@@ -5,6 +5,7 @@
 import { hashExpression } from '../../core/scd-plan.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
 import { bronzeTableSpec, silverTableSpec } from '../tables/entity-tables.ts';
 import { ensureTable } from '../tables/ensure-table.ts';
 import { appliedBatchTableSpec } from './applied-batches.ts';
@@ -15,7 +16,7 @@ import { silverSqlContext, type SilverEntity, type SilverSqlContext } from './si
  * here until the first commits or rolls back, then sees its result. Other entities are not held up.
  */
 export async function lockSilverEntity(tx: Transaction, entityId: string): Promise<void> {
-  await query(tx, `lock silver ${entityId}`, 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [`dataplatform:silver:${entityId}`]);
+  await lockForTransaction(tx, `lock silver ${entityId}`, `dataplatform:silver:${entityId}`);
 }
 
 /**

@@ -2,8 +2,8 @@
  * The silver use-case: apply one bronze batch of an entity to silver with the SCD engine, audited as an
  * entity-layer run of layer `silver`, and chain the gold entities that read the entity, all in one transaction.
  */
-import type pg from 'pg';
-import { query, withTransaction, type Db } from '../../adapters/postgres/transaction.ts';
+import type { Pool } from '../../adapters/postgres/pool.ts';
+import { withTransaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
 import { NotFoundError, isPlatformError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -18,7 +18,7 @@ import type { SilverRequest } from '../../runtime/payloads.ts';
 import { emitLayerFinishEvents } from '../chaining/emit-events.ts';
 import { announceGoldCalls } from '../gold/announce-gold-calls.ts';
 import { applySilverBatch } from './apply-silver-batch.ts';
-import { listSucceededBronzeBatches } from './bronze-batches.ts';
+import { listSucceededBronzeBatches, readBatchTimestamp, readBronzeOutcome } from '../../runs/entity-run-history.ts';
 import { checkCanarySilver, isCanary } from './check-canary-silver.ts';
 import { rebuildSilver } from './rebuild-silver.ts';
 import type { SilverEntity, SilverResult } from './silver-entity.ts';
@@ -30,7 +30,7 @@ export interface SilverMetadata extends Pick<MetadataSet, 'systems' | 'entities'
 
 /** What a silver call works with. */
 export interface SilverCallContext {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly metadata: SilverMetadata;
   readonly log: Logger;
   /** This call's `X-Call-Id`; stored on the audit row and on the versions it writes. */
@@ -62,32 +62,6 @@ function resolveSilverEntity(metadata: SilverMetadata, request: SilverRequest): 
     ...(entity.tombstone === undefined ? {} : { tombstone: entity.tombstone }),
   };
   return { entity, silver };
-}
-
-/** The status of the entity's latest bronze run of the batch, and whether any bronze run of it succeeded. */
-async function readBronzeOutcome(db: Db, batchId: string, entityId: string): Promise<{ succeeded: boolean; latest: string | undefined }> {
-  const result = await query<{ succeeded: boolean; latest: string | null }>(
-    db,
-    `read bronze runs of ${entityId}`,
-    `select coalesce(bool_or(run.status = 'succeeded'), false) as succeeded,
-            (array_agg(run.status order by run.started_at desc))[1] as latest
-       from audit.entity_layer_run as run
-      where run.batch_id = $1
-        and run.layer = 'bronze'
-        and run.entity_id = $2
-        and run.duplicate_of_run_id is null`,
-    [batchId, entityId],
-  );
-  const row = result.rows[0];
-  return { succeeded: row?.succeeded ?? false, latest: row?.latest ?? undefined };
-}
-
-/** The batch timestamp as text: pg's Date keeps milliseconds, and validity must match bronze to the microsecond. */
-async function readBatchTimestamp(db: Db, runId: string): Promise<string> {
-  const result = await query<{ batch_timestamp: string }>(db, 'read batch timestamp', 'select batch_timestamp::text as batch_timestamp from audit.entity_layer_run where run_id = $1', [runId]);
-  const row = result.rows[0];
-  if (!row) throw new NotFoundError(`entity run ${runId} does not exist`);
-  return row.batch_timestamp;
 }
 
 /** Whether a result changed silver (so the gold entities reading it must recompute, even if they already did). */

@@ -5,6 +5,7 @@
 import { UnsafeModelChangeError } from '../../errors.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
 import { planTableChange, type ExistingColumn, type ExistingTable } from './table-change.ts';
 import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotNullSql, parseTableMeta, type TableMeta, type TableSpec } from './table-ddl.ts';
 
@@ -14,7 +15,7 @@ import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotN
  * transaction ends) and looks again. Taken only when a change is needed, and always after any per-entity lock,
  * so the order of locks is the same everywhere.
  */
-const TAKE_DDL_LOCK = `select pg_advisory_xact_lock(hashtextextended('dataplatform:table-ddl', 0))`;
+const DDL_LOCK_KEY = 'dataplatform:table-ddl';
 
 /** Everything `ensureTable` compares, in one round trip: existence, comment, columns and index names. */
 const READ_TABLE = `
@@ -89,7 +90,7 @@ export async function ensureTable(tx: Transaction, spec: TableSpec): Promise<Ens
   const previousMeta = state.existing.meta;
   if (!needsChange(spec, state)) return { created: false, addedColumns: [], previousMeta };
 
-  await query(tx, 'lock table changes', TAKE_DDL_LOCK);
+  await lockForTransaction(tx, 'lock table changes', DDL_LOCK_KEY);
   state = await readTable(tx, spec);
   if (!state.tableExists) {
     if (!state.schemaExists) await query(tx, `create schema ${spec.schema}`, `create schema if not exists ${ident(spec.schema)}`);

@@ -1,8 +1,9 @@
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { GatewayClient } from '../../adapters/gateway/gateway-client.ts';
-import { query, withTransaction } from '../../adapters/postgres/transaction.ts';
+import { withTransaction } from '../../adapters/postgres/transaction.ts';
+import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
 import type { Logger } from '../../log.ts';
-import { markDelivered } from '../../runs/outbox.ts';
+import { findPendingPull, markDelivered } from '../../runs/outbox.ts';
 import { newBatchId } from '../../runs/ids.ts';
 import { connectorFunction } from '../../runtime/payloads.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
@@ -17,7 +18,7 @@ export interface PullAnnouncement {
 }
 
 export interface AnnouncePullDeps {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   readonly gateway: GatewayClient;
   readonly log: Logger;
   readonly now: () => Date;
@@ -25,20 +26,6 @@ export interface AnnouncePullDeps {
 
 /** A pull announced this long ago and still not started is no longer waited for. */
 const COALESCE_WINDOW_SECONDS = 3600;
-
-const PENDING_PULL = `
-  select outbox.batch_id
-    from audit.outbox as outbox
-   where outbox.target_function = $1
-     and outbox.payload ->> 'system_id' = $2
-     and outbox.created_at > now() - make_interval(secs => $3)
-     and not exists (
-           select 1
-             from audit.system_run as run
-            where run.batch_id = outbox.batch_id
-              and run.system_id = $2)
-   order by outbox.created_at desc
-   limit 1`;
 
 /**
  * Starts a pull of a system the way the scheduler does: a `connector-<type>` call for a new batch, written to the
@@ -50,10 +37,9 @@ const PENDING_PULL = `
 export async function announcePull(system: { readonly id: string; readonly type: string }, callId: string | undefined, deps: AnnouncePullDeps): Promise<PullAnnouncement> {
   const target = connectorFunction(system.type);
   const decided = await withTransaction(deps.pool, async (tx) => {
-    await query(tx, 'lock webhook pulls', 'select pg_advisory_xact_lock(hashtextextended($1, 0))', [`dataplatform:webhook-pull:${system.id}`]);
-    const pending = await query<{ batch_id: string }>(tx, 'find pending pull', PENDING_PULL, [target, system.id, COALESCE_WINDOW_SECONDS]);
-    const existing = pending.rows[0];
-    if (existing) return { batch_id: existing.batch_id, message: undefined };
+    await lockForTransaction(tx, 'lock webhook pulls', `dataplatform:webhook-pull:${system.id}`);
+    const pendingBatchId = await findPendingPull(tx, { target_function: target, system_id: system.id, windowSeconds: COALESCE_WINDOW_SECONDS });
+    if (pendingBatchId !== undefined) return { batch_id: pendingBatchId, message: undefined };
     const batch_id = newBatchId();
     const batch_timestamp = deps.now();
     const [message] = await announceCalls(tx, { batch_id, batch_timestamp, call_id: callId }, [

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { GatewayClient } from '../../adapters/gateway/gateway-client.ts';
 import type { ConnectorStateStore } from '../../adapters/mongo/connector-state-store.ts';
 import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
@@ -21,7 +21,7 @@ import { pushedRecordsConnector } from './pushed-records-connector.ts';
 export interface WebhookDeps {
   readonly metadata: () => Promise<Pick<MetadataLoader, 'load' | 'loadSystem' | 'loadWebhook'>>;
   readonly state: () => Promise<ConnectorStateStore>;
-  readonly pool: () => Promise<pg.Pool>;
+  readonly pool: () => Promise<Pool>;
   readonly landing: () => Promise<LandingStore>;
   readonly gateway: () => GatewayClient;
   readonly log: Logger;
@@ -105,11 +105,8 @@ export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path'
   }
   const batchId = typeof outcome.batch_id === 'string' ? outcome.batch_id : null;
   await finishWebhookPush(pool, push, { status: outcome.status === 'failed' ? 'failed' : 'succeeded', batch_id: batchId });
-  if (outcome.status === 'failed') {
-    const answer = answerOutcome(outcome, deps.callId);
-    return { httpStatus: answer.httpStatus, body: answer.body };
-  }
-  return { httpStatus: 200, body: { ...outcome, records: records.length } };
+  // answerOutcome answers a success or a skip with its facts as they are, so the pushed count joins them first
+  return answerOutcome(outcome.status === 'failed' ? outcome : { ...outcome, records: records.length }, deps.callId);
 }
 
 /** The key of a push: the caller's `Idempotency-Key` header, else the SHA-256 of its body. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '../../../dev/free-port.ts';
-import { claimActionRun } from '../../../shared/layers/actions/action-runs.ts';
+import { claimActionRun } from '../../../shared/runs/action-runs.ts';
 import { runEmailAction } from '../../../shared/layers/actions/run-email-action.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';

@@ -5,7 +5,7 @@ import { ident } from '../../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { UnsafeModelChangeError } from '../../../shared/errors.ts';
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
-import { listSucceededBronzeBatches } from '../../../shared/layers/silver/bronze-batches.ts';
+import { listSucceededBronzeBatches } from '../../../shared/runs/entity-run-history.ts';
 import { rebuildSilver } from '../../../shared/layers/silver/rebuild-silver.ts';
 import type { BatchRef, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
 import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-runs.ts';

@@ -3,11 +3,12 @@
  * 0007). The row is the attempt's claim on its event: an event that reaches the action again while an attempt runs
  * or after one succeeded finds that row and is skipped; after a failed attempt it makes the next one.
  */
-import { query, type Db } from '../../adapters/postgres/transaction.ts';
-import type { Action } from '../../metadata/action-schema.ts';
-import { clipError } from '../../runs/run-types.ts';
-import { newRunId } from '../../runs/ids.ts';
-import type { ActionRequest, ActionTrigger } from '../../runtime/payloads.ts';
+import { query, type Db } from '../adapters/postgres/transaction.ts';
+import type { Action } from '../metadata/action-schema.ts';
+import { clipError } from './run-types.ts';
+import { newRunId } from './ids.ts';
+import { namedParameters } from './insert-audit-row.ts';
+import type { ActionRequest, ActionTrigger } from '../runtime/payloads.ts';
 
 /** The statuses of an action run: claimed (`running`), then one final status (`skipped`: nothing to do, with why). */
 export type ActionRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -77,6 +78,24 @@ export async function claimActionRun(db: Db, input: ClaimActionRunInput): Promis
   const { event } = input;
   const key = [input.action.id, event.event, event.run_id];
   for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
+    const { at, values } = namedParameters({
+      run_id: newRunId(),
+      action_id: input.action.id,
+      action_type: input.action.type,
+      event: event.event,
+      event_run_id: event.run_id,
+      event_status: event.status,
+      batch_id: event.batch_id,
+      batch_timestamp: new Date(event.batch_timestamp),
+      system_id: event.event === 'action-schedule-fired' ? null : event.system_id,
+      layer: event.event === 'action-schedule-fired' ? null : event.layer,
+      entity_id: event.event === 'entity-layer-processed' ? event.entity_id : null,
+      call_id: input.call_id ?? null,
+      parent_call_id: input.parent_call_id ?? null,
+      status: input.status,
+      timeout_seconds: input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS,
+      request: input.request === undefined ? null : JSON.stringify(input.request),
+    });
     const inserted = await query<ActionRun>(
       db,
       'claim action run',
@@ -84,33 +103,18 @@ export async function claimActionRun(db: Db, input: ClaimActionRunInput): Promis
          run_id, action_id, action_type, event, event_run_id, event_status, batch_id, batch_timestamp,
          system_id, layer, entity_id, call_id, parent_call_id, status, finished_at, attempt, timeout_seconds, request
        )
-       select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-              case when $14 = 'running' then null else now() end,
-              coalesce(max(earlier.attempt), 0) + 1, $15, $16
+       select ${at.run_id}, ${at.action_id}, ${at.action_type}, ${at.event}, ${at.event_run_id}, ${at.event_status},
+              ${at.batch_id}, ${at.batch_timestamp}, ${at.system_id}, ${at.layer}, ${at.entity_id}, ${at.call_id},
+              ${at.parent_call_id}, ${at.status},
+              case when ${at.status} = 'running' then null else now() end,
+              coalesce(max(earlier.attempt), 0) + 1, ${at.timeout_seconds}, ${at.request}
          from audit.action_run as earlier
-        where earlier.action_id = $2
-          and earlier.event = $4
-          and earlier.event_run_id = $5
+        where earlier.action_id = ${at.action_id}
+          and earlier.event = ${at.event}
+          and earlier.event_run_id = ${at.event_run_id}
        on conflict (action_id, event, event_run_id) where status <> 'failed' do nothing
        returning *`,
-      [
-        newRunId(),
-        input.action.id,
-        input.action.type,
-        event.event,
-        event.run_id,
-        event.status,
-        event.batch_id,
-        new Date(event.batch_timestamp),
-        event.event === 'action-schedule-fired' ? null : event.system_id,
-        event.event === 'action-schedule-fired' ? null : event.layer,
-        event.event === 'entity-layer-processed' ? event.entity_id : null,
-        input.call_id ?? null,
-        input.parent_call_id ?? null,
-        input.status,
-        input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS,
-        input.request === undefined ? null : JSON.stringify(input.request),
-      ],
+      values,
     );
     const run = inserted.rows[0];
     if (run) return { claimed: true, run };

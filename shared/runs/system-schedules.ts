@@ -1,4 +1,5 @@
-import { query, type Db } from '../../adapters/postgres/transaction.ts';
+import { query, type Db } from '../adapters/postgres/transaction.ts';
+import { insertAuditRow } from './insert-audit-row.ts';
 
 /** A row of `audit.system_schedule`: the scheduler's memory of one scheduled system. */
 export interface SystemSchedule {
@@ -35,13 +36,12 @@ export async function readOrCreateSchedule(
   system: { readonly id: string; readonly schedule: string; readonly timezone: string },
   watchFrom: Date,
 ): Promise<SystemSchedule> {
-  await query(
+  await insertAuditRow(
     db,
     'create system schedule',
-    `insert into audit.system_schedule (system_id, schedule, timezone, fire_after)
-     values ($1, $2, $3, $4)
-     on conflict (system_id) do nothing`,
-    [system.id, system.schedule, system.timezone, watchFrom],
+    'system_schedule',
+    { system_id: system.id, schedule: system.schedule, timezone: system.timezone, fire_after: watchFrom },
+    { onConflict: 'on conflict (system_id) do nothing' },
   );
   const read = await query<SystemSchedule>(db, 'read system schedule', 'select * from audit.system_schedule where system_id = $1', [system.id]);
   return read.rows[0] as SystemSchedule;
