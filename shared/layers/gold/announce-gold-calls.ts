@@ -1,6 +1,6 @@
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityLayerRun } from '../../runs/run-types.ts';
-import { entitiesAwaitingOutcome } from '../../runs/entity-outcomes.ts';
+import { entitiesAwaitingOutcome } from '../../runs/entity-run-history.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
 import type { GoldEntity } from '../../metadata/entity-schema.ts';
 import { goldEntitiesReading, silverEntitiesOfSystem, type GoldMetadata } from './gold-entity.ts';

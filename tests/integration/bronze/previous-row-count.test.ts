@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { previousRowCount } from '../../../shared/layers/bronze/previous-row-count.ts';
+import { previousRowCount } from '../../../shared/runs/entity-run-history.ts';
 import { createBronzeTestEnv, type BronzeTestEnv, type Landed } from './bronze-test-env.ts';
 import { customer } from './tst01-records.ts';
 
