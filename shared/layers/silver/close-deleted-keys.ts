@@ -1,5 +1,6 @@
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
+import { isChangeType } from './change-type.ts';
 import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './silver-entity.ts';
 
 /**
@@ -13,7 +14,7 @@ import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './
 export function closeDeletedKeysSql(ctx: SilverSqlContext, loadType: LoadType): string | undefined {
   const staged = (condition: string): string =>
     `exists (select 1 from ${ctx.stage} as incoming where ${keyMatch(ctx.plan, 'incoming', 'existing')}${condition})`;
-  const tombstoned = staged(` and incoming.${ident(STAGE_COLUMN.change_type)} = 'delete'`);
+  const tombstoned = staged(` and ${isChangeType(`incoming.${ident(STAGE_COLUMN.change_type)}`, ['delete'])}`);
   const reasons = [...(loadType === 'full' ? [`not ${staged('')}`] : []), ...(ctx.plan.tombstone ? [tombstoned] : [])];
   if (reasons.length === 0) return undefined;
   const validTo = ident(SILVER_COLUMN.valid_to);

@@ -23,12 +23,13 @@ export function updateVersionsSql(ctx: SilverSqlContext): string {
   const validTo = ident(SILVER_COLUMN.valid_to);
   const changeType = incoming(STAGE_COLUMN.change_type);
   const isOpen = `existing.${validTo} is null`;
-  const closes = `${isOpen} and ${changeType} = 'scd2'`;
+  const isScd2 = isChangeType(changeType, ['scd2']);
+  const closes = `${isOpen} and ${isScd2}`;
   const assignments = [
     ...plan.scd1.map((spec) => `${ident(spec.name)} = ${incoming(spec.name)}`),
     `${ident(SILVER_COLUMN.scd1_hash)} = ${hashExpression(plan.scd1, incoming)}`,
     `${validTo} = case when ${closes} then $1::timestamptz else existing.${validTo} end`,
-    `${ident(SILVER_COLUMN.is_current)} = ${isOpen} and ${changeType} <> 'scd2'`,
+    `${ident(SILVER_COLUMN.is_current)} = ${isOpen} and not ${isScd2}`,
     `${ident(SILVER_COLUMN.updated_batch_id)} = $2::uuid`,
   ];
   return `
