@@ -1,20 +1,19 @@
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
-import { isChangeType } from './change-type.ts';
 import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './silver-entity.ts';
 
 /**
  * Closes the open version of every deleted key, at the batch timestamp, and flags it deleted: in a full load the
- * keys the batch does not hold, in any load the keys of staged records planned as `delete` (tombstones of keys
- * with an open version). The version stays the key's current row (the latest thing silver knows about the key),
- * so a key has exactly one current row even while deleted; no row is open for it until it comes back.
- * `undefined` when the load can delete nothing (a delta without a tombstone rule). Returns one row: `deleted`, and
- * `tombstoned` (those closed by a tombstone). Parameters: $1 batch_timestamp, $2 batch_id.
+ * keys the batch does not hold, in any load the keys whose staged record is a tombstone. The version stays the
+ * key's current row (the latest thing silver knows about the key), so a key has exactly one current row even
+ * while deleted; no row is open for it until it comes back. `undefined` when the load can delete nothing (a
+ * delta without a tombstone rule). Returns one row: `deleted`, and `tombstoned` (those closed by a tombstone).
+ * Parameters: $1 batch_timestamp, $2 batch_id.
  */
 export function closeDeletedKeysSql(ctx: SilverSqlContext, loadType: LoadType): string | undefined {
   const staged = (condition: string): string =>
     `exists (select 1 from ${ctx.stage} as incoming where ${keyMatch(ctx.plan, 'incoming', 'existing')}${condition})`;
-  const tombstoned = staged(` and ${isChangeType(`incoming.${ident(STAGE_COLUMN.change_type)}`, ['delete'])}`);
+  const tombstoned = staged(` and incoming.${ident(STAGE_COLUMN.is_tombstone)}`);
   const reasons = [...(loadType === 'full' ? [`not ${staged('')}`] : []), ...(ctx.plan.tombstone ? [tombstoned] : [])];
   if (reasons.length === 0) return undefined;
   const validTo = ident(SILVER_COLUMN.valid_to);

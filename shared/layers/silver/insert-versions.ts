@@ -1,17 +1,15 @@
 import { hashExpression } from '../../core/scd-plan.ts';
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
-import { isChangeType, OPENS_VERSION } from './change-type.ts';
-import { columnList, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
+import { columnList, keyMatch, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
 
 const incoming = (name: string): string => `incoming.${ident(name)}`;
 
 /**
- * Opens a version, valid from the batch timestamp and current, for every staged record planned to open one
- * (`OPENS_VERSION`): new keys, keys whose SCD2 values changed (closed by `updateVersionsSql`), and keys that come
- * back after a delete; never for a tombstone. The versions' hashes are computed here, for the rows written only;
- * the key's open-version index would refuse a second open version. Returns one row: `inserted`.
- * Parameters: $1 batch_timestamp, $2 batch_id, $3 call_id.
+ * Opens a version, valid from the batch timestamp and current, for every staged key that has no open version
+ * (any more): new keys, keys whose SCD2 values changed (closed by `updateVersionsSql`), and keys that come back
+ * after a delete; never for a tombstone. The versions' hashes are computed here, for the rows written only. Returns one row:
+ * `inserted`. Parameters: $1 batch_timestamp, $2 batch_id, $3 call_id.
  */
 export function insertVersionsSql(ctx: SilverSqlContext): string {
   const names = ctx.plan.columns.map((spec) => spec.name);
@@ -32,7 +30,13 @@ with inserted as (
   select ${columnList(names, 'incoming')},
          ${values.map(([, value]) => value).join(',\n         ')}
     from ${ctx.stage} as incoming
-   where ${isChangeType(incoming(STAGE_COLUMN.change_type), OPENS_VERSION)}
+   where not incoming.${ident(STAGE_COLUMN.is_tombstone)}
+     and not exists (
+     select 1
+       from ${ctx.silver} as existing
+      where ${keyMatch(ctx.plan, 'existing', 'incoming')}
+        and existing.${ident(SILVER_COLUMN.valid_to)} is null
+   )
   returning 1
 )
 select count(*)::int as inserted

@@ -77,13 +77,12 @@ export const STAGE_TABLE = '_dp_silver_incoming';
 
 /**
  * The staged row's columns besides the model's: where the record was in the batch (from bronze, for the
- * duplicate rule), whether it is a tombstone, and its planned change type (`change-type.ts`).
+ * duplicate rule), and whether it is a tombstone.
  */
 export const STAGE_COLUMN = {
   position: BRONZE_COLUMN.position,
   record_id: BRONZE_COLUMN.record_id,
   is_tombstone: '_dp_is_tombstone',
-  change_type: '_dp_change_type',
 } as const;
 
 /** Plans an entity and fixes the names its statements use. */

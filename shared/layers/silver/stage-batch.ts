@@ -1,32 +1,23 @@
 import { ident } from '../../adapters/postgres/sql.ts';
-import { BRONZE_COLUMN, SILVER_COLUMN } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN } from '../../core/table-layout.ts';
 import { sqlType } from '../tables/table-ddl.ts';
-import { changeTypeSql } from './change-type.ts';
-import { columnList, keyMatch, STAGE_COLUMN, STAGE_TABLE, type SilverSqlContext } from './silver-entity.ts';
+import { columnList, STAGE_COLUMN, STAGE_TABLE, type SilverSqlContext } from './silver-entity.ts';
 
 const RUN_ID = ident(BRONZE_COLUMN.run_id);
 const BATCH_ID = ident(BRONZE_COLUMN.batch_id);
 
 /**
- * Stages and plans one batch in a temp table, in one statement of named CTEs:
- * - `latest_write`: the batch's latest bronze write (the greatest `_dp_run_id`; a forced bronze rerun appends the
- *   batch again under a new run id, so it replaces its earlier rows);
- * - `incoming`: every bronze row of that write, with whether it is a tombstone (its tombstone column equals the
- *   rule's value; never null), so the later steps need not know the rule;
- * - `current_versions`: the current row of each silver key, the version the batch is compared with;
- * - the staged rows: `incoming` with its change type (`changeTypeSql`), which the apply steps read.
- * No sort here: duplicate keys are found by `stageKeySql` and, only when there are some, removed by
- * `removeDuplicatesSql`; a loser's change type goes with it, and the winner's was planned against the same
- * current version. The statement's row count is `records_in`. Parameters (`stageBatchValues`): $1 batch_id, $2
- * the tombstone value when there is a rule.
+ * Stages one batch in a temp table, in one statement: every bronze row of the batch's latest write (the greatest
+ * `_dp_run_id` of the batch, so a forced bronze rerun, which appends the batch again under a new run id, replaces
+ * its earlier rows). No sort here: duplicates are found by `stageKeySql` and, only when there are some, removed
+ * by `removeDuplicatesSql`. Each staged row says whether it is a tombstone (`_dp_is_tombstone`: its tombstone
+ * column equals the rule's value; never null), so the later steps need not know the rule. The statement's row
+ * count is `records_in`. Parameters (`stageBatchValues`): $1 batch_id, $2 the tombstone value when there is a rule.
  */
 export function stageBatchSql(ctx: SilverSqlContext): string {
-  const { plan } = ctx;
-  const names = plan.columns.map((spec) => spec.name);
-  const compared = [...plan.key, ...plan.scd2.map((spec) => spec.name), ...plan.scd1.map((spec) => spec.name)];
-  const { tombstone } = plan;
+  const names = ctx.plan.columns.map((spec) => spec.name);
+  const { tombstone } = ctx.plan;
   const isTombstone = tombstone === undefined ? 'false' : `coalesce(source.${ident(tombstone.column)} = $2::${sqlType(tombstone.type)}, false)`;
-  const staged = [...names, STAGE_COLUMN.position, STAGE_COLUMN.record_id, STAGE_COLUMN.is_tombstone];
   return `
 create temp table ${ctx.stage} on commit drop as
 with latest_write as (
@@ -35,27 +26,15 @@ with latest_write as (
    where latest.${BATCH_ID} = $1::uuid
    order by latest.${RUN_ID} desc
    limit 1
-),
-incoming as (
-  select ${columnList(names, 'source')},
-         source.${ident(BRONZE_COLUMN.position)} as ${ident(STAGE_COLUMN.position)},
-         source.${ident(BRONZE_COLUMN.record_id)} as ${ident(STAGE_COLUMN.record_id)},
-         ${isTombstone} as ${ident(STAGE_COLUMN.is_tombstone)}
-    from ${ctx.bronze} as source
-    join latest_write
-      on latest_write.${RUN_ID} = source.${RUN_ID}
-   where source.${BATCH_ID} = $1::uuid
-),
-current_versions as (
-  select ${columnList([...compared, SILVER_COLUMN.valid_from, SILVER_COLUMN.valid_to], 'version')}
-    from ${ctx.silver} as version
-   where version.${ident(SILVER_COLUMN.is_current)}
 )
-select ${columnList(staged, 'incoming')},
-       ${changeTypeSql(ctx)} as ${ident(STAGE_COLUMN.change_type)}
-  from incoming
-  left join current_versions as current_version
-    on ${keyMatch(plan, 'current_version', 'incoming')}`;
+select ${columnList(names, 'source')},
+       source.${ident(BRONZE_COLUMN.position)} as ${ident(STAGE_COLUMN.position)},
+       source.${ident(BRONZE_COLUMN.record_id)} as ${ident(STAGE_COLUMN.record_id)},
+       ${isTombstone} as ${ident(STAGE_COLUMN.is_tombstone)}
+  from ${ctx.bronze} as source
+  join latest_write
+    on latest_write.${RUN_ID} = source.${RUN_ID}
+ where source.${BATCH_ID} = $1::uuid`;
 }
 
 /** The parameters of `stageBatchSql`. */
