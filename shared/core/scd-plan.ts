@@ -1,7 +1,7 @@
 /**
  * Pure planning for the silver SCD engine (docs/silver.md): which columns form the key, which keep history
  * (SCD2) and which are overwritten (SCD1), how changes are compared, and how each column is encoded for the
- * stored fingerprint hashes.
+ * stored fingerprint hashes (kept for readers; the engine compares columns, not hashes).
  * The SQL builders in `shared/layers/silver/` turn a plan into statements; nothing here touches a database.
  */
 import type { ColumnSpec, ColumnType, EntityModel } from './entity-model.ts';
@@ -109,10 +109,10 @@ function hashSignature(scd2: readonly ColumnSpec[], scd1: readonly ColumnSpec[])
 /**
  * The canonical, typed encoding of one column for the fingerprint hashes: an SQL expression over `ref` (an already
  * quoted column reference) whose text output does not depend on session settings (TimeZone, DateStyle,
- * extra_float_digits, bytea_output) and is equal exactly when the values are equal for change detection:
- * numeric ignores trailing zeros (1.50 = 1.5), timestamps and dates become exact epoch seconds, a double its
- * 8 bytes in hex (after `+ 0`, so -0 equals 0), jsonb its normalised text (jsonb numbers keep their trailing
- * zeros there, unlike in `changedExpression`). Null stays null; the row encoding (`hashExpression`) keeps it
+ * extra_float_digits, bytea_output) and is equal exactly when the values are equal as `changedExpression`
+ * compares them: numeric ignores trailing zeros (1.50 = 1.5), timestamps and dates become exact epoch seconds, a
+ * double its 8 bytes in hex (after `+ 0`, so -0 equals 0), jsonb its normalised text (jsonb numbers keep their
+ * trailing zeros there, unlike in `changedExpression`). Null stays null; the row encoding (`hashExpression`) keeps it
  * apart from every value.
  */
 export function encodeForHash(type: ColumnType | 'uuid', ref: string): string {

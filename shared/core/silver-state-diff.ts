@@ -4,9 +4,10 @@
  * version and column. The TST01 canary fails a silver run on any difference; the tests compare the same way.
  */
 import type { ColumnType, EntityModel } from './entity-model.ts';
+import { SILVER_COLUMN } from './table-layout.ts';
 
 /** The silver columns the expected state holds besides the model's, in its order; validity as batch folder names. */
-export const STATE_COLUMNS = ['_dp_valid_from', '_dp_valid_to', '_dp_is_current', '_dp_is_deleted'] as const;
+export const STATE_COLUMNS = [SILVER_COLUMN.valid_from, SILVER_COLUMN.valid_to, SILVER_COLUMN.is_current, SILVER_COLUMN.is_deleted] as const;
 
 /** A silver row: the model's columns, then `STATE_COLUMNS` with validity as batch labels (`batch-0003`, null: open). */
 export type StateRow = Readonly<Record<string, unknown>>;
@@ -48,7 +49,7 @@ export function diffSilverState(model: EntityModel, actual: readonly StateRow[],
     for (const raw of rows) {
       const row = comparableStateRow(model, raw);
       const key = model.key.map((name) => `${name}=${String(row[name])}`).join(', ');
-      const version = String(row._dp_valid_from);
+      const version = String(row[SILVER_COLUMN.valid_from]);
       const id = JSON.stringify([...model.key.map((name) => row[name]), version]);
       const found = versions.get(id);
       if (found) found.rows.push(row);

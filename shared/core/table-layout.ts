@@ -11,31 +11,62 @@ export interface SystemColumn {
   readonly nullable: boolean;
 }
 
+/** Bronze's system column names, spelled once; bronze writes them and silver reads them. */
+export const BRONZE_COLUMN = {
+  batch_id: '_dp_batch_id',
+  batch_timestamp: '_dp_batch_timestamp',
+  call_id: '_dp_call_id',
+  run_id: '_dp_run_id',
+  record_id: '_dp_record_id',
+  position: '_dp_position',
+} as const;
+
 /** Bronze: every row leads back to its batch, its function call, its run and its landing record. */
 export const BRONZE_SYSTEM_COLUMNS: readonly SystemColumn[] = [
-  { name: '_dp_batch_id', type: 'uuid', nullable: false },
-  { name: '_dp_batch_timestamp', type: 'timestamptz', nullable: false },
-  { name: '_dp_call_id', type: 'text', nullable: false },
-  { name: '_dp_run_id', type: 'bigint', nullable: false },
-  { name: '_dp_record_id', type: 'text', nullable: false },
-  { name: '_dp_position', type: 'integer', nullable: false },
+  { name: BRONZE_COLUMN.batch_id, type: 'uuid', nullable: false },
+  { name: BRONZE_COLUMN.batch_timestamp, type: 'timestamptz', nullable: false },
+  { name: BRONZE_COLUMN.call_id, type: 'text', nullable: false },
+  { name: BRONZE_COLUMN.run_id, type: 'bigint', nullable: false },
+  { name: BRONZE_COLUMN.record_id, type: 'text', nullable: false },
+  { name: BRONZE_COLUMN.position, type: 'integer', nullable: false },
 ];
+
+/** Silver's system column names, spelled once; the engine's SQL, the table DDL and readers use them. */
+export const SILVER_COLUMN = {
+  valid_from: '_dp_valid_from',
+  valid_to: '_dp_valid_to',
+  is_current: '_dp_is_current',
+  is_deleted: '_dp_is_deleted',
+  scd2_hash: '_dp_scd2_hash',
+  scd1_hash: '_dp_scd1_hash',
+  batch_id: '_dp_batch_id',
+  call_id: '_dp_call_id',
+  updated_batch_id: '_dp_updated_batch_id',
+} as const;
 
 /**
  * Silver: validity from `batch_timestamp` (open = null), a current flag, a deleted flag for keys closed by a
- * full load, the hashes that detect change, and the batch and call that wrote the version.
+ * full load or a tombstone, fingerprints of the version's SCD2 and SCD1 values (for readers; the engine detects
+ * change by comparing columns, docs/silver.md), and the batch and call that wrote the version.
  */
 export const SILVER_SYSTEM_COLUMNS: readonly SystemColumn[] = [
-  { name: '_dp_valid_from', type: 'timestamptz', nullable: false },
-  { name: '_dp_valid_to', type: 'timestamptz', nullable: true },
-  { name: '_dp_is_current', type: 'boolean', nullable: false },
-  { name: '_dp_is_deleted', type: 'boolean', nullable: false },
-  { name: '_dp_scd2_hash', type: 'text', nullable: false },
-  { name: '_dp_scd1_hash', type: 'text', nullable: false },
-  { name: '_dp_batch_id', type: 'uuid', nullable: false },
-  { name: '_dp_call_id', type: 'text', nullable: false },
-  { name: '_dp_updated_batch_id', type: 'uuid', nullable: true },
+  { name: SILVER_COLUMN.valid_from, type: 'timestamptz', nullable: false },
+  { name: SILVER_COLUMN.valid_to, type: 'timestamptz', nullable: true },
+  { name: SILVER_COLUMN.is_current, type: 'boolean', nullable: false },
+  { name: SILVER_COLUMN.is_deleted, type: 'boolean', nullable: false },
+  { name: SILVER_COLUMN.scd2_hash, type: 'text', nullable: false },
+  { name: SILVER_COLUMN.scd1_hash, type: 'text', nullable: false },
+  { name: SILVER_COLUMN.batch_id, type: 'uuid', nullable: false },
+  { name: SILVER_COLUMN.call_id, type: 'text', nullable: false },
+  { name: SILVER_COLUMN.updated_batch_id, type: 'uuid', nullable: true },
 ];
+
+/** Gold's system column names, spelled once (the columns themselves: `GOLD_SYSTEM_COLUMNS` in shared/layers/gold). */
+export const GOLD_COLUMN = {
+  batch_id: '_dp_batch_id',
+  run_id: '_dp_run_id',
+  call_id: '_dp_call_id',
+} as const;
 
 export const BRONZE_SCHEMA = 'bronze';
 export const SILVER_SCHEMA = 'silver';

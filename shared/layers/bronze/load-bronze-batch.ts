@@ -7,7 +7,7 @@ import { copyRows } from '../../adapters/postgres/copy-rows.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { hasFailedChecks, type CheckResult } from '../../core/dq-checks.ts';
-import { BRONZE_SCHEMA } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN, BRONZE_SCHEMA } from '../../core/table-layout.ts';
 import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
 import { ensureTable } from '../tables/ensure-table.ts';
 import { bronzeTableSpec } from '../tables/entity-tables.ts';
@@ -46,7 +46,7 @@ export async function loadBronzeBatch(
     tx,
     `delete batch ${write.batch_id} from ${BRONZE_SCHEMA}.${bronze.table}`,
     `delete from ${qualified(BRONZE_SCHEMA, bronze.table)}
-      where ${ident('_dp_batch_id')} = $1`,
+      where ${ident(BRONZE_COLUMN.batch_id)} = $1`,
     [write.batch_id],
   );
   const stream = createBronzeRowStream(source, bronze, write, options);

@@ -6,7 +6,7 @@ import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import type { SampledCount } from '../../core/dq-checks.ts';
 import type { JsonValue } from '../../core/json.ts';
-import { BRONZE_SCHEMA } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN, BRONZE_SCHEMA } from '../../core/table-layout.ts';
 
 const SAMPLE_LIMIT = 5;
 
@@ -24,9 +24,9 @@ export async function countTableDuplicateKeys(
     tx,
     `count duplicate keys of batch ${ref.batch_id} in ${BRONZE_SCHEMA}.${ref.table}`,
     `with repeated as (
-       select ${keys.join(', ')}, count(*) - 1 as extra, min("_dp_position") as first_position
+       select ${keys.join(', ')}, count(*) - 1 as extra, min(${ident(BRONZE_COLUMN.position)}) as first_position
          from ${qualified(BRONZE_SCHEMA, ref.table)}
-        where "_dp_batch_id" = $1::uuid
+        where ${ident(BRONZE_COLUMN.batch_id)} = $1::uuid
           and ${keys.map((key) => `${key} is not null`).join(' and ')}
         group by ${keys.join(', ')}
        having count(*) > 1

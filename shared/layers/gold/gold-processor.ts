@@ -4,8 +4,10 @@
  * decides what the rows are.
  */
 import type * as z from 'zod';
+import { ident } from '../../adapters/postgres/sql.ts';
 import type { Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
+import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import type { Logger } from '../../log.ts';
 import type { GoldEntity } from '../../metadata/entity-schema.ts';
 
@@ -84,7 +86,7 @@ export interface GoldProcessor<Options = unknown> {
  * unless a full load closed it as deleted. `alias` is the table's alias in the query.
  */
 export function isCurrentVersion(alias: string): string {
-  return `${alias}."_dp_is_current" and not ${alias}."_dp_is_deleted"`;
+  return `${alias}.${ident(SILVER_COLUMN.is_current)} and not ${alias}.${ident(SILVER_COLUMN.is_deleted)}`;
 }
 
 /** The quoted silver table of the source with model `model` (one the processor declared in `sources`). */

@@ -5,7 +5,7 @@
 import { qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
-import { GOLD_SCHEMA } from '../../core/table-layout.ts';
+import { GOLD_COLUMN, GOLD_SCHEMA } from '../../core/table-layout.ts';
 import { UnsafeModelChangeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { derivedName } from '../tables/entity-tables.ts';
@@ -18,9 +18,9 @@ import type { TableColumn, TableSpec } from '../tables/table-ddl.ts';
  * they say when the row last changed, and why.
  */
 export const GOLD_SYSTEM_COLUMNS: readonly TableColumn[] = [
-  { name: '_dp_batch_id', type: 'uuid', nullable: false },
-  { name: '_dp_run_id', type: 'uuid', nullable: false },
-  { name: '_dp_call_id', type: 'text', nullable: true },
+  { name: GOLD_COLUMN.batch_id, type: 'uuid', nullable: false },
+  { name: GOLD_COLUMN.run_id, type: 'uuid', nullable: false },
+  { name: GOLD_COLUMN.call_id, type: 'text', nullable: true },
 ];
 
 /** The table description of a gold entity: model columns (key columns never null), system columns, unique key. */

@@ -6,6 +6,7 @@
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
+import { GOLD_COLUMN } from '../../core/table-layout.ts';
 import { PlatformError } from '../../errors.ts';
 import { sqlType, type TableSpec } from '../tables/table-ddl.ts';
 import type { GoldCounts } from './gold-processor.ts';
@@ -88,9 +89,9 @@ function updateChangedSql(model: EntityModel, target: string): string {
   const values = model.columns.filter((column) => !column.key);
   const assignments = [
     ...values.map((column) => `${ident(column.name)} = incoming.${ident(column.name)}`),
-    '"_dp_batch_id" = $1::uuid',
-    '"_dp_run_id" = $2::uuid',
-    '"_dp_call_id" = $3::text',
+    `${ident(GOLD_COLUMN.batch_id)} = $1::uuid`,
+    `${ident(GOLD_COLUMN.run_id)} = $2::uuid`,
+    `${ident(GOLD_COLUMN.call_id)} = $3::text`,
   ];
   // A table of key columns only has nothing to update: a row is there (unchanged) or not.
   const changed = values.length === 0 ? 'false' : values.map((column) => `existing.${ident(column.name)} is distinct from incoming.${ident(column.name)}`).join('\n          or ');
@@ -112,7 +113,7 @@ function insertNewSql(model: EntityModel, target: string): string {
   const names = model.columns.map((column) => ident(column.name));
   return `
 with inserted as (
-  insert into ${target} (${[...names, '"_dp_batch_id"', '"_dp_run_id"', '"_dp_call_id"'].join(', ')})
+  insert into ${target} (${[...names, ident(GOLD_COLUMN.batch_id), ident(GOLD_COLUMN.run_id), ident(GOLD_COLUMN.call_id)].join(', ')})
   select ${names.map((name) => `incoming.${name}`).join(', ')}, $1::uuid, $2::uuid, $3::text
     from ${STAGE} as incoming
    where not exists (

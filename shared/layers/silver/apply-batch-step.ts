@@ -1,4 +1,5 @@
 import { hasSqlState, SQLSTATE } from '../../adapters/postgres/errors.ts';
+import { ident } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { closeDeletedKeysSql } from './close-deleted-keys.ts';
 import { insertVersionsSql } from './insert-versions.ts';
@@ -12,6 +13,9 @@ export interface BatchStepResult {
   readonly duplicates: number;
 }
 
+/** The savepoint of the first attempt at indexing the staged keys. */
+const STAGE_SAVEPOINT = ident('_dp_silver_stage');
+
 function first<T>(rows: readonly T[], what: string): T {
   const row = rows[0];
   if (row === undefined) throw new Error(`silver: ${what} returned no row`);
@@ -23,16 +27,16 @@ function first<T>(rows: readonly T[], what: string): T {
  * removed. The first attempt runs in a savepoint, so its unique violation does not abort the caller's transaction.
  */
 async function keyStage(tx: Transaction, ctx: SilverSqlContext, action: (what: string) => string): Promise<number> {
-  await query(tx, action('mark staging savepoint'), 'savepoint "_dp_silver_stage"');
+  await query(tx, action('mark staging savepoint'), `savepoint ${STAGE_SAVEPOINT}`);
   try {
     await query(tx, action('index staged keys'), stageKeySql(ctx));
-    await query(tx, action('release staging savepoint'), 'release savepoint "_dp_silver_stage"');
+    await query(tx, action('release staging savepoint'), `release savepoint ${STAGE_SAVEPOINT}`);
     return 0;
   } catch (error) {
     if (!hasSqlState(error, SQLSTATE.UNIQUE_VIOLATION)) throw error;
   }
-  await query(tx, action('back to staging savepoint'), 'rollback to savepoint "_dp_silver_stage"');
-  await query(tx, action('release staging savepoint'), 'release savepoint "_dp_silver_stage"');
+  await query(tx, action('back to staging savepoint'), `rollback to savepoint ${STAGE_SAVEPOINT}`);
+  await query(tx, action('release staging savepoint'), `release savepoint ${STAGE_SAVEPOINT}`);
   const removed = await query(tx, action('remove duplicate keys'), removeDuplicatesSql(ctx));
   await query(tx, action('index staged keys'), stageKeySql(ctx));
   return removed.rowCount ?? 0;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Db, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { diffSilverState, STATE_COLUMNS, type StateDifference, type StateRow } from '../../core/silver-state-diff.ts';
-import { SILVER_SCHEMA } from '../../core/table-layout.ts';
+import { SILVER_COLUMN, SILVER_SCHEMA } from '../../core/table-layout.ts';
 import { ConfigurationError, DataRejectedError } from '../../errors.ts';
 import type { System } from '../../metadata/system-schema.ts';
 import { recordCheckResults } from '../../runs/check-results.ts';
@@ -124,7 +124,7 @@ async function readSilverState(tx: Transaction, entity: SilverEntity, label: (ti
   const result = await query<Record<string, unknown>>(tx, `read silver of ${entity.id} for the canary`, `select ${columns.map(ident).join(', ')} from ${table}`);
   return result.rows.map((row) => ({
     ...row,
-    _dp_valid_from: label(row._dp_valid_from as Date),
-    _dp_valid_to: row._dp_valid_to === null ? null : label(row._dp_valid_to as Date),
+    [SILVER_COLUMN.valid_from]: label(row[SILVER_COLUMN.valid_from] as Date),
+    [SILVER_COLUMN.valid_to]: row[SILVER_COLUMN.valid_to] === null ? null : label(row[SILVER_COLUMN.valid_to] as Date),
   }));
 }

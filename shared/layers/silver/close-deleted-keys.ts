@@ -1,4 +1,6 @@
-import { keyMatch, type LoadType, type SilverSqlContext } from './silver-entity.ts';
+import { SILVER_COLUMN } from '../../core/table-layout.ts';
+import { ident } from '../../adapters/postgres/sql.ts';
+import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './silver-entity.ts';
 
 /**
  * Closes the open version of every deleted key, at the batch timestamp, and flags it deleted: in a full load the
@@ -11,16 +13,17 @@ import { keyMatch, type LoadType, type SilverSqlContext } from './silver-entity.
 export function closeDeletedKeysSql(ctx: SilverSqlContext, loadType: LoadType): string | undefined {
   const staged = (condition: string): string =>
     `exists (select 1 from ${ctx.stage} as incoming where ${keyMatch(ctx.plan, 'incoming', 'existing')}${condition})`;
-  const tombstoned = staged(' and incoming."_dp_is_tombstone"');
+  const tombstoned = staged(` and incoming.${ident(STAGE_COLUMN.is_tombstone)}`);
   const reasons = [...(loadType === 'full' ? [`not ${staged('')}`] : []), ...(ctx.plan.tombstone ? [tombstoned] : [])];
   if (reasons.length === 0) return undefined;
+  const validTo = ident(SILVER_COLUMN.valid_to);
   return `
 with closed as (
   update ${ctx.silver} as existing
-     set "_dp_valid_to" = $1::timestamptz,
-         "_dp_is_deleted" = true,
-         "_dp_updated_batch_id" = $2::uuid
-   where existing."_dp_valid_to" is null
+     set ${validTo} = $1::timestamptz,
+         ${ident(SILVER_COLUMN.is_deleted)} = true,
+         ${ident(SILVER_COLUMN.updated_batch_id)} = $2::uuid
+   where existing.${validTo} is null
      and (${reasons.join('\n          or ')})
   returning ${ctx.plan.tombstone ? tombstoned : 'false'} as is_tombstoned
 )

@@ -1,6 +1,7 @@
 import { hashExpression } from '../../core/scd-plan.ts';
+import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
-import { columnList, keyMatch, type SilverSqlContext } from './silver-entity.ts';
+import { columnList, keyMatch, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
 
 const incoming = (name: string): string => `incoming.${ident(name)}`;
 
@@ -12,37 +13,29 @@ const incoming = (name: string): string => `incoming.${ident(name)}`;
  */
 export function insertVersionsSql(ctx: SilverSqlContext): string {
   const names = ctx.plan.columns.map((spec) => spec.name);
-  const system = [
-    '_dp_valid_from',
-    '_dp_valid_to',
-    '_dp_is_current',
-    '_dp_is_deleted',
-    '_dp_scd2_hash',
-    '_dp_scd1_hash',
-    '_dp_batch_id',
-    '_dp_call_id',
-    '_dp_updated_batch_id',
+  const values: readonly (readonly [string, string])[] = [
+    [SILVER_COLUMN.valid_from, '$1::timestamptz'],
+    [SILVER_COLUMN.valid_to, 'null'],
+    [SILVER_COLUMN.is_current, 'true'],
+    [SILVER_COLUMN.is_deleted, 'false'],
+    [SILVER_COLUMN.scd2_hash, hashExpression(ctx.plan.scd2, incoming)],
+    [SILVER_COLUMN.scd1_hash, hashExpression(ctx.plan.scd1, incoming)],
+    [SILVER_COLUMN.batch_id, '$2::uuid'],
+    [SILVER_COLUMN.call_id, '$3::text'],
+    [SILVER_COLUMN.updated_batch_id, 'null'],
   ];
   return `
 with inserted as (
-  insert into ${ctx.silver} (${columnList([...names, ...system])})
+  insert into ${ctx.silver} (${columnList([...names, ...values.map(([name]) => name)])})
   select ${columnList(names, 'incoming')},
-         $1::timestamptz,
-         null,
-         true,
-         false,
-         ${hashExpression(ctx.plan.scd2, incoming)},
-         ${hashExpression(ctx.plan.scd1, incoming)},
-         $2::uuid,
-         $3::text,
-         null
+         ${values.map(([, value]) => value).join(',\n         ')}
     from ${ctx.stage} as incoming
-   where not incoming."_dp_is_tombstone"
+   where not incoming.${ident(STAGE_COLUMN.is_tombstone)}
      and not exists (
      select 1
        from ${ctx.silver} as existing
       where ${keyMatch(ctx.plan, 'existing', 'incoming')}
-        and existing."_dp_valid_to" is null
+        and existing.${ident(SILVER_COLUMN.valid_to)} is null
    )
   returning 1
 )

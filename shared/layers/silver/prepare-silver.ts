@@ -3,6 +3,7 @@
  * tables to its model (bronze, silver, the applied-batch table) and the stored hashes to the plan.
  */
 import { hashExpression } from '../../core/scd-plan.ts';
+import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
@@ -28,8 +29,8 @@ export function recomputeHashesSql(ctx: SilverSqlContext): string {
   const existing = (name: string): string => `existing.${ident(name)}`;
   return `
 update ${ctx.silver} as existing
-   set "_dp_scd2_hash" = ${hashExpression(ctx.plan.scd2, existing)},
-       "_dp_scd1_hash" = ${hashExpression(ctx.plan.scd1, existing)}`;
+   set ${ident(SILVER_COLUMN.scd2_hash)} = ${hashExpression(ctx.plan.scd2, existing)},
+       ${ident(SILVER_COLUMN.scd1_hash)} = ${hashExpression(ctx.plan.scd1, existing)}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { EntityModel } from '../../core/entity-model.ts';
 import { planScd, type ScdPlan, type ScdTombstone } from '../../core/scd-plan.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
-import { BRONZE_SCHEMA, SILVER_SCHEMA } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN, BRONZE_SCHEMA, SILVER_SCHEMA } from '../../core/table-layout.ts';
 
 /** `full`: each batch is the whole set, absent keys are deleted; `delta`: a batch holds changes only. */
 export type LoadType = 'full' | 'delta';
@@ -74,6 +74,16 @@ export interface SilverSqlContext {
 
 /** Name of the temp table a batch is staged in (dropped at commit, replaced for each batch of a replay). */
 export const STAGE_TABLE = '_dp_silver_incoming';
+
+/**
+ * The staged row's columns besides the model's: where the record was in the batch (from bronze, for the
+ * duplicate rule), and whether it is a tombstone.
+ */
+export const STAGE_COLUMN = {
+  position: BRONZE_COLUMN.position,
+  record_id: BRONZE_COLUMN.record_id,
+  is_tombstone: '_dp_is_tombstone',
+} as const;
 
 /** Plans an entity and fixes the names its statements use. */
 export function silverSqlContext(entity: SilverEntity): SilverSqlContext {

@@ -1,6 +1,10 @@
 import { ident } from '../../adapters/postgres/sql.ts';
+import { BRONZE_COLUMN } from '../../core/table-layout.ts';
 import { sqlType } from '../tables/table-ddl.ts';
-import { columnList, STAGE_TABLE, type SilverSqlContext } from './silver-entity.ts';
+import { columnList, STAGE_COLUMN, STAGE_TABLE, type SilverSqlContext } from './silver-entity.ts';
+
+const RUN_ID = ident(BRONZE_COLUMN.run_id);
+const BATCH_ID = ident(BRONZE_COLUMN.batch_id);
 
 /**
  * Stages one batch in a temp table, in one statement: every bronze row of the batch's latest write (the greatest
@@ -17,20 +21,20 @@ export function stageBatchSql(ctx: SilverSqlContext): string {
   return `
 create temp table ${ctx.stage} on commit drop as
 with latest_write as (
-  select latest."_dp_run_id"
+  select latest.${RUN_ID}
     from ${ctx.bronze} as latest
-   where latest."_dp_batch_id" = $1::uuid
-   order by latest."_dp_run_id" desc
+   where latest.${BATCH_ID} = $1::uuid
+   order by latest.${RUN_ID} desc
    limit 1
 )
 select ${columnList(names, 'source')},
-       source."_dp_position",
-       source."_dp_record_id",
-       ${isTombstone} as "_dp_is_tombstone"
+       source.${ident(BRONZE_COLUMN.position)} as ${ident(STAGE_COLUMN.position)},
+       source.${ident(BRONZE_COLUMN.record_id)} as ${ident(STAGE_COLUMN.record_id)},
+       ${isTombstone} as ${ident(STAGE_COLUMN.is_tombstone)}
   from ${ctx.bronze} as source
   join latest_write
-    on latest_write."_dp_run_id" = source."_dp_run_id"
- where source."_dp_batch_id" = $1::uuid`;
+    on latest_write.${RUN_ID} = source.${RUN_ID}
+ where source.${BATCH_ID} = $1::uuid`;
 }
 
 /** The parameters of `stageBatchSql`. */
@@ -56,8 +60,8 @@ export function removeDuplicatesSql(ctx: SilverSqlContext): string {
   const { plan } = ctx;
   const order = [
     ...(plan.latestBy === undefined ? [] : [`candidate.${ident(plan.latestBy)} desc nulls last`]),
-    'candidate."_dp_position" desc',
-    'candidate."_dp_record_id" desc',
+    `candidate.${ident(STAGE_COLUMN.position)} desc`,
+    `candidate.${ident(STAGE_COLUMN.record_id)} desc`,
   ];
   return `
 delete from ${ctx.stage} as loser

@@ -1,6 +1,7 @@
 import { changedExpression, hashExpression } from '../../core/scd-plan.ts';
+import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
-import { keyMatch, type SilverSqlContext } from './silver-entity.ts';
+import { keyMatch, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
 
 const existing = (name: string): string => `existing.${ident(name)}`;
 const incoming = (name: string): string => `incoming.${ident(name)}`;
@@ -18,15 +19,16 @@ const incoming = (name: string): string => `incoming.${ident(name)}`;
  */
 export function updateVersionsSql(ctx: SilverSqlContext): string {
   const { plan } = ctx;
-  const isOpen = 'existing."_dp_valid_to" is null';
+  const validTo = ident(SILVER_COLUMN.valid_to);
+  const isOpen = `existing.${validTo} is null`;
   const scd2Changed = changedExpression(plan.scd2, existing, incoming);
   const scd1Changed = changedExpression(plan.scd1, existing, incoming);
   const assignments = [
     ...plan.scd1.map((spec) => `${ident(spec.name)} = incoming.${ident(spec.name)}`),
-    `"_dp_scd1_hash" = ${hashExpression(plan.scd1, incoming)}`,
-    `"_dp_valid_to" = case when ${isOpen} and ${scd2Changed} then $1::timestamptz else existing."_dp_valid_to" end`,
-    `"_dp_is_current" = ${isOpen} and not ${scd2Changed}`,
-    '"_dp_updated_batch_id" = $2::uuid',
+    `${ident(SILVER_COLUMN.scd1_hash)} = ${hashExpression(plan.scd1, incoming)}`,
+    `${validTo} = case when ${isOpen} and ${scd2Changed} then $1::timestamptz else existing.${validTo} end`,
+    `${ident(SILVER_COLUMN.is_current)} = ${isOpen} and not ${scd2Changed}`,
+    `${ident(SILVER_COLUMN.updated_batch_id)} = $2::uuid`,
   ];
   return `
 with updated as (
@@ -34,10 +36,10 @@ with updated as (
      set ${assignments.join(',\n         ')}
     from ${ctx.stage} as incoming
    where ${keyMatch(plan, 'existing', 'incoming')}
-     and not incoming."_dp_is_tombstone"
+     and not incoming.${ident(STAGE_COLUMN.is_tombstone)}
      and (${scd1Changed}
-          or (existing."_dp_is_current" and (existing."_dp_valid_to" is not null or ${scd2Changed})))
-  returning existing."_dp_valid_to" is null as is_open
+          or (existing.${ident(SILVER_COLUMN.is_current)} and (existing.${validTo} is not null or ${scd2Changed})))
+  returning ${isOpen} as is_open
 )
 select count(*)::int as updated,
        count(*) filter (where updated.is_open)::int as scd1_only

@@ -4,7 +4,7 @@
  */
 import type { ColumnSpec, EntityModel } from '../../core/entity-model.ts';
 import { shortenIdentifier } from '../../core/naming.ts';
-import { BRONZE_SCHEMA, BRONZE_SYSTEM_COLUMNS, SILVER_SCHEMA, SILVER_SYSTEM_COLUMNS, type SystemColumn } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN, BRONZE_SCHEMA, BRONZE_SYSTEM_COLUMNS, SILVER_COLUMN, SILVER_SCHEMA, SILVER_SYSTEM_COLUMNS, type SystemColumn } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
 import type { TableColumn, TableSpec } from './table-ddl.ts';
 
@@ -37,7 +37,7 @@ export function bronzeTableSpec(ref: EntityTableRef, schema: string = BRONZE_SCH
     table: ref.table,
     columns: [...ref.model.columns.map(modelColumn), ...BRONZE_SYSTEM_COLUMNS.map(systemColumn)],
     meta: { key: ref.model.key },
-    indexes: [{ name: derivedName(ref.table, 'batch_idx'), columns: ['_dp_batch_id', '_dp_run_id'], unique: false }],
+    indexes: [{ name: derivedName(ref.table, 'batch_idx'), columns: [BRONZE_COLUMN.batch_id, BRONZE_COLUMN.run_id], unique: false }],
     checks: [],
   };
 }
@@ -50,20 +50,24 @@ export function bronzeTableSpec(ref: EntityTableRef, schema: string = BRONZE_SCH
  */
 export function silverTableSpec(ref: EntityTableRef, hash: string, schema: string = SILVER_SCHEMA): TableSpec {
   const key = ref.model.key;
+  const validFrom = ident(SILVER_COLUMN.valid_from);
+  const validTo = ident(SILVER_COLUMN.valid_to);
+  const isCurrent = ident(SILVER_COLUMN.is_current);
+  const isDeleted = ident(SILVER_COLUMN.is_deleted);
   return {
     schema,
     table: ref.table,
     columns: [...ref.model.columns.map(modelColumn), ...SILVER_SYSTEM_COLUMNS.map(systemColumn)],
     meta: { key, hash },
     indexes: [
-      { name: derivedName(ref.table, 'open_version_key'), columns: key, unique: true, where: `${ident('_dp_valid_to')} is null` },
-      { name: derivedName(ref.table, 'current_key'), columns: key, unique: true, where: ident('_dp_is_current') },
-      { name: derivedName(ref.table, 'history_idx'), columns: [...key, '_dp_valid_from'], unique: false },
+      { name: derivedName(ref.table, 'open_version_key'), columns: key, unique: true, where: `${validTo} is null` },
+      { name: derivedName(ref.table, 'current_key'), columns: key, unique: true, where: isCurrent },
+      { name: derivedName(ref.table, 'history_idx'), columns: [...key, SILVER_COLUMN.valid_from], unique: false },
     ],
     checks: [
-      { name: derivedName(ref.table, 'validity_check'), expression: `${ident('_dp_valid_to')} is null or ${ident('_dp_valid_to')} >= ${ident('_dp_valid_from')}` },
-      { name: derivedName(ref.table, 'open_is_current_check'), expression: `${ident('_dp_valid_to')} is not null or (${ident('_dp_is_current')} and not ${ident('_dp_is_deleted')})` },
-      { name: derivedName(ref.table, 'closed_current_check'), expression: `${ident('_dp_valid_to')} is null or not ${ident('_dp_is_current')} or ${ident('_dp_is_deleted')}` },
+      { name: derivedName(ref.table, 'validity_check'), expression: `${validTo} is null or ${validTo} >= ${validFrom}` },
+      { name: derivedName(ref.table, 'open_is_current_check'), expression: `${validTo} is not null or (${isCurrent} and not ${isDeleted})` },
+      { name: derivedName(ref.table, 'closed_current_check'), expression: `${validTo} is null or not ${isCurrent} or ${isDeleted}` },
     ],
   };
 }
