@@ -8,11 +8,15 @@ import { UpstreamError, UpstreamUnavailableError } from '../../../shared/errors.
 import { runEmailAction } from '../../../shared/layers/actions/run-email-action.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
-import type { EntityLayerProcessedEvent, SystemLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
+import type { SystemLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
 import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
 import { MAILPIT_SMTP_PORT, messagesTo, uniqueRecipient } from '../../fixtures/mailpit.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
+import { failedEvent } from './failed-event.ts';
+
+/** Why bronze failed, in the events of this file. */
+const FAILURE = 'check accepted_values(tier) failed: 12 rows';
 
 // The email action against the real mailpit of `npm run services -- up`: what it sends is read back from mailpit's
 // API, one recipient address per test so parallel files never see each other's mail.
@@ -60,22 +64,6 @@ function depsFor(actions: Array<Record<string, unknown>>, callId = 'call-1') {
   return { db: db.pool, metadata, loader: staticMetadataLoader(metadata, secrets), log, callId };
 }
 
-function failedEvent(): EntityLayerProcessedEvent {
-  return {
-    event: 'entity-layer-processed',
-    layer: 'bronze',
-    system_id: 'TST01',
-    entity_id: 'test_customer',
-    batch_id: uuidv7(),
-    batch_timestamp: '2025-01-01T06:00:00.000Z',
-    status: 'failed',
-    run_id: uuidv7(),
-    finished_at: '2025-01-01T06:00:05.000Z',
-    error: 'check accepted_values(tier) failed: 12 rows',
-    counts: { records_in: 12, records_inserted: 0, records_updated: 0, records_deleted: 0, records_rejected: 12, records_unchanged: 0 },
-  };
-}
-
 async function attemptsOf(eventRunId: string): Promise<Array<{ attempt: number; status: string; error: string | null }>> {
   const rows = await query<{ attempt: number; status: string; error: string | null }>(
     db.pool,
@@ -89,7 +77,7 @@ async function attemptsOf(eventRunId: string): Promise<Array<{ attempt: number; 
 describe('runEmailAction', () => {
   it('sends one message rendered from the event, with the login from secrets, and records the attempt', async () => {
     const to = uniqueRecipient('failed-runs');
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const outcome = await runEmailAction({ action_id: 'email_failed', event }, depsFor([emailAction('email_failed', to)]));
     expect(outcome).toMatchObject({ status: 'succeeded', action_id: 'email_failed', attempt: 1, recipients: 1 });
 
@@ -129,7 +117,7 @@ describe('runEmailAction', () => {
 
   it('sends an event delivered three times at once one message; the other calls are skipped', async () => {
     const to = uniqueRecipient('twice');
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const actions = [emailAction('email_twice', to)];
     const outcomes = await Promise.all(
       ['call-a', 'call-b', 'call-c'].map((callId) => runEmailAction({ action_id: 'email_twice', event }, depsFor(actions, callId))),
@@ -142,7 +130,7 @@ describe('runEmailAction', () => {
 
   it('fails the attempt when the server is unreachable, naming it; the next attempt sends the message', async () => {
     const to = uniqueRecipient('unreachable');
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const down = await runEmailAction({ action_id: 'email_down', event }, depsFor([emailAction('email_down', to, { port: closedPort })]));
     expect(down.status).toBe('failed');
     const error = (down as { error: unknown }).error;
@@ -167,7 +155,7 @@ describe('runEmailAction', () => {
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
     try {
       const port = (refusing.address() as AddressInfo).port;
-      const event = failedEvent();
+      const event = failedEvent(FAILURE);
       const outcome = await runEmailAction({ action_id: 'email_refused', event }, depsFor([emailAction('email_refused', uniqueRecipient('refused'), { port })]));
       expect(outcome.status).toBe('failed');
       const error = (outcome as { error: Error }).error;
@@ -181,7 +169,7 @@ describe('runEmailAction', () => {
   });
 
   it('skips a disabled action and records nothing', async () => {
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const action = { ...emailAction('email_off', uniqueRecipient('off')), enabled: false };
     expect(await runEmailAction({ action_id: 'email_off', event }, depsFor([action]))).toEqual({ status: 'skipped', reason: 'action disabled', action_id: 'email_off' });
     expect(await attemptsOf(event.run_id)).toEqual([]);

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { v7 as uuidv7 } from 'uuid';
 import { query } from '../../../shared/adapters/postgres/transaction.ts';
 import { InvalidPayloadError, NotFoundError } from '../../../shared/errors.ts';
 import { runLogAction } from '../../../shared/layers/actions/run-log-action.ts';
 import { createLogger, type Logger } from '../../../shared/log.ts';
-import type { ActionRequest, EntityLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
+import type { ActionRequest } from '../../../shared/runtime/payloads.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
+import { failedEvent } from './failed-event.ts';
+
+/** Why bronze failed, in the events of this file. */
+const FAILURE = 'check key_unique failed: 2 duplicate keys';
 
 const metadata = testMetadata({
   actions: [
@@ -43,26 +46,10 @@ function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>>
   return { log, lines };
 }
 
-function failedEvent(): EntityLayerProcessedEvent {
-  return {
-    event: 'entity-layer-processed',
-    layer: 'bronze',
-    system_id: 'TST01',
-    entity_id: 'test_customer',
-    batch_id: uuidv7(),
-    batch_timestamp: '2025-01-01T06:00:00.000Z',
-    status: 'failed',
-    run_id: uuidv7(),
-    finished_at: '2025-01-01T06:00:05.000Z',
-    error: 'check key_unique failed: 2 duplicate keys',
-    counts: { records_in: 12, records_inserted: 0, records_updated: 0, records_deleted: 0, records_rejected: 12, records_unchanged: 0 },
-  };
-}
-
 describe('runLogAction', () => {
   it('writes the event as one line at the action level with the action message, and records it', async () => {
     const { log, lines } = capturingLogger();
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const outcome = await runLogAction({ action_id: 'log_failed', event }, { db: db.pool, metadata, log, callId: 'call-1' });
     expect(outcome).toMatchObject({ status: 'succeeded', action_id: 'log_failed' });
     expect(lines).toHaveLength(1);
@@ -85,7 +72,7 @@ describe('runLogAction', () => {
 
   it('logs an event delivered twice at the same time once; the other call is skipped', async () => {
     const { log, lines } = capturingLogger();
-    const request: ActionRequest = { action_id: 'log_failed', event: failedEvent() };
+    const request: ActionRequest = { action_id: 'log_failed', event: failedEvent(FAILURE) };
     const outcomes = await Promise.all(
       ['call-a', 'call-b', 'call-c'].map((callId) => runLogAction(request, { db: db.pool, metadata, log, callId })),
     );
@@ -96,7 +83,7 @@ describe('runLogAction', () => {
 
   it('skips a disabled action without recording it', async () => {
     const { log, lines } = capturingLogger();
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const outcome = await runLogAction({ action_id: 'log_off', event }, { db: db.pool, metadata, log, callId: undefined });
     expect(outcome).toEqual({ status: 'skipped', reason: 'action disabled', action_id: 'log_off' });
     expect(lines).toEqual([]);
@@ -107,7 +94,7 @@ describe('runLogAction', () => {
   it('refuses an unknown action (404) and an action of another type (400)', async () => {
     const { log } = capturingLogger();
     const deps = { db: db.pool, metadata, log, callId: undefined };
-    await expect(runLogAction({ action_id: 'nope', event: failedEvent() }, deps)).rejects.toThrow(NotFoundError);
-    await expect(runLogAction({ action_id: 'notify', event: failedEvent() }, deps)).rejects.toThrow(InvalidPayloadError);
+    await expect(runLogAction({ action_id: 'nope', event: failedEvent(FAILURE) }, deps)).rejects.toThrow(NotFoundError);
+    await expect(runLogAction({ action_id: 'notify', event: failedEvent(FAILURE) }, deps)).rejects.toThrow(InvalidPayloadError);
   });
 });

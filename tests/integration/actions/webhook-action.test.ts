@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { v7 as uuidv7 } from 'uuid';
 import { freePort } from '../../../dev/free-port.ts';
 import { query } from '../../../shared/adapters/postgres/transaction.ts';
 import { signWebhookBody } from '../../../shared/core/webhook-signature.ts';
@@ -7,11 +6,14 @@ import { UpstreamError, UpstreamUnavailableError } from '../../../shared/errors.
 import { runWebhookAction } from '../../../shared/layers/actions/run-webhook-action.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
-import type { EntityLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
 import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../fixtures/webhook-receiver.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
+import { failedEvent } from './failed-event.ts';
+
+/** Why bronze failed, in the events of this file. */
+const FAILURE = 'check accepted_values(tier) failed';
 
 // The webhook action against local receivers that check the signature as a user's endpoint would.
 
@@ -61,25 +63,9 @@ function depsFor(action: Record<string, unknown>, callId = 'call-1') {
   return { db: db.pool, metadata, loader: staticMetadataLoader(metadata, secrets), log, callId };
 }
 
-function failedEvent(): EntityLayerProcessedEvent {
-  return {
-    event: 'entity-layer-processed',
-    layer: 'bronze',
-    system_id: 'TST01',
-    entity_id: 'test_customer',
-    batch_id: uuidv7(),
-    batch_timestamp: '2025-01-01T06:00:00.000Z',
-    status: 'failed',
-    run_id: uuidv7(),
-    finished_at: '2025-01-01T06:00:05.000Z',
-    error: 'check accepted_values(tier) failed',
-    counts: { records_in: 12, records_inserted: 0, records_updated: 0, records_deleted: 0, records_rejected: 12, records_unchanged: 0 },
-  };
-}
-
 describe('runWebhookAction', () => {
   it('POSTs the event once, signed over timestamp and body, with the headers of the action', async () => {
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const outcome = await runWebhookAction({ action_id: 'notify', event }, depsFor(webhookAction('notify')));
     expect(outcome).toMatchObject({ status: 'succeeded', attempt: 1, delivery_id: `notify.${event.run_id}`, http_status: 204 });
     expect(receiver.received).toHaveLength(1);
@@ -97,7 +83,7 @@ describe('runWebhookAction', () => {
   });
 
   it('delivers an event that reaches it three times at once once', async () => {
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const action = webhookAction('notify_once');
     const outcomes = await Promise.all(['a', 'b', 'c'].map((callId) => runWebhookAction({ action_id: 'notify_once', event }, depsFor(action, callId))));
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['skipped', 'skipped', 'succeeded']);
@@ -106,7 +92,7 @@ describe('runWebhookAction', () => {
 
   it('tries a 500 again within the call, with the same delivery id and a valid signature', async () => {
     receiver.answers.push({ status: 500 }, { status: 503, headers: { 'retry-after': '0' } });
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const outcome = await runWebhookAction({ action_id: 'notify_retry', event }, depsFor(webhookAction('notify_retry')));
     expect(outcome).toMatchObject({ status: 'succeeded', http_status: 204 });
     expect(receiver.received.map((delivery) => delivery.status)).toEqual([500, 503, 204]);
@@ -116,7 +102,7 @@ describe('runWebhookAction', () => {
 
   it('fails the attempt after max_attempts failures, naming the status and never the secret path', async () => {
     receiver.answers.push({ status: 500 }, { status: 500 });
-    const event = failedEvent();
+    const event = failedEvent(FAILURE);
     const action = webhookAction('notify_down', { url: { type: 'secret', key: 'hook/url' }, max_attempts: 2 });
     const metadata = testMetadata({ actions: [action] });
     const withUrl = createEnvSecretStore({
@@ -137,7 +123,7 @@ describe('runWebhookAction', () => {
 
   it('never follows a redirect: only the URL named in metadata is called', async () => {
     receiver.answers.push({ status: 307, headers: { location: `${elsewhere.url}/stolen` } });
-    const outcome = await runWebhookAction({ action_id: 'notify_redirect', event: failedEvent() }, depsFor(webhookAction('notify_redirect')));
+    const outcome = await runWebhookAction({ action_id: 'notify_redirect', event: failedEvent(FAILURE) }, depsFor(webhookAction('notify_redirect')));
     expect(outcome.status).toBe('failed');
     expect((outcome as { error: Error }).error).toBeInstanceOf(UpstreamError);
     expect((outcome as { error: Error }).error.message).toContain('answered 307');
@@ -146,7 +132,7 @@ describe('runWebhookAction', () => {
 
   it('fails the attempt when nothing listens at the URL', async () => {
     const port = await freePort();
-    const outcome = await runWebhookAction({ action_id: 'notify_closed', event: failedEvent() }, depsFor(webhookAction('notify_closed', { url: `http://127.0.0.1:${port}/hook`, max_attempts: 1 })));
+    const outcome = await runWebhookAction({ action_id: 'notify_closed', event: failedEvent(FAILURE) }, depsFor(webhookAction('notify_closed', { url: `http://127.0.0.1:${port}/hook`, max_attempts: 1 })));
     expect(outcome.status).toBe('failed');
     expect((outcome as { error: Error }).error.message).toMatch(/^webhook action notify_closed POST \/hook gave no whole answer \(ECONNREFUSED\)/);
   });
