@@ -88,6 +88,9 @@ def make_request_handler(name: str, handle: Any, token: str | None, log: Logger,
             self.send_header("content-length", str(len(data)))
             for header, value in (headers or {}).items():
                 self.send_header(header, value)
+            if self.close_connection:
+                # Say so: a client that is not told keeps the socket for its next call, which then fails.
+                self.send_header("connection", "close")
             self.end_headers()
             self.wfile.write(data)
 

@@ -50,6 +50,8 @@ describe('the Python template', () => {
     const refused = await fetch(fn.url, { method: 'POST', body: '{}' });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toBe('Basic realm="dataplatform"');
+    // the body is left unread, so the connection closes, and the answer says so (a kept socket would fail the next call)
+    expect(refused.headers.get('connection')).toBe('close');
     expect(await refused.json()).toEqual({ error: 'unauthorized', message: 'this function needs the platform call token' });
     const basic = `Basic ${Buffer.from('admin:test-call-token-0123456789abcdefghij').toString('base64')}`;
     expect((await fn.call({}, { authorization: basic })).status).toBe(200);
