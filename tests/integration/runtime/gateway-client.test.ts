@@ -1,21 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGatewayClient, GatewayCallError } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { PayloadTooLargeError, UpstreamUnavailableError } from '../../../shared/errors.ts';
-import { closedPort, startGatewayStandIn, type GatewayStandIn } from './gateway-stand-in.ts';
+import { closedPort, useGatewayStandIn } from './gateway-stand-in.ts';
 
 describe('gateway client', () => {
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
+  const gateway = useGatewayStandIn();
 
   it('posts an async call as JSON to /async-function/<name> and returns the queued call id', async () => {
-    gateway.status = 202;
     const client = createGatewayClient({ baseUrl: `${gateway.url}/` });
     const accepted = await client.invokeAsync('bronze', { batch_id: 'b', entity_id: 'e' });
     expect(accepted.callId).toMatch(/^queued-\d+$/);
@@ -28,7 +21,6 @@ describe('gateway client', () => {
   });
 
   it('calls NAME.NAMESPACE when the platform runs in a namespace of its own, and a qualified name as given', async () => {
-    gateway.status = 202;
     const client = createGatewayClient({ baseUrl: gateway.url, namespace: 'team-a' });
     await client.invokeAsync('bronze', {});
     expect(gateway.received.at(-1)?.path).toBe('/async-function/bronze.team-a');
@@ -37,7 +29,6 @@ describe('gateway client', () => {
   });
 
   it('passes a callback URL as X-Callback-Url', async () => {
-    gateway.status = 202;
     const client = createGatewayClient({ baseUrl: gateway.url });
     await client.invokeAsync('silver', {}, { callbackUrl: 'http://127.0.0.1:9/done' });
     expect(gateway.received.at(-1)?.headers['x-callback-url']).toBe('http://127.0.0.1:9/done');
