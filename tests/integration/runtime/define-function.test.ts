@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { readMigrationFiles } from '../../../shared/adapters/postgres/migrate.ts';
 import { DataRejectedError, NotFoundError } from '../../../shared/errors.ts';
 import { defineFunction, type FunctionDefinition } from '../../../shared/runtime/define-function.ts';
 import { createFunctionDeps, type FunctionDeps } from '../../../shared/runtime/function-deps.ts';
 import { BronzeRequest, SchedulerRequest } from '../../../shared/runtime/payloads.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
 import { useServedHandlers, type ServedHandler } from '../../fixtures/served-handler.ts';
 
@@ -134,13 +134,7 @@ describe('defineFunction through the template server', () => {
 });
 
 describe('function deps', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase({ migrate: false });
 
   it('migrates the database on first use, once, and hands every call the same pool', async () => {
     const deps = createFunctionDeps({ name: 'test', pool: db.pool, now: () => new Date('2025-01-01T00:00:00Z') });
