@@ -63,7 +63,7 @@ describe('npm run bench --e2e', () => {
     ]);
     // The top level is the median batch: with two, the faster.
     const faster = [...figure.runs].sort((a, b) => a.seconds - b.seconds)[0]!;
-    expect([figure.seconds, figure.rows, figure.layers]).toEqual([faster.seconds, faster.rows, faster.layers]);
+    expect([figure.batch, figure.seconds, figure.rows, figure.layers]).toEqual([faster.batch, faster.seconds, faster.rows, faster.layers]);
   });
 
   it('times every layer of every batch in the order data flows, up to the last gold run', () => {
