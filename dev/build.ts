@@ -360,9 +360,10 @@ export function formatSizeTable(results: readonly BundleResult[]): string {
     result.name,
     String(result.bytes),
     (result.bytes / 1024).toFixed(1),
-    relative(ROOT, result.file),
+    relative(ROOT, dirname(result.file)),
   ]);
-  const header = ['function', 'bytes', 'KiB', 'bundle'];
+  // bytes: the code node compiles (function.cjs, or index.py), in the function's folder.
+  const header = ['function', 'bytes', 'KiB', 'folder'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const line = (cells: readonly string[]): string =>
     cells.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
