@@ -64,11 +64,14 @@ function runBundle(bundleUrl: URL): { bundle: FunctionBundle; script: vm.Script;
  * and writes its code cache (what the start compiled, so also the functions the top level ran).
  */
 export async function startFunction(bundleUrl: URL, args: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const { bundle, script, file, hash } = runBundle(bundleUrl);
   if (!args.includes(WRITE_CODE_CACHE)) {
+    // Node maps stacks (NODE_OPTIONS=--enable-source-maps) only in code its own loaders compiled: then the bundle is
+    // required as a plain module, without the cache, as a start was before.
+    const bundle = process.sourceMapsEnabled ? (createRequire(bundleUrl)(fileURLToPath(bundleUrl)) as FunctionBundle) : runBundle(bundleUrl).bundle;
     await bundle.start();
     return;
   }
+  const { script, file, hash } = runBundle(bundleUrl);
   const cache = `${file}.cache`;
   // Written aside and renamed, so a start never reads half a cache.
   writeFileSync(`${cache}.tmp`, Buffer.concat([hash, script.createCachedData()]));

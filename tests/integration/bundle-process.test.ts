@@ -159,4 +159,12 @@ describe('the code cache of a bundle\'s start (templates/dataplatform-node20/sta
     await waitFor(async () => (await call()).ok, 'first 200', spawned);
     expect(await (await call()).json()).toMatchObject({ function: 'healthcheck', version: 'cache-test-b' });
   });
+
+  it('is left aside when stacks are to be mapped to the TypeScript (NODE_OPTIONS=--enable-source-maps)', async () => {
+    // An invalid port fails the start; its stack names the template's source only through the source map.
+    const spawned = spawnGroup(process.execPath, [healthcheckBundle], { http_port: 'not-a-port', NODE_OPTIONS: '--enable-source-maps' });
+    await new Promise((done) => spawned.child.once('exit', done));
+    expect(spawned.child.exitCode).toBe(1);
+    expect(spawned.output()).toMatch(/at readInteger \(.*templates\/dataplatform-node20\/settings\.ts:\d+:\d+\)/);
+  });
 });
