@@ -16,14 +16,7 @@ export const BRONZE_TIMEOUT_SECONDS = 50;
  * rows. Chains `silver`. See docs/bronze.md.
  */
 export const bronze = defineLayerFunction('bronze', BronzeRequest, BRONZE_TIMEOUT_SECONDS, async (request, deps, call) =>
-  processEntityBatch(request, {
-    pool: deps.pool,
-    landing: await bronzeLandingStore(call.deps),
-    metadata: deps.metadata,
-    log: deps.log,
-    call_id: deps.callId,
-    timeout_seconds: deps.timeoutSeconds,
-  }),
+  processEntityBatch(request, { ...deps, landing: await bronzeLandingStore(call.deps) }),
 );
 
 export const handler = defineFunction(bronze);

@@ -13,25 +13,18 @@ import { findSucceededLanding } from '../../runs/landing-history.ts';
 import type { RecordCounts } from '../../runs/run-types.ts';
 import type { Failed, Outcome } from '../../runtime/outcome.ts';
 import type { BronzeRequest } from '../../runtime/payloads.ts';
-import { withEntityRun, type LayerMetadata, type LayerWork, type StartedLayerRun } from '../layer-run.ts';
+import { withEntityRun, type LayerRunDeps, type LayerWork, type StartedLayerRun } from '../layer-run.ts';
 import { resolveBronzeEntity } from './bronze-entity.ts';
 import type { BronzeRowCounts } from './bronze-rows.ts';
 import { chainSilver, recordBronzeChecks } from './finish-bronze-run.ts';
 import { loadBronzeBatch, type BronzeLoad } from './load-bronze-batch.ts';
 import { describeFailedChecks } from './rejection-message.ts';
 
-/** What processing needs from outside. */
-export interface BronzeDeps {
-  readonly pool: Pool;
+/** What processing needs from outside: the layer run's deps, where landing is read from, and a memory bound. */
+export interface BronzeDeps extends LayerRunDeps {
   readonly landing: Pick<LandingStore, 'readRun'>;
-  readonly metadata: LayerMetadata;
-  readonly log: Logger;
-  /** This call's `X-Call-Id`; stored on every row (`_dp_call_id`) and audit row. */
-  readonly call_id: string | undefined;
-  /** The function's timeout: a `running` bronze run of the same work older than this is stale. */
-  readonly timeout_seconds: number;
   /** Keys the uniqueness check holds in memory before counting in the table; default `BRONZE_MAX_TRACKED_KEYS`. */
-  readonly max_tracked_keys?: number;
+  readonly maxTrackedKeys?: number;
 }
 
 /** Thrown inside the data transaction to roll it back when the checks reject the batch. */
@@ -68,9 +61,8 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
     parentCallId: request.parent_call_id,
     force: request.force,
   };
-  const callId = deps.call_id;
-  const layerDeps = { pool, metadata: deps.metadata, log: deps.log, callId, timeoutSeconds: deps.timeout_seconds };
-  return withEntityRun(work, layerDeps, {
+  const { callId } = deps;
+  return withEntityRun(work, deps, {
     chainNext: chainSilver(deps.metadata, callId),
     process: async (started) => {
       const { run, log } = started;
@@ -87,7 +79,7 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
         load = await withTransaction(pool, async (tx) => {
           const loaded = await loadBronzeBatch(tx, bronze, source, write, {
             previous_row_count: previous,
-            ...(deps.max_tracked_keys === undefined ? {} : { max_tracked_keys: deps.max_tracked_keys }),
+            ...(deps.maxTrackedKeys === undefined ? {} : { max_tracked_keys: deps.maxTrackedKeys }),
           });
           if (loaded.rejected) throw new BatchRejected(loaded);
           await recordBronzeChecks(tx, run, loaded.checks, callId);

@@ -44,9 +44,10 @@ export interface LandSystemDeps {
   /** The connectors this function can run, by system type. */
   readonly connectors: ConnectorRegistry;
   readonly log: Logger;
-  readonly call_id: string | undefined;
+  /** This call's `X-Call-Id`. */
+  readonly callId: string | undefined;
   /** The function's timeout: a `running` landing of the same batch older than this is stale and taken over. */
-  readonly timeout_seconds: number;
+  readonly timeoutSeconds: number;
   readonly now: () => Date;
   readonly signal?: AbortSignal;
 }
@@ -75,10 +76,10 @@ export async function landSystem(request: LandSystemRequest, deps: LandSystemDep
   const start = await startSystemRun(deps.pool, {
     ...batch,
     system_id: system.id,
-    call_id: deps.call_id ?? null,
+    call_id: deps.callId ?? null,
     parent_call_id: request.parent_call_id ?? null,
     force: request.force,
-    timeout_seconds: deps.timeout_seconds,
+    timeout_seconds: deps.timeoutSeconds,
   });
   const facts = { system_id: system.id, batch_id: batch.batch_id, batch_timestamp: batch.batch_timestamp.toISOString(), run_id: start.run.run_id };
   if (!start.proceed) {
@@ -139,7 +140,7 @@ async function landBatch(attempt: LandingAttempt): Promise<Outcome> {
     system_id: run.system_id,
     call_id: run.call_id,
     parent_call_id: run.parent_call_id,
-    timeout_seconds: deps.timeout_seconds,
+    timeout_seconds: deps.timeoutSeconds,
   });
   let writer: LandingWriter | undefined;
   try {
@@ -198,11 +199,11 @@ async function commitLanding(
 ): Promise<OutboxMessage[]> {
   const { deps, run, entities } = attempt;
   for (const finish of await entityRuns.finish(tx, { status: 'succeeded', counts })) {
-    await emitLayerFinishEvents(tx, finish, attempt.metadata, { call_id: deps.call_id });
+    await emitLayerFinishEvents(tx, finish, attempt.metadata, { call_id: deps.callId });
   }
   await finishSystemRun(tx, run.run_id, { status: 'succeeded', cursors: cursor ? [cursor] : [] });
   await openSystemLayerRun(tx, { batch_id: run.batch_id, system_id: run.system_id, layer: 'bronze', entities_expected: entities.length, call_id: run.call_id });
-  const origin = { batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, call_id: deps.call_id };
+  const origin = { batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, call_id: deps.callId };
   const payloads = entities.map((entity) => ({ batch_id: run.batch_id, system_id: run.system_id, entity_id: entity.id, force: attempt.request.force }));
   return announceCalls(tx, origin, payloads.map((payload) => ({ function: 'bronze', payload })));
 }
@@ -251,7 +252,7 @@ async function recordFailure(error: unknown, attempt: LandingAttempt, entityRuns
     try {
       await withTransaction(deps.pool, async (tx) => {
         for (const finish of await entityRuns.finish(tx, { status: 'failed', counts, error: message })) {
-          await emitLayerFinishEvents(tx, finish, attempt.metadata, { call_id: deps.call_id });
+          await emitLayerFinishEvents(tx, finish, attempt.metadata, { call_id: deps.callId });
         }
         await finishSystemRun(tx, run.run_id, { status: 'failed', error: message });
       });

@@ -88,8 +88,8 @@ export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path'
         metadata: onlyEntitiesOf(loader, systemId, landingEntity),
         connectors: { [system.type]: pushedRecordsConnector(system.type, landingEntity, records) },
         log,
-        call_id: deps.callId,
-        timeout_seconds: deps.timeoutSeconds,
+        callId: deps.callId,
+        timeoutSeconds: deps.timeoutSeconds,
         now: deps.now,
       },
     );
