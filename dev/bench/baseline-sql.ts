@@ -6,7 +6,7 @@
  * hashes), indexes and checks, so the comparison is the engine's overhead, not a lighter table.
  */
 import type { EntityModel } from '../../shared/core/entity-model.ts';
-import { ident, qualified } from '../../shared/adapters/postgres/sql.ts';
+import { ident, keyMatch, qualified } from '../../shared/adapters/postgres/sql.ts';
 import { createTableSql, type TableSpec } from '../../shared/layers/tables/table-ddl.ts';
 import { silverTableSpec } from '../../shared/layers/tables/entity-tables.ts';
 import { BRONZE_SCHEMA } from '../../shared/core/table-layout.ts';
@@ -47,8 +47,6 @@ function columnsOf(model: EntityModel): Columns {
 }
 
 const list = (names: readonly string[], alias: string): string => names.map((name) => `${alias}.${ident(name)}`).join(', ');
-const keyMatch = (names: readonly string[], left: string, right: string): string =>
-  names.map((name) => `${left}.${ident(name)} = ${right}.${ident(name)}`).join(' and ');
 /** `(a.x, a.y) is distinct from (b.x, b.y)`, or `false` for no columns. */
 const differs = (names: readonly string[], left: string, right: string): string =>
   names.length === 0 ? 'false' : `(${list(names, left)}) is distinct from (${list(names, right)})`;

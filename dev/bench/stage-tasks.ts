@@ -68,8 +68,8 @@ export async function runLanding(task: Extract<BenchTask, { kind: 'landing' }>, 
       metadata: staticMetadataLoader(metadata, createEnvSecretStore({})),
       connectors: { jsonfile: createBenchConnector() },
       log: connections.log,
-      call_id: `bench-landing-${task.batch}`,
-      timeout_seconds: TIMEOUT_SECONDS,
+      callId: `bench-landing-${task.batch}`,
+      timeoutSeconds: TIMEOUT_SECONDS,
       now: () => new Date(),
     },
   );
@@ -142,7 +142,7 @@ export async function runBronze(task: Extract<BenchTask, { kind: 'bronze' }>, co
     const landing = timedLandingReader(source);
     const outcome = await processEntityBatch(
       { batch_id: task.batch_id, system_id: BENCH_SYSTEM, entity_id, force: false },
-      { pool: connections.pool, landing: landing.reader, metadata, log: connections.log, call_id: `bench-bronze-${entity_id}`, timeout_seconds: TIMEOUT_SECONDS },
+      { pool: connections.pool, landing: landing.reader, metadata, log: connections.log, callId: `bench-bronze-${entity_id}`, timeoutSeconds: TIMEOUT_SECONDS },
     );
     const counts = requireSucceeded(outcome, `bronze of ${entity_id}`);
     const written = counts.records_inserted ?? 0;

@@ -1,6 +1,7 @@
 import { bronzeLandingStore } from '../../shared/layers/bronze/bronze-landing.ts';
 import { processEntityBatch } from '../../shared/layers/bronze/process-entity-batch.ts';
-import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
+import { defineLayerFunction } from '../../shared/layers/layer-run.ts';
+import { defineFunction } from '../../shared/runtime/define-function.ts';
 import { BronzeRequest } from '../../shared/runtime/payloads.ts';
 
 /**
@@ -14,19 +15,8 @@ export const BRONZE_TIMEOUT_SECONDS = 50;
  * transaction), chained by landing with `{batch_id, system_id, entity_id}`; `force: true` replaces the batch's
  * rows. Chains `silver`. See docs/bronze.md.
  */
-export const bronze: FunctionDefinition<typeof BronzeRequest> = {
-  name: 'bronze',
-  layer: 'bronze',
-  request: BronzeRequest,
-  run: async (request, call) =>
-    processEntityBatch(request, {
-      pool: await call.deps.pool(),
-      landing: await bronzeLandingStore(call.deps),
-      metadata: await call.deps.metadata(),
-      log: call.log,
-      call_id: call.callId,
-      timeout_seconds: BRONZE_TIMEOUT_SECONDS,
-    }),
-};
+export const bronze = defineLayerFunction('bronze', BronzeRequest, BRONZE_TIMEOUT_SECONDS, async (request, deps, call) =>
+  processEntityBatch(request, { ...deps, landing: await bronzeLandingStore(call.deps) }),
+);
 
 export const handler = defineFunction(bronze);

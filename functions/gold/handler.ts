@@ -1,5 +1,6 @@
 import { processGoldRequest } from '../../shared/layers/gold/process-gold-request.ts';
-import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
+import { defineLayerFunction } from '../../shared/layers/layer-run.ts';
+import { defineFunction } from '../../shared/runtime/define-function.ts';
 import { GoldRequest } from '../../shared/runtime/payloads.ts';
 
 /**
@@ -13,18 +14,6 @@ export const GOLD_TIMEOUT_SECONDS = 50;
  * finished a batch; `force: true` recomputes a batch again, and a call without `batch_id` (a person's) always
  * recomputes, under the newest batch of its sources. See docs/gold.md.
  */
-export const gold: FunctionDefinition<typeof GoldRequest> = {
-  name: 'gold',
-  layer: 'gold',
-  request: GoldRequest,
-  run: async (request, call) =>
-    processGoldRequest(request, {
-      pool: await call.deps.pool(),
-      metadata: await call.deps.metadata(),
-      log: call.log,
-      callId: call.callId,
-      timeoutSeconds: GOLD_TIMEOUT_SECONDS,
-    }),
-};
+export const gold = defineLayerFunction('gold', GoldRequest, GOLD_TIMEOUT_SECONDS, processGoldRequest);
 
 export const handler = defineFunction(gold);

@@ -1,6 +1,7 @@
 import { jsonFileBaseDir } from '../../shared/layers/landing/jsonfile/batch-folder.ts';
 import { processSilverBatch } from '../../shared/layers/silver/process-silver-batch.ts';
-import { defineFunction, type FunctionDefinition } from '../../shared/runtime/define-function.ts';
+import { defineLayerFunction } from '../../shared/layers/layer-run.ts';
+import { defineFunction } from '../../shared/runtime/define-function.ts';
 import { SilverRequest } from '../../shared/runtime/payloads.ts';
 
 /**
@@ -14,19 +15,8 @@ export const SILVER_TIMEOUT_SECONDS = 50;
  * `{batch_id, system_id, entity_id}`; `force: true` applies a batch again, `rebuild: true` replays the entity's
  * whole history from bronze. See docs/silver.md.
  */
-export const silver: FunctionDefinition<typeof SilverRequest> = {
-  name: 'silver',
-  layer: 'silver',
-  request: SilverRequest,
-  run: async (request, call) =>
-    processSilverBatch(request, {
-      pool: await call.deps.pool(),
-      metadata: await call.deps.metadata(),
-      log: call.log,
-      callId: call.callId,
-      timeoutSeconds: SILVER_TIMEOUT_SECONDS,
-      canaryBaseDir: jsonFileBaseDir(),
-    }),
-};
+export const silver = defineLayerFunction('silver', SilverRequest, SILVER_TIMEOUT_SECONDS, (request, deps) =>
+  processSilverBatch(request, { ...deps, canaryBaseDir: jsonFileBaseDir() }),
+);
 
 export const handler = defineFunction(silver);

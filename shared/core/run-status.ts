@@ -1,6 +1,8 @@
 /**
- * Run statuses and the rules between them. A run starts `running` (or is recorded `skipped` at once when its
- * work is already done or in progress) and ends in exactly one final status; a final status never changes.
+ * Run statuses and how a layer's status follows from its entities'. A run starts `running` (or is recorded
+ * `skipped` at once when its work is already done or in progress) and ends in exactly one final status; a final
+ * status never changes. The database holds that rule: every update that finishes a run matches `status = 'running'`
+ * only (`shared/runs/`), and a refused finish is a `RunNotRunningError`.
  */
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -11,16 +13,6 @@ export type FinalStatus = Exclude<RunStatus, 'running'>;
 /** The layers data passes through; `landing` is the connector's, the others process one entity each. */
 export const LAYERS = ['landing', 'bronze', 'silver', 'gold'] as const;
 export type Layer = (typeof LAYERS)[number];
-
-/** Whether a run in this status is over (its row will not change again). */
-export function isFinalStatus(status: RunStatus): status is FinalStatus {
-  return status !== 'running';
-}
-
-/** Whether a run may move from one status to another: only `running` moves, and only to a final status. */
-export function canTransition(from: RunStatus, to: RunStatus): boolean {
-  return from === 'running' && isFinalStatus(to);
-}
 
 /** How many entities of a system's layer ended in each final status. */
 export interface EntityOutcomeCounts {

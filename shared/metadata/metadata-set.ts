@@ -27,3 +27,6 @@ export interface ValidatedMetadata extends MetadataSet {
   /** The described models by name (from the code's registry; models are not deployed). */
   readonly models: Readonly<Record<string, EntityModel>>;
 }
+
+/** What resolving an entity of a layer reads: systems, entities, and the described models by name. */
+export type ModelledMetadata = Pick<ValidatedMetadata, 'systems' | 'entities' | 'models'>;

@@ -49,12 +49,12 @@ const LOGGED_REFERENCES = ['batch_id', 'system_id', 'entity_id', 'gold_entity_id
  *
  * @example
  * ```ts
- * // functions/bronze/handler.ts
+ * // functions/action-log/handler.ts (the entity layers' functions are `defineLayerFunction`, shared/layers/layer-run.ts)
  * export const handler = defineFunction({
- *   name: 'bronze',
- *   layer: 'bronze',
- *   request: BronzeRequest,
- *   run: (request, call) => processEntityBatch(request, call),
+ *   name: 'action-log',
+ *   request: ActionRequest,
+ *   run: async (request, call) =>
+ *     runLogAction(request, { db: await call.deps.pool(), metadata: await call.deps.metadata(), log: call.log, callId: call.callId }),
  * });
  * ```
  */

@@ -18,3 +18,11 @@ export function ident(name: string): string {
 export function qualified(schema: string, name: string): string {
   return `${ident(schema)}.${ident(name)}`;
 }
+
+/**
+ * Joins two aliases on a key: `left."k1" = right."k1" and left."k2" = right."k2"`. Key columns are never null, so
+ * `=` is exact.
+ */
+export function keyMatch(key: readonly string[], left: string, right: string): string {
+  return key.map((name) => `${left}.${ident(name)} = ${right}.${ident(name)}`).join(' and ');
+}

@@ -6,16 +6,10 @@ import type { EntityModel } from '../../core/entity-model.ts';
 import type { ProcessorOptions } from '../../core/processors/types.ts';
 import type { QualityConfig } from '../../core/dq-checks.ts';
 import { NotFoundError } from '../../errors.ts';
-import { entityTable, type BronzeSilverEntity, type Entity } from '../../metadata/entity-schema.ts';
+import { entityTable, type BronzeSilverEntity } from '../../metadata/entity-schema.ts';
 import { processorColumns } from '../../metadata/processor-schema.ts';
+import type { ModelledMetadata } from '../../metadata/metadata-set.ts';
 import type { System } from '../../metadata/system-schema.ts';
-
-/** The metadata bronze reads: systems, entities, and the described models by name. */
-export interface BronzeMetadata {
-  readonly systems: readonly System[];
-  readonly entities: readonly Entity[];
-  readonly models: Readonly<Record<string, EntityModel>>;
-}
 
 /** Everything bronze needs to know about one entity. */
 export interface BronzeEntity {
@@ -36,7 +30,7 @@ export interface BronzeEntity {
  * Resolves a bronze call's entity: it must be a `bronze_silver` entity of the named system, with a known model.
  * Anything else is a `NotFoundError` (404), before any audit row is written.
  */
-export function resolveBronzeEntity(metadata: BronzeMetadata, system_id: string, entity_id: string): BronzeEntity {
+export function resolveBronzeEntity(metadata: ModelledMetadata, system_id: string, entity_id: string): BronzeEntity {
   const system = metadata.systems.find((candidate) => candidate.id === system_id);
   if (!system) throw new NotFoundError(`unknown system "${system_id}"`);
   const entity = metadata.entities.find((candidate) => candidate.id === entity_id);

@@ -5,36 +5,26 @@
 import type { Pool } from '../../adapters/postgres/pool.ts';
 import type { LandingStore } from '../../adapters/mongo/landing-store.ts';
 import { withTransaction } from '../../adapters/postgres/transaction.ts';
-import { DataRejectedError, NotFoundError, isPlatformError } from '../../errors.ts';
+import { DataRejectedError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { layerEntitiesOf } from '../../metadata/entity-schema.ts';
-import type { MetadataSet } from '../../metadata/metadata-set.ts';
-import { startEntityRun } from '../../runs/entity-runs.ts';
-import { openSystemLayerRun } from '../../runs/layer-runs.ts';
-import { RunNotRunningError } from '../../runs/run-errors.ts';
-import type { EntityLayerRun, RecordCounts } from '../../runs/run-types.ts';
-import type { Outcome } from '../../runtime/outcome.ts';
-import type { BronzeRequest } from '../../runtime/payloads.ts';
-import { resolveBronzeEntity, type BronzeMetadata } from './bronze-entity.ts';
-import type { BronzeRowCounts } from './bronze-rows.ts';
-import { finishBronzeFailed, finishBronzeSucceeded, type BronzeRunContext } from './finish-bronze-run.ts';
-import { findSucceededLanding } from '../../runs/landing-history.ts';
-import { loadBronzeBatch, type BronzeLoad } from './load-bronze-batch.ts';
 import { previousRowCount } from '../../runs/entity-run-history.ts';
+import { findSucceededLanding } from '../../runs/landing-history.ts';
+import type { RecordCounts } from '../../runs/run-types.ts';
+import type { Failed, Outcome } from '../../runtime/outcome.ts';
+import type { BronzeRequest } from '../../runtime/payloads.ts';
+import { withEntityRun, type LayerRunDeps, type LayerWork, type StartedLayerRun } from '../layer-run.ts';
+import { resolveBronzeEntity } from './bronze-entity.ts';
+import type { BronzeRowCounts } from './bronze-rows.ts';
+import { chainSilver, recordBronzeChecks } from './finish-bronze-run.ts';
+import { loadBronzeBatch, type BronzeLoad } from './load-bronze-batch.ts';
 import { describeFailedChecks } from './rejection-message.ts';
 
-/** What processing needs from outside. */
-export interface BronzeDeps {
-  readonly pool: Pool;
+/** What processing needs from outside: the layer run's deps, where landing is read from, and a memory bound. */
+export interface BronzeDeps extends LayerRunDeps {
   readonly landing: Pick<LandingStore, 'readRun'>;
-  readonly metadata: BronzeMetadata & Pick<MetadataSet, 'actions'>;
-  readonly log: Logger;
-  /** This call's `X-Call-Id`; stored on every row (`_dp_call_id`) and audit row. */
-  readonly call_id: string | undefined;
-  /** The function's timeout: a `running` bronze run of the same work older than this is stale. */
-  readonly timeout_seconds: number;
   /** Keys the uniqueness check holds in memory before counting in the table; default `BRONZE_MAX_TRACKED_KEYS`. */
-  readonly max_tracked_keys?: number;
+  readonly maxTrackedKeys?: number;
 }
 
 /** Thrown inside the data transaction to roll it back when the checks reject the batch. */
@@ -62,84 +52,64 @@ export async function processEntityBatch(request: BronzeRequest, deps: BronzeDep
   const landing = await findSucceededLanding(pool, request.batch_id, request.system_id);
   if (!landing) throw new NotFoundError(`batch ${request.batch_id} of system ${request.system_id} has no succeeded landing to read`);
 
-  await openSystemLayerRun(pool, {
-    batch_id: request.batch_id,
-    system_id: request.system_id,
+  const work: LayerWork = {
     layer: 'bronze',
-    entities_expected: layerEntitiesOf(deps.metadata, request.system_id).length,
-    call_id: deps.call_id ?? null,
-  });
-  const start = await startEntityRun(pool, {
-    batch_id: request.batch_id,
-    system_id: request.system_id,
-    layer: 'bronze',
-    entity_id: request.entity_id,
-    call_id: deps.call_id ?? null,
-    parent_call_id: request.parent_call_id ?? null,
-    force: request.force,
-    timeout_seconds: deps.timeout_seconds,
-  });
-  if (!start.proceed) {
-    deps.log.info({ reason: start.reason, duplicate_of_run_id: start.duplicateOfRunId }, 'bronze entity skipped');
-    return { status: 'skipped', reason: start.reason, run_id: start.run.run_id, duplicate_of_run_id: start.duplicateOfRunId };
-  }
-
-  const run = start.run;
-  const log = deps.log.child({ run_id: run.run_id });
-  const context: BronzeRunContext = {
-    run,
-    metadata: deps.metadata,
-    call_id: deps.call_id,
+    batchId: request.batch_id,
+    systemId: request.system_id,
+    entityId: request.entity_id,
+    entitiesExpected: layerEntitiesOf(deps.metadata, request.system_id).length,
+    parentCallId: request.parent_call_id,
     force: request.force,
   };
-  try {
-    const previous = await previousRowCount(pool, request.entity_id, run);
-    const source = deps.landing.readRun({
-      system_id: request.system_id,
-      landing_entity: bronze.entity.landing_entity,
-      batch_id: request.batch_id,
-      run_id: landing.run_id,
-    });
-    const write = { batch_id: run.batch_id, batch_timestamp: landing.batch_timestamp, call_id: deps.call_id ?? run.run_id, run_number: run.attempt };
-    const load = await withTransaction(pool, async (tx) => {
-      const loaded = await loadBronzeBatch(tx, bronze, source, write, {
-        previous_row_count: previous,
-        ...(deps.max_tracked_keys === undefined ? {} : { max_tracked_keys: deps.max_tracked_keys }),
+  const { callId } = deps;
+  return withEntityRun(work, deps, {
+    chainNext: chainSilver(deps.metadata, callId),
+    process: async (started) => {
+      const { run, log } = started;
+      const previous = await previousRowCount(pool, request.entity_id, run);
+      const source = deps.landing.readRun({
+        system_id: request.system_id,
+        landing_entity: bronze.entity.landing_entity,
+        batch_id: request.batch_id,
+        run_id: landing.run_id,
       });
-      if (loaded.rejected) throw new BatchRejected(loaded);
-      await finishBronzeSucceeded(tx, context, { counts: recordCounts(loaded.counts, loaded.rows_deleted, true), checks: loaded.checks });
-      return loaded;
-    });
-    reportUnmapped(log, load.counts);
-    log.info({ ...recordCounts(load.counts, load.rows_deleted, true), table_changed: load.table_changed }, 'bronze entity loaded');
-    return { status: 'succeeded', run_id: run.run_id, counts: recordCounts(load.counts, load.rows_deleted, true), unmapped_fields: load.counts.unmapped_fields };
-  } catch (error) {
-    return await recordFailure(error, run, context, pool, log);
-  }
+      const write = { batch_id: run.batch_id, batch_timestamp: landing.batch_timestamp, call_id: callId ?? run.run_id, run_number: run.attempt };
+      let load: BronzeLoad;
+      try {
+        load = await withTransaction(pool, async (tx) => {
+          const loaded = await loadBronzeBatch(tx, bronze, source, write, {
+            previous_row_count: previous,
+            ...(deps.maxTrackedKeys === undefined ? {} : { max_tracked_keys: deps.maxTrackedKeys }),
+          });
+          if (loaded.rejected) throw new BatchRejected(loaded);
+          await recordBronzeChecks(tx, run, loaded.checks, callId);
+          await started.end(tx, { status: 'succeeded', counts: recordCounts(loaded.counts, loaded.rows_deleted, true) }, { forceNext: request.force });
+          return loaded;
+        });
+      } catch (error) {
+        if (error instanceof BatchRejected) return recordRejection(error.load, started, pool, callId);
+        throw error;
+      }
+      reportUnmapped(log, load.counts);
+      log.info({ ...recordCounts(load.counts, load.rows_deleted, true), table_changed: load.table_changed }, 'bronze entity loaded');
+      return { status: 'succeeded', run_id: run.run_id, counts: recordCounts(load.counts, load.rows_deleted, true), unmapped_fields: load.counts.unmapped_fields };
+    },
+  });
 }
 
-async function recordFailure(error: unknown, run: EntityLayerRun, context: BronzeRunContext, pool: Pool, log: Logger): Promise<Outcome> {
-  // Taken over as stale: the run that took over owns the audit row and the batch; this call only stops.
-  if (error instanceof RunNotRunningError) throw error;
-  if (error instanceof BatchRejected) {
-    const { load } = error;
-    const rejection = new DataRejectedError(describeFailedChecks(run.entity_id, load.checks));
-    const counts = recordCounts(load.counts, 0, false);
-    reportUnmapped(log, load.counts);
-    await withTransaction(pool, (tx) => finishBronzeFailed(tx, context, { counts, checks: load.checks, error: rejection.message }));
-    log.warn({ ...counts, reason: rejection.message }, 'bronze entity rejected by its checks');
-    const failed_checks = load.checks.filter((check) => !check.passed && check.severity === 'error').map((check) => check.check);
-    return { status: 'failed', error: rejection, run_id: run.run_id, counts, failed_checks, unmapped_fields: load.counts.unmapped_fields };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  try {
-    await withTransaction(pool, (tx) => finishBronzeFailed(tx, context, { counts: {}, error: message }));
-  } catch (recordError) {
-    // The database is gone or the run was taken over meanwhile: the stale-run rule recovers it later.
-    log.error({ err: recordError }, 'bronze failure could not be recorded');
-  }
-  if (!isPlatformError(error)) throw error;
-  return { status: 'failed', error, run_id: run.run_id };
+/** Ends a run whose batch its checks rejected (its rows rolled back) `failed`, naming the checks, with their results. */
+async function recordRejection(load: BronzeLoad, started: StartedLayerRun, pool: Pool, callId: string | undefined): Promise<Failed> {
+  const { run, log } = started;
+  const rejection = new DataRejectedError(describeFailedChecks(run.entity_id, load.checks));
+  const counts = recordCounts(load.counts, 0, false);
+  reportUnmapped(log, load.counts);
+  await withTransaction(pool, async (tx) => {
+    await recordBronzeChecks(tx, run, load.checks, callId);
+    await started.end(tx, { status: 'failed', counts, error: rejection.message });
+  });
+  log.warn({ ...counts, reason: rejection.message }, 'bronze entity rejected by its checks');
+  const failed_checks = load.checks.filter((check) => !check.passed && check.severity === 'error').map((check) => check.check);
+  return { status: 'failed', error: rejection, run_id: run.run_id, counts, failed_checks, unmapped_fields: load.counts.unmapped_fields };
 }
 
 /** The audit counts: landing records in, rows written (none when rolled back), rows rejected, rows replaced. */

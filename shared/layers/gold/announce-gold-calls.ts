@@ -3,7 +3,8 @@ import type { EntityLayerRun } from '../../runs/run-types.ts';
 import { entitiesAwaitingOutcome } from '../../runs/entity-run-history.ts';
 import { announceCalls } from '../chaining/announce-calls.ts';
 import type { GoldEntity } from '../../metadata/entity-schema.ts';
-import { goldEntitiesReading, silverEntitiesOfSystem, type GoldMetadata } from './gold-entity.ts';
+import type { MetadataSet } from '../../metadata/metadata-set.ts';
+import { goldEntitiesReading, silverEntitiesOfSystem } from './gold-entity.ts';
 
 /**
  * Announces a `gold` call for each enabled gold entity that reads the entity of a finished silver run, once its
@@ -19,7 +20,7 @@ import { goldEntitiesReading, silverEntitiesOfSystem, type GoldMetadata } from '
 export async function announceGoldCalls(
   tx: Transaction,
   silverRun: EntityLayerRun,
-  metadata: Pick<GoldMetadata, 'entities'>,
+  metadata: Pick<MetadataSet, 'entities'>,
   origin: { readonly call_id: string | undefined; readonly force: boolean },
 ): Promise<string[]> {
   const systemEntities = new Set(silverEntitiesOfSystem(metadata, silverRun.system_id));

@@ -8,16 +8,10 @@ import { SILVER_SCHEMA } from '../../core/table-layout.ts';
 import { ConfigurationError, NotFoundError } from '../../errors.ts';
 import { formatIssue } from '../../handler.ts';
 import { entityTable, type Entity, type GoldEntity } from '../../metadata/entity-schema.ts';
+import type { MetadataSet, ModelledMetadata } from '../../metadata/metadata-set.ts';
 import type { System } from '../../metadata/system-schema.ts';
 import type { GoldProcessor, SourceTable } from './gold-processor.ts';
 import { goldProcessorFor, goldProcessors } from './gold-registry.ts';
-
-/** The metadata the gold layer reads. */
-export interface GoldMetadata {
-  readonly systems: readonly System[];
-  readonly entities: readonly Entity[];
-  readonly models: Readonly<Record<string, EntityModel>>;
-}
 
 /** Everything a recompute needs to know about one gold entity. */
 export interface ResolvedGoldEntity {
@@ -40,7 +34,7 @@ export interface ResolvedGoldEntity {
  * are a `ConfigurationError` naming the entity.
  */
 export function resolveGoldEntity(
-  metadata: GoldMetadata,
+  metadata: ModelledMetadata,
   goldEntityId: string,
   registry: Readonly<Record<string, GoldProcessor>> = goldProcessors,
 ): ResolvedGoldEntity {
@@ -70,7 +64,7 @@ export function resolveGoldEntity(
 }
 
 /** Each model the processor reads, matched to the one source entity of that model. */
-function resolveSources(metadata: GoldMetadata, entity: GoldEntity, processor: GoldProcessor): Record<string, SourceTable> {
+function resolveSources(metadata: ModelledMetadata, entity: GoldEntity, processor: GoldProcessor): Record<string, SourceTable> {
   const sources: Record<string, SourceTable> = {};
   for (const model of processor.sources) {
     const matches = entity.sources
@@ -89,12 +83,12 @@ function resolveSources(metadata: GoldMetadata, entity: GoldEntity, processor: G
 }
 
 /** The enabled gold entities that read `entityId`: what silver chains to when it finishes that entity. */
-export function goldEntitiesReading(metadata: Pick<GoldMetadata, 'entities'>, entityId: string): GoldEntity[] {
+export function goldEntitiesReading(metadata: Pick<MetadataSet, 'entities'>, entityId: string): GoldEntity[] {
   return metadata.entities.filter((entity): entity is GoldEntity => entity.kind === 'gold' && entity.enabled && entity.sources.includes(entityId));
 }
 
 /** The ids of the enabled bronze_silver entities of `systemId`: what each of its batches runs through silver. */
-export function silverEntitiesOfSystem(metadata: Pick<GoldMetadata, 'entities'>, systemId: string): string[] {
+export function silverEntitiesOfSystem(metadata: Pick<MetadataSet, 'entities'>, systemId: string): string[] {
   return metadata.entities.filter((entity) => entity.kind === 'bronze_silver' && entity.enabled && entity.system_id === systemId).map((entity) => entity.id);
 }
 
@@ -102,7 +96,7 @@ export function silverEntitiesOfSystem(metadata: Pick<GoldMetadata, 'entities'>,
  * The enabled gold entities a batch of `systemId` can trigger: those reading at least one enabled bronze_silver
  * entity of the system. Their number is what the batch's gold layer run waits for (`entities_expected`).
  */
-export function goldEntitiesOfSystem(metadata: Pick<GoldMetadata, 'entities'>, systemId: string): GoldEntity[] {
+export function goldEntitiesOfSystem(metadata: Pick<MetadataSet, 'entities'>, systemId: string): GoldEntity[] {
   const systemEntities = new Set(silverEntitiesOfSystem(metadata, systemId));
   return metadata.entities.filter(
     (entity): entity is GoldEntity => entity.kind === 'gold' && entity.enabled && entity.sources.some((source) => systemEntities.has(source)),

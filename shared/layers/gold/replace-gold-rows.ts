@@ -3,7 +3,7 @@
  * duplicate keys, then merged set-based: delete the keys that are gone, update the rows that changed, insert the
  * new keys. Equal rows stay untouched, so a second recompute on the same silver changes nothing.
  */
-import { ident, qualified } from '../../adapters/postgres/sql.ts';
+import { ident, keyMatch, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../core/entity-model.ts';
 import { GOLD_COLUMN } from '../../core/table-layout.ts';
@@ -41,11 +41,6 @@ function first<T>(rows: readonly T[], what: string): T {
   return row;
 }
 
-/** `left.k1 = right.k1 and …`: key columns are never null. */
-function keyMatch(model: EntityModel, left: string, right: string): string {
-  return model.key.map((name) => `${left}.${ident(name)} = ${right}.${ident(name)}`).join(' and ');
-}
-
 /** `create temp table` with the model's columns and types, so the processor's values are cast as the table's. */
 function createStageSql(model: EntityModel): string {
   const columns = model.columns.map((column) => `${ident(column.name)} ${sqlType(column.type)}`);
@@ -76,7 +71,7 @@ with deleted as (
    where not exists (
      select 1
        from ${STAGE} as incoming
-      where ${keyMatch(model, 'incoming', 'existing')}
+      where ${keyMatch(model.key, 'incoming', 'existing')}
    )
   returning 1
 )
@@ -100,7 +95,7 @@ with updated as (
   update ${target} as existing
      set ${assignments.join(',\n         ')}
     from ${STAGE} as incoming
-   where ${keyMatch(model, 'existing', 'incoming')}
+   where ${keyMatch(model.key, 'existing', 'incoming')}
      and (${changed})
   returning 1
 )
@@ -119,7 +114,7 @@ with inserted as (
    where not exists (
      select 1
        from ${target} as existing
-      where ${keyMatch(model, 'existing', 'incoming')}
+      where ${keyMatch(model.key, 'existing', 'incoming')}
    )
   returning 1
 )

@@ -31,8 +31,8 @@ export function connectorFunctionDefinition(name: string, connectors: ConnectorR
         metadata: await call.deps.metadataLoader(),
         connectors,
         log: call.log,
-        call_id: call.callId,
-        timeout_seconds: config.timeoutSeconds,
+        callId: call.callId,
+        timeoutSeconds: config.timeoutSeconds,
         now: () => call.deps.now(),
       });
     },

@@ -1,6 +1,6 @@
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
-import { ident } from '../../adapters/postgres/sql.ts';
-import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './silver-entity.ts';
+import { ident, keyMatch } from '../../adapters/postgres/sql.ts';
+import { STAGE_COLUMN, type LoadType, type SilverSqlContext } from './silver-entity.ts';
 
 /**
  * Closes the open version of every deleted key, at the batch timestamp, and flags it deleted: in a full load the
@@ -12,7 +12,7 @@ import { keyMatch, STAGE_COLUMN, type LoadType, type SilverSqlContext } from './
  */
 export function closeDeletedKeysSql(ctx: SilverSqlContext, loadType: LoadType): string | undefined {
   const staged = (condition: string): string =>
-    `exists (select 1 from ${ctx.stage} as incoming where ${keyMatch(ctx.plan, 'incoming', 'existing')}${condition})`;
+    `exists (select 1 from ${ctx.stage} as incoming where ${keyMatch(ctx.plan.key, 'incoming', 'existing')}${condition})`;
   const tombstoned = staged(` and incoming.${ident(STAGE_COLUMN.is_tombstone)}`);
   const reasons = [...(loadType === 'full' ? [`not ${staged('')}`] : []), ...(ctx.plan.tombstone ? [tombstoned] : [])];
   if (reasons.length === 0) return undefined;

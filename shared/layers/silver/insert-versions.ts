@@ -1,7 +1,7 @@
 import { hashExpression } from '../../core/scd-plan.ts';
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
-import { ident } from '../../adapters/postgres/sql.ts';
-import { columnList, keyMatch, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
+import { ident, keyMatch } from '../../adapters/postgres/sql.ts';
+import { columnList, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
 
 const incoming = (name: string): string => `incoming.${ident(name)}`;
 
@@ -34,7 +34,7 @@ with inserted as (
      and not exists (
      select 1
        from ${ctx.silver} as existing
-      where ${keyMatch(ctx.plan, 'existing', 'incoming')}
+      where ${keyMatch(ctx.plan.key, 'existing', 'incoming')}
         and existing.${ident(SILVER_COLUMN.valid_to)} is null
    )
   returning 1

@@ -100,11 +100,6 @@ export function silverSqlContext(entity: SilverEntity): SilverSqlContext {
   };
 }
 
-/** `left.k1 = right.k1 and left.k2 = right.k2`: key columns are never null, so `=` is exact. */
-export function keyMatch(plan: ScdPlan, left: string, right: string): string {
-  return plan.key.map((name) => `${left}.${ident(name)} = ${right}.${ident(name)}`).join(' and ');
-}
-
 /** `alias."a", alias."b"` for a list of column names. */
 export function columnList(names: readonly string[], alias?: string): string {
   return names.map((name) => (alias === undefined ? ident(name) : `${alias}.${ident(name)}`)).join(', ');

@@ -1,7 +1,7 @@
 import { changedExpression, hashExpression } from '../../core/scd-plan.ts';
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
-import { ident } from '../../adapters/postgres/sql.ts';
-import { keyMatch, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
+import { ident, keyMatch } from '../../adapters/postgres/sql.ts';
+import { STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
 
 const existing = (name: string): string => `existing.${ident(name)}`;
 const incoming = (name: string): string => `incoming.${ident(name)}`;
@@ -35,7 +35,7 @@ with updated as (
   update ${ctx.silver} as existing
      set ${assignments.join(',\n         ')}
     from ${ctx.stage} as incoming
-   where ${keyMatch(plan, 'existing', 'incoming')}
+   where ${keyMatch(plan.key, 'existing', 'incoming')}
      and not incoming.${ident(STAGE_COLUMN.is_tombstone)}
      and (${scd1Changed}
           or (existing.${ident(SILVER_COLUMN.is_current)} and (existing.${validTo} is not null or ${scd2Changed})))

@@ -8,7 +8,7 @@ import type { FunctionEvent } from '../../handler.ts';
 import type { Logger } from '../../log.ts';
 import type { LoadedMetadata, MetadataLoader } from '../../metadata/metadata-loader.ts';
 import { SystemId } from '../../metadata/identifier.ts';
-import { answerOutcome, type Outcome } from '../../runtime/outcome.ts';
+import { answerOutcome, type Outcome, type OutcomeAnswer } from '../../runtime/outcome.ts';
 import { claimWebhookPush, finishWebhookPush } from '../../runs/webhook-pushes.ts';
 import { landSystem } from '../landing/land-system.ts';
 import { announcePull } from './announce-pull.ts';
@@ -31,12 +31,6 @@ export interface WebhookDeps {
   readonly timeoutSeconds: number;
 }
 
-/** The webhook's answer: its HTTP status and JSON body. */
-export interface WebhookAnswer {
-  readonly httpStatus: number;
-  readonly body: Readonly<Record<string, unknown>>;
-}
-
 /** How long a landed push counts: the same push again within this is answered as a duplicate (docs/security.md). */
 export const PUSH_REPLAY_WINDOW_SECONDS = 24 * 60 * 60;
 
@@ -54,7 +48,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  *   records are landed as a batch of their own through `landSystem`, with the same audit rows and bronze calls as a
  *   scheduled landing (only the entities that read the pushed landing entity are chained).
  */
-export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path' | 'headers' | 'query' | 'rawBody' | 'body'>, deps: WebhookDeps): Promise<WebhookAnswer> {
+export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path' | 'headers' | 'query' | 'rawBody' | 'body'>, deps: WebhookDeps): Promise<OutcomeAnswer> {
   if (event.method !== 'POST') throw new MethodNotAllowedError(`webhook accepts POST, not ${event.method}`);
   const named = /^\/?([^/]*)\/?$/.exec(event.path)?.[1] ?? '';
   const systemId = SystemId.safeParse(named).success ? named : '(none)';
@@ -94,8 +88,8 @@ export async function handleWebhook(event: Pick<FunctionEvent, 'method' | 'path'
         metadata: onlyEntitiesOf(loader, systemId, landingEntity),
         connectors: { [system.type]: pushedRecordsConnector(system.type, landingEntity, records) },
         log,
-        call_id: deps.callId,
-        timeout_seconds: deps.timeoutSeconds,
+        callId: deps.callId,
+        timeoutSeconds: deps.timeoutSeconds,
         now: deps.now,
       },
     );

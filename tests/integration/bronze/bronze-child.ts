@@ -57,8 +57,8 @@ async function main(): Promise<void> {
       landing: pausingReader(store, settings.pause_after),
       metadata,
       log: createLogger({ child: 'bronze' }, process.stderr),
-      call_id: settings.call_id,
-      timeout_seconds: settings.timeout_seconds,
+      callId: settings.call_id,
+      timeoutSeconds: settings.timeout_seconds,
     },
   );
   process.stdout.write(`${JSON.stringify({ status: outcome.status })}\n`);

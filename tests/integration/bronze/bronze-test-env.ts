@@ -42,7 +42,7 @@ export interface BronzeTestEnv {
   process(
     landed: Landed,
     entity_id: string,
-    options?: { force?: boolean; call_id?: string; metadata?: ValidatedMetadata; timeout_seconds?: number; landing?: BronzeDeps['landing']; max_tracked_keys?: number },
+    options?: { force?: boolean; callId?: string; metadata?: ValidatedMetadata; timeoutSeconds?: number; landing?: BronzeDeps['landing']; maxTrackedKeys?: number },
   ): Promise<Outcome>;
   /** The repository's metadata with some entities changed (`quality`, `processor`…). */
   withEntities(change: (entity: Entity) => Entity): ValidatedMetadata;
@@ -86,9 +86,9 @@ export async function createBronzeTestEnv(prefix: string): Promise<BronzeTestEnv
         landing: options.landing ?? store,
         metadata: options.metadata ?? metadata,
         log,
-        call_id: options.call_id ?? `call-bronze-${calls}`,
-        timeout_seconds: options.timeout_seconds ?? 300,
-        ...(options.max_tracked_keys === undefined ? {} : { max_tracked_keys: options.max_tracked_keys }),
+        callId: options.callId ?? `call-bronze-${calls}`,
+        timeoutSeconds: options.timeoutSeconds ?? 300,
+        ...(options.maxTrackedKeys === undefined ? {} : { maxTrackedKeys: options.maxTrackedKeys }),
       };
       return processEntityBatch({ batch_id: landed.batch_id, system_id: landed.system_id, entity_id, force: options.force ?? false }, deps);
     },

@@ -99,9 +99,9 @@ describe('an interrupted bronze load', () => {
     expect(await runsOf(landed)).toMatchObject([{ status: 'running', attempt: 1 }]);
 
     // a call while the killed run is not yet stale is skipped; once it is, the rerun takes it over
-    expect(await env.process(landed, 'test_product', { timeout_seconds: 600 })).toMatchObject({ status: 'skipped', reason: 'already_running' });
+    expect(await env.process(landed, 'test_product', { timeoutSeconds: 600 })).toMatchObject({ status: 'skipped', reason: 'already_running' });
     await sleep(2_100);
-    expect(await env.process(landed, 'test_product', { timeout_seconds: 2 })).toMatchObject({ status: 'succeeded', counts: { records_inserted: RECORDS } });
+    expect(await env.process(landed, 'test_product', { timeoutSeconds: 2 })).toMatchObject({ status: 'succeeded', counts: { records_inserted: RECORDS } });
     expect(await batchRows(landed)).toEqual({ rows: RECORDS, positions: RECORDS });
     const runs = await runsOf(landed);
     expect(runs).toMatchObject([

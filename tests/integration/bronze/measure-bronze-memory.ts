@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const loadStarted = Date.now();
-    const outcome = await env.process(landed, entity, { metadata, timeout_seconds: 3600, ...(source === 'memory' ? { landing: inMemory } : {}) });
+    const outcome = await env.process(landed, entity, { metadata, timeoutSeconds: 3600, ...(source === 'memory' ? { landing: inMemory } : {}) });
     const seconds = (Date.now() - loadStarted) / 1000;
     clearInterval(sampler);
     console.log(JSON.stringify({ status: outcome.status, counts: (outcome as { counts?: unknown }).counts }));

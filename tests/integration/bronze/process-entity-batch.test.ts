@@ -146,7 +146,7 @@ describe('processEntityBatch (TST01)', () => {
     expect(again).toMatchObject({ status: 'skipped', reason: 'already_succeeded' });
     expect(await rowsOf('test_customer_tag', landed.batch_id, 'customer_id, list_index')).toHaveLength(7);
 
-    const forced = await env.process(landed, 'test_customer_tag', { force: true, call_id: 'call-forced' });
+    const forced = await env.process(landed, 'test_customer_tag', { force: true, callId: 'call-forced' });
     expect(forced).toMatchObject({ status: 'succeeded', counts: { records_in: 5, records_inserted: 7, records_deleted: 7 } });
     const rows = await rowsOf('test_customer_tag', landed.batch_id, 'customer_id, list_index');
     expect(rows).toHaveLength(7);
@@ -203,13 +203,13 @@ describe('processEntityBatch (TST01)', () => {
   it('counts duplicate keys in the table when a batch has more keys than the check holds, with the same verdict', async () => {
     // a clean batch whose keys overflow the bound loads as usual, composite keys included
     const clean = await env.land('TST01', tst01Batch());
-    for (const entity of TST01_ENTITIES) expect((await env.process(clean, entity, { max_tracked_keys: 1 })).status, entity).toBe('succeeded');
+    for (const entity of TST01_ENTITIES) expect((await env.process(clean, entity, { maxTrackedKeys: 1 })).status, entity).toBe('succeeded');
 
     const records = tst01Batch();
     records.customers = [...records.customers!, customer('c-4', { name: 'Again' }), customer('c-4'), customer('c-5')];
-    const verdict = async (max_tracked_keys: number | undefined) => {
+    const verdict = async (maxTrackedKeys: number | undefined) => {
       const landed = await env.land('TST01', records);
-      const outcome = await env.process(landed, 'test_customer', max_tracked_keys === undefined ? {} : { max_tracked_keys });
+      const outcome = await env.process(landed, 'test_customer', maxTrackedKeys === undefined ? {} : { maxTrackedKeys });
       const found = await env.db.pool.query(
         `select observed, details->'samples' as samples from audit.check_result where batch_id = $1 and entity_id = 'test_customer' and check_name = 'key_unique'`,
         [landed.batch_id],

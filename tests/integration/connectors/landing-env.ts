@@ -46,7 +46,7 @@ export interface LandingEnv {
   /** The repository's metadata with systems changed (a fake's URL, a webhook block). */
   metadata(change?: (system: System) => System): LoadedMetadata;
   /** Runs the landing use case like a connector function, at `now`. */
-  land(request: Partial<LandSystemRequest> & { system_id: string }, options: { connectors: ConnectorRegistry; metadata: LoadedMetadata; now: Date; call_id?: string }): Promise<Outcome>;
+  land(request: Partial<LandSystemRequest> & { system_id: string }, options: { connectors: ConnectorRegistry; metadata: LoadedMetadata; now: Date; callId?: string }): Promise<Outcome>;
   /** The records a landing run wrote for a landing entity, in order. */
   landed(system_id: string, landing_entity: string, batch_id: string, run_id: string): Promise<JsonValue[]>;
   /** Every landing document of a system (any run), per landing entity. */
@@ -89,8 +89,8 @@ export async function createLandingEnv(prefix: string): Promise<LandingEnv> {
           metadata: staticMetadataLoader(options.metadata, secrets),
           connectors: options.connectors,
           log,
-          call_id: options.call_id ?? 'call-landing-test',
-          timeout_seconds: 300,
+          callId: options.callId ?? 'call-landing-test',
+          timeoutSeconds: 300,
           now: () => options.now,
         },
       );

@@ -79,7 +79,7 @@ async function batch(run: Run, at: number): Promise<void> {
   for (const entity_id of ENTITIES) {
     const bronze = await processEntityBatch(
       { batch_id, system_id: 'NSC01', entity_id, force: false },
-      { pool: run.env.db.pool, landing: run.env.store, metadata: run.metadata, log: quiet, call_id: `bronze-${at}`, timeout_seconds: 300 },
+      { pool: run.env.db.pool, landing: run.env.store, metadata: run.metadata, log: quiet, callId: `bronze-${at}`, timeoutSeconds: 300 },
     );
     expect(bronze, `bronze ${entity_id}`).toMatchObject({ status: 'succeeded' });
     const silver = await processSilverBatch(SilverRequest.parse({ batch_id, system_id: 'NSC01', entity_id }), {

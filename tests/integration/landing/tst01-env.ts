@@ -26,7 +26,7 @@ export interface Tst01Env {
   readonly dir: string;
   readonly metadata: LoadedMetadata;
   /** A landing's deps; `metadata` replaces the project's (TST01 reading `dir`). */
-  deps(call_id: string, metadata?: LoadedMetadata): LandSystemDeps;
+  deps(callId: string, metadata?: LoadedMetadata): LandSystemDeps;
   close(): Promise<void>;
 }
 
@@ -57,14 +57,14 @@ export async function createTst01Env(prefix: string): Promise<Tst01Env> {
     landing,
     dir,
     metadata,
-    deps: (call_id, other) => ({
+    deps: (callId, other) => ({
       pool: db.pool,
       landing,
       metadata: other === undefined ? loader : staticMetadataLoader(other, createEnvSecretStore({})),
       connectors: { jsonfile: createJsonFileConnector() },
       log,
-      call_id,
-      timeout_seconds: 60,
+      callId,
+      timeoutSeconds: 60,
       now: () => new Date(),
     }),
     async close() {
