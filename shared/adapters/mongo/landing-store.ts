@@ -248,7 +248,7 @@ async function* readWhere(
 /**
  * Whether a run found nothing by `_dp_run_id` because it was landed before that field existed: its first document
  * (`<run_id>:0`; a run's documents all come from one call, so all have the field or none has) is there without
- * it. Looked up by `_id`, a top-level filter FerretDB pushes down, so an empty run costs no collection read.
+ * it. Looked up by `_id`, a top-level filter FerretDB pushes down: an empty run costs no decoding of the collection.
  */
 async function landedWithoutRunField(collection: Collection<LandingDocument>, run_id: string, what: string): Promise<boolean> {
   try {
