@@ -9,11 +9,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { landingCollectionName, type LandingDocument } from '../../shared/adapters/mongo/landing-store.ts';
+import { landingCollectionName, landingRunFilter, type LandingDocument } from '../../shared/adapters/mongo/landing-store.ts';
 import { ident, qualified } from '../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../shared/adapters/postgres/transaction.ts';
 import type { EntityModel } from '../../shared/core/entity-model.ts';
 import { BRONZE_SCHEMA } from '../../shared/core/table-layout.ts';
+import { findSucceededLanding } from '../../shared/runs/landing-history.ts';
 import { bronzeTableSpec } from '../../shared/layers/tables/entity-tables.ts';
 import {
   BASELINE_COPY_SCHEMA,
@@ -83,14 +84,18 @@ const LANDING_CHUNK_RECORDS = 500;
 const LANDING_READ_BATCH = 1000;
 
 /**
- * The landing store's limits on this batch's documents: a raw `find` of them in the order bronze reads them (by
+ * The landing store's limits on this batch's documents: a raw `find` of them with bronze's filter
+ * (`landingRunFilter` of the batch's succeeded landing run, looked up untimed) in the order bronze reads them (by
  * position, nothing decoded), timed; then `insertMany` of the same documents, read again untimed, into an empty
  * collection in chunks of landing's size, only the inserts timed. The collection is dropped afterwards.
  */
 export async function runBaselineLanding(task: Extract<BenchTask, { kind: 'baseline_landing' }>, connections: TaskConnections): Promise<TaskWork> {
   const db = connections.mongo.db(task.landing_database);
   const landed = db.collection<LandingDocument>(landingCollectionName(BENCH_SYSTEM, BENCH_LANDING_ENTITY));
-  const readLanded = () => landed.find({ '_dp.batch_id': task.batch_id }).sort({ '_dp.position': 1 }).batchSize(LANDING_READ_BATCH);
+  const run = await findSucceededLanding(connections.pool, task.batch_id, BENCH_SYSTEM);
+  if (!run) throw new Error(`baseline: batch ${task.batch_id} has no succeeded landing run to read`);
+  const filter = landingRunFilter({ batch_id: task.batch_id, run_id: run.run_id });
+  const readLanded = () => landed.find(filter).sort({ '_dp.position': 1 }).batchSize(LANDING_READ_BATCH);
 
   const readStarted = performance.now();
   let documents = 0;

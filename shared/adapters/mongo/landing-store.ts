@@ -26,6 +26,12 @@ export interface LandingSystemFields extends LandingRunRef {
 export interface LandingDocument {
   /** `<run_id>:<position>`: unique per collection, and the same when a chunk is written twice. */
   readonly _id: string;
+  /**
+   * `_dp.run_id` again, at the top level: the one field of the read filter FerretDB v1 hands to PostgreSQL (it
+   * evaluates dotted paths in its own process, after reading every document of the collection). Absent from
+   * documents landed before it existed: `readRun` reads those by `_dp` alone.
+   */
+  readonly _dp_run_id?: string;
   readonly _dp: LandingSystemFields;
   readonly record?: JsonValue;
   readonly record_json?: string;
@@ -83,6 +89,21 @@ export const COLLECTION_SEPARATOR = '__';
 const LANDING_ENTITY_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const DUPLICATE_KEY = 11000;
 const WRITE_ATTEMPTS = 3;
+
+/**
+ * The filter of one landing run's documents, as bronze's read and the bench's raw `find` use it. The `_dp` fields
+ * are the landing index's prefix (MongoDB answers from the index, sorted by `_dp.position`); the top-level
+ * `_dp_run_id` is what FerretDB v1 pushes down to PostgreSQL, so it decodes only the run's documents instead of
+ * the whole collection (its PostgreSQL still scans the table: FerretDB's indexes cannot serve its `@>` filters).
+ */
+export function landingRunFilter(ref: { readonly batch_id: string; readonly run_id: string }): Record<string, string> {
+  return { _dp_run_id: ref.run_id, '_dp.batch_id': ref.batch_id, '_dp.run_id': ref.run_id };
+}
+
+/** The filter of one landing run's documents that also finds documents landed before `_dp_run_id` existed. */
+function legacyRunFilter(ref: { readonly batch_id: string; readonly run_id: string }): Record<string, string> {
+  return { '_dp.batch_id': ref.batch_id, '_dp.run_id': ref.run_id };
+}
 
 /** The collection of a system's landing entity. Refuses names that would not be identifiers downstream. */
 export function landingCollectionName(system_id: string, landing_entity: string): string {
@@ -164,6 +185,7 @@ export function createLandingStore(db: Db, options: LandingStoreOptions = {}): L
           if ('record_json' in stored) encoded[landing_entity] = (encoded[landing_entity] ?? 0) + 1;
           const document: LandingDocument = {
             _id: `${run.run_id}:${position}`,
+            _dp_run_id: run.run_id,
             _dp: { ...run, position },
             ...stored,
           };
@@ -183,29 +205,58 @@ export function createLandingStore(db: Db, options: LandingStoreOptions = {}): L
 
     async *readRun(ref) {
       const collection = await collectionFor(ref.system_id, ref.landing_entity);
-      const cursor = collection
-        .find({ '_dp.batch_id': ref.batch_id, '_dp.run_id': ref.run_id })
-        .sort({ '_dp.position': 1 })
-        .batchSize(readBatchSize);
-      try {
-        for await (const document of cursor) {
-          yield { record_id: document._id, position: document._dp.position, record: decodeLandingRecord(document) };
-        }
-      } catch (error) {
-        throw toMongoError(error, `reading ${landingCollectionName(ref.system_id, ref.landing_entity)} batch ${ref.batch_id}`);
-      } finally {
-        await cursor.close().catch(() => undefined);
+      const what = `${landingCollectionName(ref.system_id, ref.landing_entity)} batch ${ref.batch_id}`;
+      let read = 0;
+      for await (const record of readWhere(collection, landingRunFilter(ref), readBatchSize, what)) {
+        read += 1;
+        yield record;
       }
+      if (read > 0 || !(await landedWithoutRunField(collection, ref.run_id, what))) return;
+      yield* readWhere(collection, legacyRunFilter(ref), readBatchSize, what);
     },
 
+    // the legacy filter: it also removes documents landed before `_dp_run_id` (rare: failed attempts only)
     removeRun: ({ system_id, batch_id, run_id }) =>
-      removeWhere(system_id, { '_dp.batch_id': batch_id, '_dp.run_id': run_id }, `run ${run_id} of batch ${batch_id}`),
+      removeWhere(system_id, legacyRunFilter({ batch_id, run_id }), `run ${run_id} of batch ${batch_id}`),
 
     async listLandingEntities(system_id) {
       const prefix = `${system_id}${COLLECTION_SEPARATOR}`;
       return (await systemCollections(system_id)).map((name) => name.slice(prefix.length));
     },
   };
+}
+
+/** Streams the documents `filter` finds, by position, through a cursor of `readBatchSize` documents. */
+async function* readWhere(
+  collection: Collection<LandingDocument>,
+  filter: Record<string, string>,
+  readBatchSize: number,
+  what: string,
+): AsyncIterable<LandedRecord> {
+  const cursor = collection.find(filter).sort({ '_dp.position': 1 }).batchSize(readBatchSize);
+  try {
+    for await (const document of cursor) {
+      yield { record_id: document._id, position: document._dp.position, record: decodeLandingRecord(document) };
+    }
+  } catch (error) {
+    throw toMongoError(error, `reading ${what}`);
+  } finally {
+    await cursor.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether a run found nothing by `_dp_run_id` because it was landed before that field existed: its first document
+ * (`<run_id>:0`; a run's documents all come from one call, so all have the field or none has) is there without
+ * it. Looked up by `_id`, a top-level filter FerretDB pushes down: an empty run costs no decoding of the collection.
+ */
+async function landedWithoutRunField(collection: Collection<LandingDocument>, run_id: string, what: string): Promise<boolean> {
+  try {
+    const first = await collection.findOne({ _id: `${run_id}:0` }, { projection: { _id: 1, _dp_run_id: 1 } });
+    return first !== null && first._dp_run_id === undefined;
+  } catch (error) {
+    throw toMongoError(error, `reading ${what}`);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLandingStore, type LandedRecord, type LandingRunRef, type LandingStore } from '../../../shared/adapters/mongo/landing-store.ts';
+import { createLandingStore, landingRunFilter, type LandedRecord, type LandingRunRef, type LandingStore } from '../../../shared/adapters/mongo/landing-store.ts';
 import type { JsonValue } from '../../../shared/core/json.ts';
 import { writeJsonText } from '../../../shared/core/landing-encoding.ts';
 import { DataRejectedError } from '../../../shared/errors.ts';
@@ -62,6 +62,7 @@ describe('landing store', () => {
     const stored = await client.db(database).collection('TST01__readings').findOne({ '_dp.run_id': run.run_id });
     expect(stored).toEqual({
       _id: `${run.run_id}:0`,
+      _dp_run_id: run.run_id,
       _dp: { system_id: 'TST01', batch_id: run.batch_id, batch_timestamp: run.batch_timestamp, run_id: run.run_id, call_id: 'call-1', position: 0 },
       record: { _id: 'source-own-id', _dp: 'source field', Thermometer: { id: 1 } },
     });
@@ -104,9 +105,41 @@ describe('landing store', () => {
   it('treats documents already stored by a lost chunk write as written', async () => {
     const run = newRun();
     const collection = client.db(database).collection('TST01__retried');
-    await collection.insertOne({ _id: `${run.run_id}:2` as never, _dp: { ...run, position: 2 }, record: { n: 2 } });
+    await collection.insertOne({ _id: `${run.run_id}:2` as never, _dp_run_id: run.run_id, _dp: { ...run, position: 2 }, record: { n: 2 } });
     await land(run, 'retried', [0, 1, 2, 3].map((n) => ({ n })));
     expect((await readAll(run, 'retried')).map((record) => record.record)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it('reads a run landed before _dp_run_id existed by its _dp fields alone', async () => {
+    const legacy = newRun();
+    const other = newRun('TST01', legacy.batch_id);
+    const collection = client.db(database).collection('TST01__legacy');
+    // as the store wrote them before: no top-level _dp_run_id; stored out of order
+    await collection.insertMany([2, 0, 1].map((position) => ({ _id: `${legacy.run_id}:${position}` as never, _dp: { ...legacy, position }, record: { n: position } })));
+    await land(other, 'legacy', [{ n: 'other' }]);
+    expect((await readAll(legacy, 'legacy')).map((record) => [record.record_id, record.record])).toEqual(
+      [0, 1, 2].map((n) => [`${legacy.run_id}:${n}`, { n }]),
+    );
+    expect((await readAll(other, 'legacy')).map((record) => record.record)).toEqual([{ n: 'other' }]);
+    expect(await readAll(newRun('TST01', legacy.batch_id), 'legacy')).toEqual([]);
+  });
+
+  it('reads a run with a filter the database answers without reading the whole collection', async () => {
+    const run = newRun();
+    await land(run, 'explained', [{ n: 0 }, { n: 1 }]);
+    const explained = await client.db(database).command({
+      explain: { find: 'TST01__explained', filter: landingRunFilter(run), sort: { '_dp.position': 1 } },
+    });
+    if ('filterPushdown' in explained) {
+      // FerretDB v1: the top-level _dp_run_id reaches PostgreSQL (dotted paths would be filtered in FerretDB)
+      expect(explained.filterPushdown).toBe(true);
+      expect(JSON.stringify(explained.queryPlanner)).toContain('_dp_run_id');
+    } else {
+      // MongoDB: the landing index, already in position order
+      const plan = JSON.stringify(explained.queryPlanner.winningPlan);
+      expect(plan).toContain('IXSCAN');
+      expect(plan).not.toContain('"stage":"SORT"');
+    }
   });
 
   it('refuses a landing entity name that is not an identifier', async () => {
