@@ -109,6 +109,18 @@ describe('applySilverBatch', () => {
     ]);
   });
 
+  it("leaves the transaction's planner settings as they were after a full load's close of absent keys", async () => {
+    const entity = newEntity(customerModel, 'full');
+    await load(entity, batchAt(1), [customer('a'), customer('b')]);
+    await writeBronze(db.pool, entity, batchAt(2), [customer('a')]);
+    const after = await withTransaction(db.pool, async (tx) => {
+      const result = await applySilverBatch(tx, { entity, batch: batchAt(2), callId: 'call-silver' });
+      const setting = await tx.client.query<{ nestloop: string }>(`select current_setting('enable_nestloop') as nestloop`);
+      return { deleted: result.counts.records_deleted, nestloop: setting.rows[0]?.nestloop };
+    });
+    expect(after).toEqual({ deleted: 1, nestloop: 'on' });
+  });
+
   it('never closes absent keys in a delta load', async () => {
     const entity = newEntity(customerModel, 'delta');
     await load(entity, batchAt(1), [customer('a'), customer('b')]);
