@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { ident, qualified } from '../../shared/adapters/postgres/sql.ts';
-import { SILVER_SCHEMA } from '../../shared/core/table-layout.ts';
+import { BRONZE_SCHEMA, SILVER_SCHEMA } from '../../shared/core/table-layout.ts';
 import { APPLIED_BATCH_TABLE } from '../../shared/layers/silver/applied-batches.ts';
 import { BASELINE_SCD_SCHEMA } from './baseline-sql.ts';
 import { BENCH_ENTITIES } from './bench-metadata.ts';
@@ -50,6 +50,23 @@ export async function restoreSilver(pool: pg.Pool, batch_id: string): Promise<vo
     }
   }
   await pool.query(`delete from ${qualified(SILVER_SCHEMA, APPLIED_BATCH_TABLE)} where batch_id = $1::uuid`, [batch_id]);
+}
+
+/**
+ * Vacuums and analyses the bench entities' bronze, silver and baseline tables that exist (untimed, before every
+ * silver measurement). Without it the first measurement after a load is a draw: the rows just written have no hint
+ * bits (the first statement to read them writes every page again, and the baseline, running second, finds them set),
+ * autovacuum may be working on them meanwhile, and the tables may or may not have statistics yet. On this machine
+ * that alone moved silver delta between 1.2× and 2.7× in one run (docs/benchmark.md, "Repeats"). Production applies
+ * batch 2 long after batch 1, when autovacuum has done this.
+ */
+export async function settleTables(pool: pg.Pool): Promise<void> {
+  for (const schema of [BRONZE_SCHEMA, ...SCHEMAS]) {
+    for (const entity_id of BENCH_ENTITIES) {
+      const exists = await pool.query<{ found: boolean }>('select to_regclass($1) is not null as found', [qualified(schema, entity_id)]);
+      if (exists.rows[0]?.found) await pool.query(`vacuum (analyze) ${qualified(schema, entity_id)}`);
+    }
+  }
 }
 
 /** The median of some numbers (the mean of the middle two for an even count). */

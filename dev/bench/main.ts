@@ -26,7 +26,7 @@ import {
 import { createBenchRun, recordGeneratedLanding, type RunBatch } from './bench-run.ts';
 import type { BenchTask, TaskResult } from './bench-task.ts';
 import { measureBundles, type BundleMeasurement } from './cold-start.ts';
-import { median, restoreSilver, snapshotSilver } from './bench-repeat.ts';
+import { median, restoreSilver, settleTables, snapshotSilver } from './bench-repeat.ts';
 import { machineFacts, startLoadSampler } from './machine.ts';
 import { bundleWorker, runTask } from './run-task.ts';
 
@@ -126,14 +126,16 @@ async function main(args: Args): Promise<void> {
     checkRows('baseline COPY', copy, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
 
     /**
-     * A silver stage and its baseline, `--repeat` times from the state before it (bench-repeat.ts), each pair
-     * checked: the engine's counts are the generator's, the baseline's tables agree with the engine's.
+     * A silver stage and its baseline, `--repeat` times from the state before it (bench-repeat.ts), the tables
+     * vacuumed and analysed before each repeat (untimed), each pair checked: the engine's counts are the
+     * generator's, the baseline's tables agree with the engine's.
      */
     const measureSilver = async (stage: 'silver_initial' | 'silver_delta', batch: RunBatch, description: string, wanted: Parameters<typeof checkSilverCounts>[2]): Promise<SilverRepeats> => {
       if (args.repeat > 1) await snapshotSilver(run.pool);
       const repeats: SilverRepeats = [];
       for (let repeat = 0; repeat < args.repeat; repeat += 1) {
         if (repeat > 0) await restoreSilver(run.pool, batch.batch_id);
+        await settleTables(run.pool);
         const of = args.repeat > 1 ? ` [${repeat + 1}/${args.repeat}]` : '';
         const engine = await task(`silver ${description}${of}`, { kind: 'silver', ...on(batch), force: repeat > 0 });
         checkSilverCounts(stage, engine, wanted);
