@@ -40,12 +40,11 @@ async function attemptInSavepoint<T>(tx: Transaction, action: (what: string) => 
 }
 
 /**
- * Runs `work` with nested-loop joins off, then puts the transaction's setting back (a transaction-local setting). For a full load's close of
+ * Runs `work` with nested-loop joins off, then puts the transaction-local setting back. For a full load's close of
  * absent keys, which visits every open version whatever the plan: on a silver table without statistics (loaded
  * moments before, not yet analysed by autovacuum) the planner takes `_dp_valid_to is null` for 0.5 % of the rows
  * and probes the staged-key index once per open version; at 300,000 open versions that took 3.3 s against 0.8 s
- * for a merge anti join (with statistics) and 1.6 s for a hash anti join (docs/benchmark.md). Whether autovacuum
- * had analysed the table was what made the bench's silver delta figure vary.
+ * for the merge anti join it picks with statistics (docs/silver.md, "Performance").
  */
 async function withoutNestedLoops<T>(tx: Transaction, action: (what: string) => string, work: () => Promise<T>): Promise<T> {
   const setting = await query<{ previous: string }>(
