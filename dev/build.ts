@@ -1,18 +1,27 @@
 /**
  * `npm run build [-- NAME…]`: bundles every function (`functions/<name>/handler.ts`) with the template's server
- * into one self-contained ESM file, `build/functions/<name>/index.mjs`, which is what the template's Dockerfile copies
- * (stack.yml's `handler:` points at `build/functions/<name>`). Then it writes each stack.yml function's local image
+ * into one self-contained CommonJS file, `build/functions/<name>/function.cjs`, beside the entry that runs it,
+ * `index.mjs` (templates/dataplatform-node20/start.ts), and the V8 code cache of its start, `function.cjs.cache`, made
+ * with this node. That folder is what the template's Dockerfile copies (stack.yml's `handler:` points at it); the
+ * image makes its own cache with its own node. Then it writes each stack.yml function's local image
  * (dev/openfaas/images.ts), which the local provider runs when faas-cli deploys the stack.
  */
 import { build, type Metafile } from 'esbuild';
+import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { WRITE_CODE_CACHE } from '../templates/dataplatform-node20/start.ts';
 import { writeImage } from './openfaas/images.ts';
 import { loadStack } from './openfaas/stack-file.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_PATH = join(ROOT, 'templates/dataplatform-node20/server.ts');
+/** The entry of every Node function (`index.mjs`): runs the bundle with its code cache. */
+const START_PATH = join(ROOT, 'templates/dataplatform-node20/start.ts');
+/** The bundle's file name beside `index.mjs`. */
+export const BUNDLE_FILE = 'function.cjs';
 /** The Python template: its server and runtime modules go beside each Python function's own (templates/dataplatform-python3). */
 const PYTHON_TEMPLATE = join(ROOT, 'templates/dataplatform-python3');
 
@@ -88,10 +97,9 @@ async function browserScriptDefines(): Promise<Record<string, string>> {
   return Object.fromEntries(entries);
 }
 
-// ESM output has no `require`; CommonJS dependencies bundled into it (pg, mongodb) still call it for node
-// built-ins and the optional packages above.
-const CJS_BANNER = "import { createRequire as __dpCreateRequire } from 'node:module';\n"
-  + 'const require = __dpCreateRequire(import.meta.url);';
+// CommonJS output has no `import.meta`; the modules that resolve files from their own URL get the bundle's.
+const IMPORT_META_URL = '__dpImportMetaUrl';
+const CJS_BANNER = `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;`;
 
 /** One function to bundle. */
 export interface FunctionSource {
@@ -102,7 +110,9 @@ export interface FunctionSource {
 /** What one bundle came to. */
 export interface BundleResult {
   readonly name: string;
+  /** The file node runs (`index.mjs`, or `index.py` for a Python function). */
   readonly file: string;
+  /** The size of the code: the bundle (`function.cjs`), or `index.py`. */
   readonly bytes: number;
 }
 
@@ -116,7 +126,8 @@ export interface BundleOptions {
 
 /**
  * Bundles one handler (a module exporting `handler: Handler`) with the template server into
- * `<outDir>/index.mjs` (+ `index.mjs.map`, `package.json` `{"type":"module"}`, `meta.json`).
+ * `<outDir>/function.cjs` (+ `function.cjs.map`, its code cache `function.cjs.cache`, the entry `index.mjs`,
+ * `package.json` `{"type":"module"}`, `meta.json`).
  * Exported so tests can bundle fixture handlers exactly as functions are bundled.
  */
 export async function bundleFunction(
@@ -125,7 +136,7 @@ export async function bundleFunction(
   outDir: string,
   options: BundleOptions = {},
 ): Promise<BundleResult> {
-  const [result] = await bundleInto(outDir, [{ name, handlerPath, out: 'index' }], options);
+  const [result] = await bundleInto(outDir, [{ name, handlerPath, out: 'function' }], options);
   return result as BundleResult;
 }
 
@@ -139,7 +150,7 @@ export async function bundleFunctions(
   outRoot: string,
   options: BundleOptions = {},
 ): Promise<BundleResult[]> {
-  const entries = sources.map((source) => ({ ...source, out: `${source.name}/index` }));
+  const entries = sources.map((source) => ({ ...source, out: `${source.name}/function` }));
   return bundleInto(outRoot, entries, options);
 }
 
@@ -184,12 +195,13 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
       },
     ],
     outdir,
-    outExtension: { '.js': '.mjs' },
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     splitting: false,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    // CommonJS, so that start.ts can compile it with a code cache (Node 20 has none for ES modules).
+    format: 'cjs',
     minify: true,
     // Readable function names in logged stacks; a few kB is worth it.
     keepNames: true,
@@ -200,34 +212,75 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
     banner: { js: CJS_BANNER },
     external: [...OPTIONAL_DEPENDENCIES],
     alias: { ...ALIASES },
-    define: { 'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())), ...(await browserScriptDefines()) },
+    define: {
+      'import.meta.url': IMPORT_META_URL,
+      'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())),
+      ...(await browserScriptDefines()),
+    },
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
   });
-  return Promise.all(
+  const start = await startModule();
+  const results = await Promise.all(
     entries.map(async (entry) => {
-      const file = join(outdir, `${entry.out}.mjs`);
-      await writeFile(join(dirname(file), 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+      const bundle = join(outdir, `${entry.out}.cjs`);
+      const dir = dirname(bundle);
+      const file = join(dir, 'index.mjs');
+      await writeFile(file, start);
+      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
       // The audit migrations travel with every bundle: a deployed image has no checkout to read them from.
-      await cp(join(ROOT, 'migrations'), join(dirname(file), 'migrations'), { recursive: true });
+      await cp(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true });
       if (options.writeMetafile ?? true) {
-        await writeFile(join(dirname(file), 'meta.json'), JSON.stringify(metafileOf(result.metafile, file)));
+        await writeFile(join(dir, 'meta.json'), JSON.stringify(metafileOf(result.metafile, bundle)));
       }
-      const { size } = await stat(file);
+      const { size } = await stat(bundle);
       return { name: entry.name, file, bytes: size };
     }),
   );
+  // One at a time: each runs a whole bundle's start, and a function's folder is not ready before its cache is.
+  for (const bundle of results) await writeCodeCache(bundle.file);
+  return results;
 }
 
-/** The bundle's entry: the template's server with the handler module's `handler`, and its `access` when it declares one. */
+/** The entry every bundle folder gets as `index.mjs`: start.ts, which runs `./function.cjs`. */
+async function startModule(): Promise<string> {
+  const result = await build({
+    stdin: {
+      contents: `import { startFunction } from ${JSON.stringify(START_PATH)};\nawait startFunction(new URL(${JSON.stringify(`./${BUNDLE_FILE}`)}, import.meta.url));\n`,
+      loader: 'ts',
+      resolveDir: ROOT,
+    },
+    write: false,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  return result.outputFiles[0]?.text ?? '';
+}
+
+/**
+ * Makes the bundle's code cache by running its start with this node (`node index.mjs --write-code-cache`), the
+ * binary the local provider runs functions with; a start that fails here would fail in the function too.
+ */
+async function writeCodeCache(entry: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [entry, WRITE_CODE_CACHE], { cwd: dirname(entry), env: { ...process.env, LOG_LEVEL: 'silent' } });
+}
+
+/**
+ * The bundle's entry: exports `start`, which serves the handler module's `handler` (and its `access` when it declares
+ * one) with the template's server; start.ts calls it once the bundle has run.
+ */
 async function entryModule(entry: Entry): Promise<string> {
   const declaresAccess = /^export const access\b/m.test(await readFile(entry.handlerPath, 'utf8'));
   const handlerModule = JSON.stringify(resolve(entry.handlerPath));
   return [
     declaresAccess ? `import { access, handler } from ${handlerModule};` : `import { handler } from ${handlerModule};`,
     `import { serve } from ${JSON.stringify(SERVER_PATH)};`,
-    `await serve(handler, { name: ${JSON.stringify(entry.name)}${declaresAccess ? ', access' : ''} });`,
+    `export const start = () => serve(handler, { name: ${JSON.stringify(entry.name)}${declaresAccess ? ', access' : ''} });`,
   ].join('\n');
 }
 
@@ -307,9 +360,10 @@ export function formatSizeTable(results: readonly BundleResult[]): string {
     result.name,
     String(result.bytes),
     (result.bytes / 1024).toFixed(1),
-    relative(ROOT, result.file),
+    relative(ROOT, dirname(result.file)),
   ]);
-  const header = ['function', 'bytes', 'KiB', 'bundle'];
+  // bytes: the code node compiles (function.cjs, or index.py), in the function's folder.
+  const header = ['function', 'bytes', 'KiB', 'folder'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const line = (cells: readonly string[]): string =>
     cells.map((cell, column) => (column === 1 || column === 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();

@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated [--skip-landing]] [--starts K] [--repeat K] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
+ * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated [--skip-landing]] [--starts K] [--repeat K] [--e2e [--e2e-scale S] [--e2e-batches B]] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
  * services, against PostgreSQL's own limits (docs/benchmark.md). N customers (default 1,000,000) are generated,
  * landed, loaded to bronze and historised in silver twice (an initial load, then a batch with changed, absent and
  * new keys); COPY and hand-written SCD2 SQL over the same rows are the baselines. Each stage runs in a process of
- * its own, so its peak RSS is its own. Then every function is bundled and cold-started.
+ * its own, so its peak RSS is its own. Then every function is bundled and cold-started. With `--e2e`, first the
+ * path a user sees: TST01 batches from `faas-cli invoke` to their last gold row, on the stack (end-to-end.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ import { createBenchRun, recordGeneratedLanding, type RunBatch } from './bench-r
 import type { BenchTask, TaskResult } from './bench-task.ts';
 import { measureBundles, type BundleMeasurement } from './cold-start.ts';
 import { median, restoreSilver, settleTables, snapshotSilver } from './bench-repeat.ts';
+import { measureEndToEnd } from './end-to-end.ts';
+import { formatEndToEnd } from './end-to-end-figures.ts';
 import { machineFacts, startLoadSampler } from './machine.ts';
 import { bundleWorker, runTask } from './run-task.ts';
 
@@ -49,18 +52,24 @@ const Args = z.strictObject({
   starts: z.coerce.number().int().nonnegative().default(3),
   /** How often each silver stage and its baseline are measured, from the same state each time (median and spread). */
   repeat: z.coerce.number().int().positive().default(1),
+  /** Also measure TST01 from `faas-cli invoke` to its last gold row on the OpenFaaS stack (deploys a namespace of its own). */
+  e2e: z.boolean().default(false),
+  /** TST01's generator scale for `--e2e`. */
+  e2eScale: z.coerce.number().int().positive().default(100),
+  /** Batches `--e2e` measures after the first (the median is reported). */
+  e2eBatches: z.coerce.number().int().positive().default(3),
 });
 type Args = z.infer<typeof Args>;
 
 function parseCommandLine(argv: readonly string[]): Args {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, repeat: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' }, 'skip-landing': { type: 'boolean' } },
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, repeat: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' }, 'skip-landing': { type: 'boolean' }, e2e: { type: 'boolean' }, 'e2e-scale': { type: 'string' }, 'e2e-batches': { type: 'string' } },
     strict: true,
   });
   const parsed = Args.refine((args) => !args.skipLanding || args.source === 'generated', {
     message: '--skip-landing needs --source generated (bronze has nothing else to read)',
-  }).safeParse((({ 'skip-landing': skipLanding, ...rest }) => ({ ...rest, skipLanding }))(values));
+  }).safeParse((({ 'skip-landing': skipLanding, 'e2e-scale': e2eScale, 'e2e-batches': e2eBatches, ...rest }) => ({ ...rest, skipLanding, e2eScale, e2eBatches }))(values));
   if (!parsed.success) throw new Error(`bench: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
@@ -72,6 +81,8 @@ function log(message: string): void {
 async function main(args: Args): Promise<void> {
   const expected = expectedCounts(args.rows);
   const load = startLoadSampler();
+  // First: when the stack is not up, the run fails before the stages, not after them.
+  const endToEnd = args.e2e ? await measureEndToEnd({ scale: args.e2eScale, batches: args.e2eBatches, log }) : undefined;
   const abort = new AbortController();
   const run = await createBenchRun();
   const stop = (signal: NodeJS.Signals): void => {
@@ -191,8 +202,10 @@ async function main(args: Args): Promise<void> {
       bundles,
       bare_node_cold_start: bare_node,
       targets,
+      ...(endToEnd ? { end_to_end: endToEnd } : {}),
     };
     printReport(report, stages, preparation, baselines, bronzeTransformLoad, bundles, targets);
+    if (endToEnd) console.log(`\n${formatEndToEnd(endToEnd)}`);
     if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
   } finally {
     process.off('SIGINT', stop);

@@ -65,7 +65,7 @@ ferret_up() {
   fi
   local deadline=$(( $(date +%s) + 30 ))
   until ferret_ping >/dev/null 2>&1; do
-    pid_alive "$FERRET_PID" || fail ferretdb "the process exited" "$FERRET_LOG"
+    started_alive "$FERRET_PID" || fail ferretdb "the process exited" "$FERRET_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail ferretdb "no answer to ping on $FERRET_ADDR after 30 s" "$FERRET_LOG"
     sleep 0.2
   done

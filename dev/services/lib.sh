@@ -118,6 +118,17 @@ pid_alive() {
   [ ! -r "/proc/$pid/cmdline" ] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$name"
 }
 
+# started_alive PIDFILE: true while the process this script just started exists. Not pid_alive: between the fork
+# and the exec its command line is still this shell's, which does not name the service, and a loaded machine
+# lingers there long enough to fail a start that is going well. A child that exited stays a zombie until this
+# shell waits for it: that counts as exited.
+started_alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null && ! grep -q '^[0-9]* (.*) Z' "/proc/$pid/stat" 2>/dev/null
+}
+
 # stop_pidfile NAME PIDFILE: SIGTERM, wait up to 10 s, then SIGKILL; removes the pid file.
 stop_pidfile() {
   local name="$1" file="$2" pid i

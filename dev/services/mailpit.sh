@@ -57,7 +57,7 @@ mailpit_up() {
   fi
   local deadline=$(( $(date +%s) + 30 ))
   until mailpit_healthy >/dev/null 2>&1; do
-    [ ! -f "$MAILPIT_PID" ] || pid_alive "$MAILPIT_PID" || fail mailpit "the process exited" "$MAILPIT_LOG"
+    [ ! -f "$MAILPIT_PID" ] || started_alive "$MAILPIT_PID" || fail mailpit "the process exited" "$MAILPIT_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail mailpit "GET /readyz did not answer 200 after 30 s" "$MAILPIT_LOG"
     sleep 0.2
   done

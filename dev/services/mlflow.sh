@@ -50,7 +50,7 @@ mlflow_up() {
   # The first start migrates the backend store's schema: up to a minute or two on a busy machine.
   local deadline=$(( $(date +%s) + 180 ))
   until mlflow_healthy >/dev/null 2>&1; do
-    [ ! -f "$MLFLOW_PID" ] || pid_alive "$MLFLOW_PID" || fail mlflow "the process exited" "$MLFLOW_LOG"
+    [ ! -f "$MLFLOW_PID" ] || started_alive "$MLFLOW_PID" || fail mlflow "the process exited" "$MLFLOW_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail mlflow "GET /health did not answer 200 after 180 s" "$MLFLOW_LOG"
     sleep 0.5
   done

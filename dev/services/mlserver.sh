@@ -47,7 +47,7 @@ mlserver_up() {
   fi
   local deadline=$(( $(date +%s) + 90 ))
   until mlserver_healthy >/dev/null 2>&1; do
-    [ ! -f "$MLSERVER_PID" ] || pid_alive "$MLSERVER_PID" || fail mlserver "the process exited" "$MLSERVER_LOG"
+    [ ! -f "$MLSERVER_PID" ] || started_alive "$MLSERVER_PID" || fail mlserver "the process exited" "$MLSERVER_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail mlserver "GET /v2/health/live did not answer 200 after 90 s" "$MLSERVER_LOG"
     sleep 0.5
   done

@@ -69,7 +69,7 @@ bao_up() {
   fi
   local deadline=$(( $(date +%s) + 30 ))
   until bao_healthy >/dev/null 2>&1; do
-    [ ! -f "$BAO_PID" ] || pid_alive "$BAO_PID" || fail openbao "the process exited" "$BAO_LOG"
+    [ ! -f "$BAO_PID" ] || started_alive "$BAO_PID" || fail openbao "the process exited" "$BAO_LOG"
     [ "$(date +%s)" -lt "$deadline" ] || fail openbao "GET /v1/sys/health did not answer 200 after 30 s" "$BAO_LOG"
     sleep 0.2
   done

@@ -171,7 +171,7 @@ of_wait() {
   shift 2
   deadline=$(( $(date +%s) + seconds ))
   until "$@" >/dev/null 2>&1; do
-    pid_alive "$RUN_DIR/$name.pid" || fail "$name" "the process exited" "$LOG_DIR/$name.log"
+    started_alive "$RUN_DIR/$name.pid" || fail "$name" "the process exited" "$LOG_DIR/$name.log"
     [ "$(date +%s)" -lt "$deadline" ] || fail "$name" "not healthy after $seconds s ($*)" "$LOG_DIR/$name.log"
     sleep 0.2
   done

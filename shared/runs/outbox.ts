@@ -107,6 +107,20 @@ export async function markDelivered(db: Db, id: string, callId: string | undefin
   );
 }
 
+/**
+ * Every chained call announced for one batch, oldest first: when it was written and handed to the gateway, and the
+ * call id the gateway gave it. The end-to-end bench reads how long each call waited in the queue from these.
+ */
+export async function readBatchOutbox(db: Db, batchId: string): Promise<OutboxMessage[]> {
+  const result = await query<OutboxMessage>(
+    db,
+    'read outbox of batch',
+    'select * from audit.outbox where batch_id = $1 order by created_at, id',
+    [batchId],
+  );
+  return result.rows;
+}
+
 /** When a delivered call counts as lost, and how often one is sent again. */
 export interface LostCallPolicy {
   /** No run of the call started this long after its delivery (the async queue may hold calls a while). */

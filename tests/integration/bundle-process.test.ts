@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../dev/build.ts';
 import { freePort } from '../../dev/free-port.ts';
@@ -127,5 +130,41 @@ describe('a function bundle run by node alone', () => {
     expect(await exited).toBe(0);
     await expect(fetch(url)).rejects.toThrow();
     expect(spawned.output()).toContain('closing the function server');
+  });
+});
+
+describe('the code cache of a bundle\'s start (templates/dataplatform-node20/start.ts)', () => {
+  it('is made by this node for this bundle, and V8 takes it', async () => {
+    const bundle = join(dirname(healthcheckBundle), 'function.cjs');
+    const source = await readFile(bundle, 'utf8');
+    const cache = await readFile(`${bundle}.cache`);
+    expect(cache.subarray(0, 32).equals(createHash('sha256').update(source).digest())).toBe(true);
+    const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cache.subarray(32) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('is not used for a bundle changed since: the function runs its new code', async () => {
+    // V8 checks a cache against the source's length only: a change of the same length would run the old bytecode
+    // (here the version constant, which the bundle's top level holds, so its cache has it).
+    const dir = join(workDir, 'healthcheck-changed');
+    const built = await bundleFunction('healthcheck', join(ROOT, 'functions/healthcheck/handler.ts'), dir, { version: 'cache-test-a' });
+    const bundle = join(dir, 'function.cjs');
+    const source = await readFile(bundle, 'utf8');
+    expect(source).toContain('"cache-test-a"');
+    await writeFile(bundle, source.replace('"cache-test-a"', '"cache-test-b"'));
+    const port = await freePort();
+    const token = 'bundle-process-call-token-0123456789';
+    const spawned = spawnGroup(process.execPath, [built.file], { http_port: String(port), CALL_TOKEN: token });
+    const call = () => fetch(`http://127.0.0.1:${port}/`, { headers: { authorization: `Bearer ${token}` } });
+    await waitFor(async () => (await call()).ok, 'first 200', spawned);
+    expect(await (await call()).json()).toMatchObject({ function: 'healthcheck', version: 'cache-test-b' });
+  });
+
+  it('is left aside when stacks are to be mapped to the TypeScript (NODE_OPTIONS=--enable-source-maps)', async () => {
+    // An invalid port fails the start; its stack names the template's source only through the source map.
+    const spawned = spawnGroup(process.execPath, [healthcheckBundle], { http_port: 'not-a-port', NODE_OPTIONS: '--enable-source-maps' });
+    await new Promise((done) => spawned.child.once('exit', done));
+    expect(spawned.child.exitCode).toBe(1);
+    expect(spawned.output()).toMatch(/at readInteger \(.*templates\/dataplatform-node20\/settings\.ts:\d+:\d+\)/);
   });
 });

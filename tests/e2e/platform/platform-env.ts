@@ -68,12 +68,16 @@ export const ALL_SUCCEEDED = { landing: 'succeeded', bronze: 'succeeded', silver
 
 /**
  * Builds and starts the platform: a fresh PostgreSQL database (migrated by the functions), MongoDB databases
- * `metadata_e2e_…` and `landing_e2e_…`, `batches` TST01 batches (seed 1), TST01's metadata without a schedule (only
+ * `metadata_e2e_…` and `landing_e2e_…`, `batches` TST01 batches (seed 1, `scale`), TST01's metadata without a schedule (only
  * the test starts it), the images, and `faas-cli deploy` of stack.yml without the scheduler's cron annotation (the
  * test drives the scheduler, so a cron tick cannot do what a test says the functions do alone).
  */
 export async function startPlatform(options: {
   readonly batches: number;
+  /** The generator's `--scale` for TST01's data (default 1; the end-to-end bench uses 100). */
+  readonly scale?: number;
+  /** The namespace's name before its random part (default `e2e-platform`). */
+  readonly namespacePrefix?: string;
   /** More of stack.yml's variables for the deploy (a fault test shortens the lost-call grace). */
   readonly deployEnv?: NodeJS.ProcessEnv;
   /** Give TST01 a push webhook whose token is this Vault secret key (`prefix/field`, in the dev OpenBao). */
@@ -84,7 +88,7 @@ export async function startPlatform(options: {
   const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
   const metadataDb = `metadata_e2e_${suffix}`;
   const landingDb = `landing_e2e_${suffix}`;
-  const ns = await createTestNamespace('e2e-platform');
+  const ns = await createTestNamespace(options.namespacePrefix ?? 'e2e-platform');
   const token = `e2e-call-token-${randomUUID()}`;
   const db = await createTestDatabase();
   const mongo = await connectMongo(loadEnv().MONGODB_URL);
@@ -98,7 +102,7 @@ export async function startPlatform(options: {
   };
   try {
     const dataDir = path.join(ns.dir, 'tst01');
-    await generateTestData({ seed: 1, batches: options.batches, out: dataDir, models });
+    await generateTestData({ seed: 1, batches: options.batches, scale: options.scale, out: dataDir, models });
     await deployTestMetadata(path.join(ns.dir, 'metadata'), dataDir, metadataDb, options.webhookTokenKey, options.editMetadata);
 
     // The stack and its bundles under the scratch folder, in the layout stack.yml expects (`./build/functions/<name>`).

@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { v7 as uuidv7 } from 'uuid';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../dev/free-port.ts';
 import { claimActionRun } from '../../../shared/runs/action-runs.ts';
 import { runEmailAction } from '../../../shared/layers/actions/run-email-action.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createEnvSecretStore } from '../../../shared/secrets/env-secret-store.ts';
-import { ActionRequest, type EntityLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
+import { ActionRequest } from '../../../shared/runtime/payloads.ts';
 import { staticMetadataLoader } from '../../../shared/runtime/static-metadata-loader.ts';
 import { MAILPIT_SMTP_PORT, messagesTo, uniqueRecipient } from '../../fixtures/mailpit.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { useGatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
-import { startScheduler, type TickAnswer } from '../scheduler/scheduler-harness.ts';
+import { tickScheduler, type TickAnswer } from '../scheduler/scheduler-harness.ts';
+import { failedEvent } from './failed-event.ts';
 
 // Actions fail like other work and are re-queued like it: each attempt is an audit.action_run row, the scheduler
 // sends a failed attempt's call again after its backoff (at most 3 attempts), and an attempt whose call died is
@@ -20,23 +20,12 @@ import { startScheduler, type TickAnswer } from '../scheduler/scheduler-harness.
 const log = createLogger({ function: 'action-email' }, { write: () => undefined });
 const recipient = uniqueRecipient('retries');
 
-let db: TestDatabase;
-let gateway: GatewayStandIn;
+const db = useTestDatabase();
+const gateway = useGatewayStandIn();
 let downPort: number;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  gateway = await startGatewayStandIn();
   downPort = await freePort();
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await db?.drop();
-});
-
-beforeEach(() => {
-  gateway.received.length = 0;
 });
 
 function metadataWith(port: number, enabled = true) {
@@ -58,29 +47,12 @@ function sendEmail(request: ActionRequest, port: number, callId: string) {
   return runEmailAction(request, { db: db.pool, metadata, loader: staticMetadataLoader(metadata, createEnvSecretStore({})), log, callId });
 }
 
-function failedEvent(): EntityLayerProcessedEvent {
-  return {
-    event: 'entity-layer-processed',
-    layer: 'silver',
-    system_id: 'TST01',
-    entity_id: 'test_product',
-    batch_id: uuidv7(),
-    batch_timestamp: '2025-01-01T06:00:00.000Z',
-    status: 'failed',
-    run_id: uuidv7(),
-    finished_at: '2025-01-01T06:00:05.000Z',
-    error: 'silver lock timeout',
-    counts: { records_in: 3, records_inserted: 0, records_updated: 0, records_deleted: 0, records_rejected: 0, records_unchanged: 0 },
-  };
-}
+/** Why bronze failed, in the events of this file. */
+const FAILURE = 'lock timeout on bronze.test_customer';
 
-async function tick(metadata = metadataWith(downPort)): Promise<TickAnswer> {
-  const scheduler = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date() });
-  try {
-    return await scheduler.tick('tick-actions');
-  } finally {
-    await scheduler.close();
-  }
+/** One tick now by a scheduler process of its own. */
+function tick(metadata = metadataWith(downPort)): Promise<TickAnswer> {
+  return tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date(), callId: 'tick-actions' });
 }
 
 /** Moves every attempt at an event back in time, as if it ended `seconds` ago. */
@@ -96,7 +68,7 @@ function age(eventRunId: string, seconds: number) {
 
 describe('re-queueing actions', () => {
   it('sends a failed attempt call again after its backoff, once; the next attempt succeeds', async () => {
-    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent(), parent_call_id: 'silver-call' };
+    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent(FAILURE), parent_call_id: 'bronze-call' };
     const failed = await sendEmail(request, downPort, 'call-1');
     expect(failed).toMatchObject({ status: 'failed', attempt: 1 });
 
@@ -117,14 +89,14 @@ describe('re-queueing actions', () => {
   });
 
   it('stops after the third attempt, and does not re-queue an action that was disabled meanwhile', async () => {
-    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent() };
+    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent(FAILURE) };
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       expect(await sendEmail(request, downPort, `call-${attempt}`)).toMatchObject({ status: 'failed', attempt });
     }
     await age(request.event.run_id, 3600);
     expect((await tick()).body.requeued).toBe(0);
 
-    const other: ActionRequest = { action_id: 'email_failed', event: failedEvent() };
+    const other: ActionRequest = { action_id: 'email_failed', event: failedEvent(FAILURE) };
     await sendEmail(other, downPort, 'call-x');
     await age(other.event.run_id, 61);
     expect((await tick(metadataWith(downPort, false))).body.requeued).toBe(0);
@@ -133,7 +105,7 @@ describe('re-queueing actions', () => {
   });
 
   it('takes over an attempt whose call died (running past its timeout), and re-queues it', async () => {
-    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent() };
+    const request: ActionRequest = { action_id: 'email_failed', event: failedEvent(FAILURE) };
     const action = { id: 'email_failed', type: 'email' } as const;
     const first = await claimActionRun(db.pool, { action, event: request.event, call_id: 'died', parent_call_id: undefined, status: 'running', timeout_seconds: 30, request });
     expect(first.claimed).toBe(true);

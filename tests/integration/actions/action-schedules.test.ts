@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runLogAction } from '../../../shared/layers/actions/run-log-action.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { ActionRequest } from '../../../shared/runtime/payloads.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { useGatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { testMetadata } from '../runtime/test-metadata.ts';
-import { startScheduler, type TickAnswer } from '../scheduler/scheduler-harness.ts';
+import { tickScheduler, type TickAnswer } from '../scheduler/scheduler-harness.ts';
 
 // Actions on a schedule (actions.json `schedule`): the scheduler starts a firing once, however many ticks overlap,
 // as an `action-schedule-fired` event through the outbox; the action records it like an event.
@@ -25,30 +25,12 @@ const metadata = testMetadata({
   ],
 });
 
-let db: TestDatabase;
-let gateway: GatewayStandIn;
+const db = useTestDatabase();
+const gateway = useGatewayStandIn();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  gateway = await startGatewayStandIn();
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await db?.drop();
-});
-
-beforeEach(() => {
-  gateway.received.length = 0;
-});
-
-async function tickAt(now: string, callId = 'tick'): Promise<TickAnswer> {
-  const scheduler = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date(now) });
-  try {
-    return await scheduler.tick(callId);
-  } finally {
-    await scheduler.close();
-  }
+/** One tick at `now` by a scheduler process of its own. */
+function tickAt(now: string, callId = 'tick'): Promise<TickAnswer> {
+  return tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date(now), callId });
 }
 
 describe('scheduled actions', () => {

@@ -126,7 +126,7 @@ describe('function bundles with stand-in modules', () => {
     const meta = JSON.parse(await readFile(join(bundleDir, 'meta.json'), 'utf8')) as {
       outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
     };
-    const bundle = Object.entries(meta.outputs).find(([file]) => file.endsWith('index.mjs'))?.[1];
+    const bundle = Object.entries(meta.outputs).find(([file]) => file.endsWith('function.cjs'))?.[1];
     const zodBytes = Object.entries(bundle?.inputs ?? {})
       .filter(([input]) => input.startsWith('node_modules/zod/'))
       .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);

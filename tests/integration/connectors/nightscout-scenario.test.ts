@@ -133,19 +133,22 @@ describe('Nightscout to silver: backfill, edit and delete', { timeout: 300_000 }
     }
   });
 
-  it('with API v3: every reading, the edit as a new version, the deletion closed and flagged', async () => {
-    const run = await startRun('nsc_v3', 'v3', true);
+  /** Plays the scenario on a run of its own (`api`, with or without the look-back) and reads silver after it. */
+  const silverAfterScenario = async (prefix: string, api: 'v3' | 'v1', withLookback: boolean) => {
+    const run = await startRun(prefix, api, withLookback);
     runs.push(run);
     await playScenario(run);
+    return { entries: await silverOf(run, 'nightscout_entry'), treatments: await silverOf(run, 'nightscout_treatment') };
+  };
+  const backlogDates = new Set(backlog.map((entry) => String(entry.date)));
 
-    const entries = await silverOf(run, 'nightscout_entry');
+  it('with API v3: every reading, the edit as a new version, the deletion closed and flagged', async () => {
+    const { entries, treatments } = await silverAfterScenario('nsc_v3', 'v3', true);
     // each reading once (keyed by its v3 identifier), open and current
     expect(entries.map((row) => String(row.date)).sort()).toEqual(EVERY_READING);
     expect(entries.every((row) => row._dp_valid_to === null && row._dp_is_current === true)).toBe(true);
-    const backlogDates = new Set(backlog.map((entry) => String(entry.date)));
     expect(entries.filter((row) => backlogDates.has(String(row.date))).map((row) => row._dp_valid_from)).toEqual(backlog.map(() => at(T0 + 3 * DAY + 10 * MINUTE)));
 
-    const treatments = await silverOf(run, 'nightscout_treatment');
     expect(treatments.filter((row) => row.id === mealDay0.identifier).map((row) => [row.insulin, row.notes, row._dp_valid_from, row._dp_valid_to, row._dp_is_current])).toEqual([
       ['4', 'pasta, corrected by a carer', at(T0 + DAY), at(T0 + 7 * DAY + 3 * HOUR), false],
       ['5', 'pasta, corrected by a carer', at(T0 + 7 * DAY + 3 * HOUR), null, true],
@@ -156,31 +159,20 @@ describe('Nightscout to silver: backfill, edit and delete', { timeout: 300_000 }
   });
 
   it('with API v1 and the look-back: every reading (the backlog one look-back later) and the deletion inside the span; not the week-old edit', async () => {
-    const run = await startRun('nsc_v1_lookback', 'v1', true);
-    runs.push(run);
-    await playScenario(run);
-
-    const entries = await silverOf(run, 'nightscout_entry');
+    const { entries, treatments } = await silverAfterScenario('nsc_v1_lookback', 'v1', true);
     expect(entries.map((row) => String(row.date)).sort()).toEqual(EVERY_READING);
     expect(entries.every((row) => row._dp_valid_to === null && row._dp_is_current === true)).toBe(true);
-    const backlogDates = new Set(backlog.map((entry) => String(entry.date)));
     // the batch at day 3 + 10 min did not look back (the last look-back was 5 minutes earlier); day 6's did
     expect(new Set(entries.filter((row) => backlogDates.has(String(row.date))).map((row) => (row._dp_valid_from as Date).toISOString()))).toEqual(new Set([at(T0 + 6 * DAY + 5 * MINUTE).toISOString()]));
 
-    const treatments = await silverOf(run, 'nightscout_treatment');
     expect(treatments.filter((row) => row.id === mealDay6.identifier).map((row) => [row._dp_valid_to, row._dp_is_current, row._dp_is_deleted])).toEqual([[at(T0 + 7 * DAY + 3 * HOUR), true, true]]);
     // created a week before the edit: outside the 3-day span, so the edit is not seen through v1
     expect(treatments.filter((row) => row.id === mealDay0.identifier).map((row) => [row.insulin, row._dp_valid_to])).toEqual([['4', null]]);
   });
 
   it('with API v1 and no look-back: the backlog, the edit and the deletion are lost (the limit the look-back removes)', async () => {
-    const run = await startRun('nsc_v1_plain', 'v1', false);
-    runs.push(run);
-    await playScenario(run);
-
-    const entries = await silverOf(run, 'nightscout_entry');
+    const { entries, treatments } = await silverAfterScenario('nsc_v1_plain', 'v1', false);
     expect(entries.map((row) => String(row.date)).sort()).toEqual([...day0, ...current].map((entry) => String(entry.date)).sort());
-    const treatments = await silverOf(run, 'nightscout_treatment');
     expect(treatments.map((row) => [row.id, row.insulin, row._dp_is_deleted])).toEqual([
       [mealDay0.identifier, '4', false],
       [mealDay6.identifier, '2', false],

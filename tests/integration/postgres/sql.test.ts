@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ident, qualified } from '../../../shared/adapters/postgres/sql.ts';
-import { createTestDatabase, type TestDatabase } from './test-database.ts';
+import { useTestDatabase } from './test-database.ts';
 
 describe('ident', () => {
   it.each([
@@ -26,13 +26,7 @@ describe('qualified', () => {
 });
 
 describe('quoted names on PostgreSQL', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase({ migrate: false });
 
   it('round-trips awkward names through a real table', async () => {
     const schema = 'Odd "schema"';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { loadEnv } from '../../../shared/config.ts';
 import { createPool } from '../../../shared/adapters/postgres/pool.ts';
 import { runMigrations } from '../../../shared/adapters/postgres/migrate.ts';
@@ -51,5 +52,36 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await Promise.all(pools.map((each) => each.end()));
       await onServer((client) => client.query(`drop database if exists ${ident(name)} with (force)`));
     },
+  };
+}
+
+/**
+ * The test database of the calling file or describe: made before its tests, dropped after. Its members read through
+ * to the database once made, so the tests and helpers of the file use it as they would `createTestDatabase()`'s.
+ */
+export function useTestDatabase(options: { migrate?: boolean } = {}): TestDatabase {
+  let made: TestDatabase | undefined;
+  const current = (): TestDatabase => {
+    if (made === undefined) throw new Error('the test database is made in beforeAll: use it inside a test or hook');
+    return made;
+  };
+  beforeAll(async () => {
+    made = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await made?.drop();
+  });
+  return {
+    get name() {
+      return current().name;
+    },
+    get url() {
+      return current().url;
+    },
+    get pool() {
+      return current().pool;
+    },
+    newPool: (max) => current().newPool(max),
+    drop: () => current().drop(),
   };
 }

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import { advanceCursor, readCursor } from '../../../shared/runs/cursors.ts';
 import { finishSystemRun, startSystemRun } from '../../../shared/runs/system-runs.ts';
 import type { FinalStatus } from '../../../shared/core/run-status.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 
 const at = (iso: string): Date => new Date(iso);
 
 describe('cursors', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   let systemCounter = 0;
   const newSystem = (): string => `CUR${String(++systemCounter).padStart(2, '0')}`;

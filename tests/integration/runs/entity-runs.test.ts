@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../shared/errors.ts';
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-runs.ts';
 import { openSystemLayerRun } from '../../../shared/runs/layer-runs.ts';
 import { RunNotRunningError } from '../../../shared/runs/run-errors.ts';
 import type { EntityLayerRun, SystemLayerRun, SystemRun } from '../../../shared/runs/run-types.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { backdateRun, fulfilled, landBatch, raceInTransactions } from './fixtures.ts';
 
 describe('entity runs', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   const start = (batch_id: string, entity_id: string, extra: { force?: boolean; call_id?: string; layer?: 'bronze' | 'silver' } = {}) =>
     startEntityRun(db.pool, { batch_id, system_id: 'JSN01', layer: 'bronze', entity_id, timeout_seconds: 120, ...extra });

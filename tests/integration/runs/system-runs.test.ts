@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTransaction, query } from '../../../shared/adapters/postgres/transaction.ts';
 import { SQLSTATE, hasSqlState } from '../../../shared/adapters/postgres/errors.ts';
 import { newBatchId, newRunId } from '../../../shared/runs/ids.ts';
@@ -6,17 +6,11 @@ import { RunNotRunningError } from '../../../shared/runs/run-errors.ts';
 import { finishSystemRun, startSystemRun } from '../../../shared/runs/system-runs.ts';
 import type { SystemRun } from '../../../shared/runs/run-types.ts';
 import { InvalidPayloadError } from '../../../shared/errors.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { backdateRun, fulfilled, raceInTransactions } from './fixtures.ts';
 
 describe('system runs', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   const work = () => ({ batch_id: newBatchId(), batch_timestamp: new Date('2025-03-01T06:00:00Z'), system_id: 'NSC01', timeout_seconds: 60 });
   const rowsOf = async (batchId: string): Promise<SystemRun[]> =>

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createGatewayClient } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { createLogger } from '../../../shared/log.ts';
@@ -9,28 +9,19 @@ import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-run
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import type { OutboxMessage } from '../../../shared/runs/outbox.ts';
 import { ActionRequest } from '../../../shared/runtime/payloads.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { landBatch } from '../runs/fixtures.ts';
-import { closedPort, startGatewayStandIn, type GatewayStandIn } from './gateway-stand-in.ts';
+import { closedPort, useGatewayStandIn } from './gateway-stand-in.ts';
 import { asIsEntity, jsonFileSystem, testMetadata } from './test-metadata.ts';
 
 const silent = createLogger({}, { write: () => undefined });
 
 describe('chaining', () => {
-  let db: TestDatabase;
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await db.drop();
-  });
+  const db = useTestDatabase();
+  const gateway = useGatewayStandIn();
   beforeEach(async () => {
     // Each test delivers only its own messages.
     await db.pool.query('update audit.outbox set delivered_at = now() where delivered_at is null');
-    gateway.status = 202;
   });
 
   const origin = () => ({ batch_id: newBatchId(), batch_timestamp: new Date('2025-01-01T06:00:00Z'), call_id: 'call-landing' });

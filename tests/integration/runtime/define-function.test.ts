@@ -1,37 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { readMigrationFiles } from '../../../shared/adapters/postgres/migrate.ts';
 import { DataRejectedError, NotFoundError } from '../../../shared/errors.ts';
-import { createLogger } from '../../../shared/log.ts';
 import { defineFunction, type FunctionDefinition } from '../../../shared/runtime/define-function.ts';
 import { createFunctionDeps, type FunctionDeps } from '../../../shared/runtime/function-deps.ts';
 import { BronzeRequest, SchedulerRequest } from '../../../shared/runtime/payloads.ts';
-import { serve, type RunningServer } from '../../../templates/dataplatform-node20/server.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { TEST_CALL_AUTH, TEST_CALL_TOKEN } from '../../fixtures/call-token.ts';
+import { useServedHandlers, type ServedHandler } from '../../fixtures/served-handler.ts';
 
 const BATCH_ID = '0190f1f6-3c4e-7a7b-8c9d-0123456789ab';
 
-let running: RunningServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((server) => server.close()));
-  running = [];
-});
-
-interface Started {
-  readonly url: string;
-  readonly logs: Array<Record<string, unknown>>;
-}
+const serveHandler = useServedHandlers();
 
 /** Serves a function built with `defineFunction` through the template's server, in process, on a free port. */
-async function start<Schema extends z.ZodType>(definition: FunctionDefinition<Schema>, deps: FunctionDeps, name?: string): Promise<Started> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = createLogger(name === undefined ? {} : { function: name }, {
-    write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
-  });
-  const server = await serve(defineFunction(definition, { deps }), { port: 0, ownsProcess: false, logger, callToken: TEST_CALL_TOKEN });
-  running.push(server);
-  return { url: server.url, logs };
+function start<Schema extends z.ZodType>(definition: FunctionDefinition<Schema>, deps: FunctionDeps, name?: string): Promise<ServedHandler> {
+  return serveHandler(defineFunction(definition, { deps }), { bindings: name === undefined ? {} : { function: name }, callToken: TEST_CALL_TOKEN });
 }
 
 async function post(url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -150,13 +134,7 @@ describe('defineFunction through the template server', () => {
 });
 
 describe('function deps', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase({ migrate: false });
 
   it('migrates the database on first use, once, and hands every call the same pool', async () => {
     const deps = createFunctionDeps({ name: 'test', pool: db.pool, now: () => new Date('2025-01-01T00:00:00Z') });

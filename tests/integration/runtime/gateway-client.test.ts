@@ -1,47 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGatewayClient, GatewayCallError } from '../../../shared/adapters/gateway/gateway-client.ts';
 import { PayloadTooLargeError, UpstreamUnavailableError } from '../../../shared/errors.ts';
-import { closedPort, startGatewayStandIn, type GatewayStandIn } from './gateway-stand-in.ts';
+import { closedPort, useGatewayStandIn } from './gateway-stand-in.ts';
 
+// What the client sends, and that the real gateway routes it (NAME.NAMESPACE, the callback, the call id), is
+// tests/e2e/openfaas/gateway-client.test.ts; a gateway that refuses, is down or answers in pieces stays a stand-in here.
 describe('gateway client', () => {
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
-
-  it('posts an async call as JSON to /async-function/<name> and returns the queued call id', async () => {
-    gateway.status = 202;
-    const client = createGatewayClient({ baseUrl: `${gateway.url}/` });
-    const accepted = await client.invokeAsync('bronze', { batch_id: 'b', entity_id: 'e' });
-    expect(accepted.callId).toMatch(/^queued-\d+$/);
-    expect(gateway.received.at(-1)).toMatchObject({
-      method: 'POST',
-      path: '/async-function/bronze',
-      headers: { 'content-type': 'application/json' },
-      body: { batch_id: 'b', entity_id: 'e' },
-    });
-  });
-
-  it('calls NAME.NAMESPACE when the platform runs in a namespace of its own, and a qualified name as given', async () => {
-    gateway.status = 202;
-    const client = createGatewayClient({ baseUrl: gateway.url, namespace: 'team-a' });
-    await client.invokeAsync('bronze', {});
-    expect(gateway.received.at(-1)?.path).toBe('/async-function/bronze.team-a');
-    await client.invokeAsync('gold.openfaas-fn', {});
-    expect(gateway.received.at(-1)?.path).toBe('/async-function/gold.openfaas-fn');
-  });
-
-  it('passes a callback URL as X-Callback-Url', async () => {
-    gateway.status = 202;
-    const client = createGatewayClient({ baseUrl: gateway.url });
-    await client.invokeAsync('silver', {}, { callbackUrl: 'http://127.0.0.1:9/done' });
-    expect(gateway.received.at(-1)?.headers['x-callback-url']).toBe('http://127.0.0.1:9/done');
-  });
+  const gateway = useGatewayStandIn();
 
   it('fails an async call the gateway does not accept with the status and its text, retryable for 5xx', async () => {
     gateway.status = 500;

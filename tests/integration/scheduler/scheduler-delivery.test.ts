@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UpstreamUnavailableError } from '../../../shared/errors.ts';
 import type { MetadataLoader } from '../../../shared/metadata/metadata-loader.ts';
 import type { OutboxMessage } from '../../../shared/runs/outbox.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { closedPort, startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { closedPort, useGatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { jsonFileSystem, testMetadata } from '../runtime/test-metadata.ts';
-import { startScheduler } from './scheduler-harness.ts';
+import { tickScheduler } from './scheduler-harness.ts';
 
 describe('scheduler: delivering the outbox', () => {
-  let db: TestDatabase;
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await db.drop();
-  });
+  const db = useTestDatabase();
+  const gateway = useGatewayStandIn();
 
   const outboxOf = async (systemId: string): Promise<OutboxMessage[]> =>
     (await db.pool.query<OutboxMessage>(`select * from audit.outbox where payload ->> 'system_id' = $1 order by id`, [systemId])).rows;
@@ -28,18 +20,14 @@ describe('scheduler: delivering the outbox', () => {
     const metadata = testMetadata({ systems: [jsonFileSystem('SDA01', { schedule: '*/5 * * * *' })] });
     const downUrl = `http://127.0.0.1:${await closedPort()}`;
 
-    const first = await startScheduler({ pool: db.pool, metadata, gatewayUrl: downUrl, now: new Date('2025-03-03T10:00:20Z') });
-    const missed = await first.tick('tick-1');
-    await first.close();
+    const missed = await tickScheduler({ pool: db.pool, metadata, gatewayUrl: downUrl, now: new Date('2025-03-03T10:00:20Z'), callId: 'tick-1' });
     expect(missed.status).toBe(200);
     expect(missed.body).toMatchObject({ status: 'succeeded', delivered: 0, delivery_failed: 1 });
     const [waiting] = await outboxOf('SDA01');
     expect(waiting).toMatchObject({ target_function: 'connector-jsonfile', attempts: 1, delivered_at: null, last_error: expect.stringContaining('ECONNREFUSED') });
 
     await letBackoffPass();
-    const second = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T10:01:20Z') });
-    const caughtUp = await second.tick('tick-2');
-    await second.close();
+    const caughtUp = await tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T10:01:20Z'), callId: 'tick-2' });
     expect(caughtUp.body).toMatchObject({ status: 'succeeded', started: [], delivered: 1, delivery_failed: 0 });
     expect(gateway.received).toEqual([
       expect.objectContaining({
@@ -60,33 +48,27 @@ describe('scheduler: delivering the outbox', () => {
   it('retries a delivery the gateway refused (500) at a later tick', async () => {
     const metadata = testMetadata({ systems: [jsonFileSystem('SDB01', { schedule: '*/5 * * * *' })] });
     gateway.status = 500;
-    const refused = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T11:00:20Z') });
-    expect((await refused.tick()).body).toMatchObject({ delivered: 0, delivery_failed: 1 });
-    await refused.close();
+    const refused = await tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T11:00:20Z') });
+    expect(refused.body).toMatchObject({ delivered: 0, delivery_failed: 1 });
     expect((await outboxOf('SDB01'))[0]?.last_error).toBe('gateway answered 500 for connector-jsonfile: Error queuing request: nats unavailable');
 
     gateway.status = 202;
     await letBackoffPass();
-    const retried = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T11:01:20Z') });
-    expect((await retried.tick()).body).toMatchObject({ delivered: 1, delivery_failed: 0 });
-    await retried.close();
+    const retried = await tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T11:01:20Z') });
+    expect(retried.body).toMatchObject({ delivered: 1, delivery_failed: 0 });
     expect((await outboxOf('SDB01'))[0]).toMatchObject({ attempts: 2, delivered_at: expect.any(Date) });
   });
 
   it('still delivers the outbox when metadata cannot be read, and answers the failure', async () => {
     const metadata = testMetadata({ systems: [jsonFileSystem('SDC01', { schedule: '*/5 * * * *' })] });
     gateway.status = 500;
-    const leaveOne = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T12:00:20Z') });
-    await leaveOne.tick();
-    await leaveOne.close();
+    await tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date('2025-03-03T12:00:20Z') });
     gateway.status = 202;
     await letBackoffPass();
 
     const unreachable = (): Promise<never> => Promise.reject(new UpstreamUnavailableError('MongoDB at 127.0.0.1:27017 is unreachable'));
     const brokenLoader: MetadataLoader = { load: unreachable, loadSystem: unreachable, loadAction: unreachable, loadWebhook: unreachable, loadResolved: unreachable };
-    const scheduler = await startScheduler({ pool: db.pool, metadata: brokenLoader, gatewayUrl: gateway.url, now: new Date('2025-03-03T12:05:20Z') });
-    const answer = await scheduler.tick();
-    await scheduler.close();
+    const answer = await tickScheduler({ pool: db.pool, metadata: brokenLoader, gatewayUrl: gateway.url, now: new Date('2025-03-03T12:05:20Z') });
     expect(answer).toEqual({
       status: 503,
       body: expect.objectContaining({
@@ -103,7 +85,6 @@ describe('scheduler: delivering the outbox', () => {
 
   it('sends a delivered call again when no run of it started within the grace period, and leaves one that ran', async () => {
     await db.pool.query('delete from audit.outbox');
-    gateway.received.length = 0;
     const metadata = testMetadata({ systems: [jsonFileSystem('SLC01')] });
     const enqueue = async (entity: string, callId: string, deliveredSecondsAgo: number): Promise<string> => {
       const inserted = await db.pool.query<{ id: string }>(
@@ -125,9 +106,7 @@ describe('scheduler: delivering the outbox', () => {
       [ran],
     );
 
-    const scheduler = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date() });
-    const answer = await scheduler.tick();
-    await scheduler.close();
+    const answer = await tickScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date() });
     expect(answer.body).toMatchObject({ status: 'succeeded', lost_calls_sent_again: 1, delivered: 1 });
     expect(gateway.received.map((call) => (call.body as { entity_id: string }).entity_id)).toEqual(['lost_entity']);
     const rows = await db.pool.query<{ id: string; redeliveries: number; delivered_call_id: string | null; last_error: string | null }>(

@@ -26,23 +26,19 @@ export interface TickAnswer {
   };
 }
 
-/** A scheduler served like in production (template server, `defineFunction`), with injected deps. */
-export interface SchedulerUnderTest {
-  /** Calls it the way cron-connector does: POST, no body, no content type, its two headers. */
-  tick(callId?: string): Promise<TickAnswer>;
-  close(): Promise<void>;
-}
-
 /**
- * Serves the `scheduler` function on a free port with its deps injected: the test database's pool (a second pool
- * makes a second, concurrent scheduler), metadata in memory, the gateway at `gatewayUrl`, and a fixed clock.
+ * One tick by a scheduler process of its own, as cron-connector calls it (POST, no body, no content type, its two
+ * headers): the `scheduler` function served on a free port like in production (template server, `defineFunction`)
+ * with its deps injected — the given pool (a second pool makes a second, concurrent scheduler), metadata in memory,
+ * the gateway at `gatewayUrl` and the clock at `now` — then closed.
  */
-export async function startScheduler(options: {
+export async function tickScheduler(options: {
   readonly pool: pg.Pool;
   readonly metadata: LoadedMetadata | MetadataLoader;
   readonly gatewayUrl: string;
   readonly now: Date;
-}): Promise<SchedulerUnderTest> {
+  readonly callId?: string;
+}): Promise<TickAnswer> {
   const metadataLoader = 'load' in options.metadata ? options.metadata : staticMetadataLoader(options.metadata, createEnvSecretStore({}));
   const deps = createFunctionDeps({
     name: 'scheduler',
@@ -53,14 +49,13 @@ export async function startScheduler(options: {
   });
   const logger = createLogger({ function: 'scheduler' }, { write: () => undefined });
   const server: RunningServer = await serve(defineFunction(scheduler, { deps }), { port: 0, ownsProcess: false, logger, access: schedulerAccess, callToken: TEST_CALL_TOKEN });
-  return {
-    async tick(callId = `tick-${Math.random().toString(16).slice(2)}`) {
-      const response = await fetch(server.url, {
-        method: 'POST',
-        headers: { 'x-topic': 'cron-function', 'x-connector': 'cron-connector', 'x-call-id': callId },
-      });
-      return { status: response.status, body: (await response.json()) as TickAnswer['body'] };
-    },
-    close: () => server.close(),
-  };
+  try {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'x-topic': 'cron-function', 'x-connector': 'cron-connector', 'x-call-id': options.callId ?? `tick-${Math.random().toString(16).slice(2)}` },
+    });
+    return { status: response.status, body: (await response.json()) as TickAnswer['body'] };
+  } finally {
+    await server.close();
+  }
 }

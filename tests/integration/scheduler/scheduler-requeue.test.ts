@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-runs.ts';
 import { newBatchId } from '../../../shared/runs/ids.ts';
 import type { EntityLayerRun } from '../../../shared/runs/run-types.ts';
 import { finishSystemRun, startSystemRun } from '../../../shared/runs/system-runs.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
 import { backdateRun, landBatch } from '../runs/fixtures.ts';
-import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { useGatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { asIsEntity, jsonFileSystem, testMetadata } from '../runtime/test-metadata.ts';
-import { startScheduler, type TickAnswer } from './scheduler-harness.ts';
+import { tickScheduler, type TickAnswer } from './scheduler-harness.ts';
 
 const metadata = testMetadata({
   systems: [jsonFileSystem('SRA01'), jsonFileSystem('SRB01', { enabled: false })],
@@ -20,31 +20,16 @@ const metadata = testMetadata({
 });
 
 describe('scheduler: re-queueing failed and lost work', () => {
-  let db: TestDatabase;
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await db.drop();
-  });
+  const db = useTestDatabase();
+  const gateway = useGatewayStandIn();
   beforeEach(async () => {
     // Each test sees only the work it creates.
     await db.pool.query(`update audit.entity_layer_run set status = 'succeeded', finished_at = now() where status <> 'succeeded'`);
     await db.pool.query(`update audit.system_run set status = 'succeeded', finished_at = now(), error = null where status <> 'succeeded'`);
-    gateway.received.length = 0;
   });
 
-  const tick = async (callId = 'tick'): Promise<TickAnswer> => {
-    const scheduler = await startScheduler({ pool: db.pool, metadata, gatewayUrl: gateway.url, now: new Date() });
-    try {
-      return await scheduler.tick(callId);
-    } finally {
-      await scheduler.close();
-    }
-  };
+  /** One tick now by a scheduler process of its own (on `pool`). */
+  const tick = (callId = 'tick', pool = db.pool): Promise<TickAnswer> => tickScheduler({ pool, metadata, gatewayUrl: gateway.url, now: new Date(), callId });
 
   /** Runs an entity of a landed batch in bronze and ends it `failed`, `attempts` times over. */
   const failEntity = async (batchId: string, systemId: string, entityId: string, attempts = 1): Promise<EntityLayerRun> => {
@@ -182,17 +167,8 @@ describe('scheduler: re-queueing failed and lost work', () => {
     const batch = await landBatch(db.pool, { system_id: 'SRA01', entities: ['sr_customer'] });
     const failed = await failEntity(batch.batch_id, 'SRA01', 'sr_customer');
     await ageEntityRun(failed.run_id, 61);
-    const [a, b] = await Promise.all(
-      [db.newPool(2), db.newPool(2)].map(async (pool) => {
-        const scheduler = await startScheduler({ pool, metadata, gatewayUrl: gateway.url, now: new Date() });
-        try {
-          return await scheduler.tick();
-        } finally {
-          await scheduler.close();
-        }
-      }),
-    );
-    expect((a as TickAnswer).body.requeued + (b as TickAnswer).body.requeued).toBe(1);
+    const [a, b] = await Promise.all([tick('tick-a', db.newPool(2)), tick('tick-b', db.newPool(2))]);
+    expect(a.body.requeued + b.body.requeued).toBe(1);
     const { rows } = await db.pool.query(`select count(*)::int as calls from audit.outbox where target_function = 'bronze' and batch_id = $1`, [batch.batch_id]);
     expect(rows).toEqual([{ calls: 1 }]);
   });

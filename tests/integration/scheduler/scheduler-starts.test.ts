@@ -1,35 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutboxMessage } from '../../../shared/runs/outbox.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { startGatewayStandIn, type GatewayStandIn } from '../runtime/gateway-stand-in.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { useGatewayStandIn } from '../runtime/gateway-stand-in.ts';
 import { jsonFileSystem, testMetadata } from '../runtime/test-metadata.ts';
-import { startScheduler, type TickAnswer } from './scheduler-harness.ts';
+import { tickScheduler, type TickAnswer } from './scheduler-harness.ts';
 
 describe('scheduler: starting scheduled systems', () => {
-  let db: TestDatabase;
-  let gateway: GatewayStandIn;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    gateway = await startGatewayStandIn();
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await db.drop();
-  });
-  beforeEach(() => {
-    gateway.received.length = 0;
-    gateway.status = 202;
-  });
+  const db = useTestDatabase();
+  const gateway = useGatewayStandIn();
 
-  /** One tick at `now` by a scheduler process of its own (its own pool), as cron-connector would call it. */
-  const tickAt = async (metadata: ReturnType<typeof testMetadata>, now: string, pool = db.pool): Promise<TickAnswer> => {
-    const scheduler = await startScheduler({ pool, metadata, gatewayUrl: gateway.url, now: new Date(now) });
-    try {
-      return await scheduler.tick();
-    } finally {
-      await scheduler.close();
-    }
-  };
+  /** One tick at `now` by a scheduler process of its own (on `pool`). */
+  const tickAt = (metadata: ReturnType<typeof testMetadata>, now: string, pool = db.pool): Promise<TickAnswer> =>
+    tickScheduler({ pool, metadata, gatewayUrl: gateway.url, now: new Date(now) });
   const connectorCalls = async (systemId: string): Promise<OutboxMessage[]> =>
     (
       await db.pool.query<OutboxMessage>(

@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import { STAGE_TABLE, type BatchRef, type SilverEntity, type SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { batchAt, customerModel, IS_VALID_FALSE, newEntity, readSilver, validatedCustomerModel, versionsOf, writeBronze, type Row } from './fixtures.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { applyBatch, batchAt, customerModel, IS_VALID_FALSE, newEntity, readSilver, validatedCustomerModel, versionsOf, writeBronze, type Row } from './fixtures.ts';
 
 describe('applySilverBatch', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
-  const apply = (entity: SilverEntity, batch: BatchRef, callId = 'call-silver'): Promise<SilverResult> =>
-    withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId }));
+  const apply = (entity: SilverEntity, batch: BatchRef, callId?: string): Promise<SilverResult> => applyBatch(db.pool, entity, batch, callId);
   const load = async (entity: SilverEntity, batch: BatchRef, rows: readonly Row[]): Promise<SilverResult> => {
     await writeBronze(db.pool, entity, batch, rows);
     return apply(entity, batch);

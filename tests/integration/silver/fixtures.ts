@@ -4,7 +4,8 @@ import { ident, qualified } from '../../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { bronzeTableSpec } from '../../../shared/layers/tables/entity-tables.ts';
 import { ensureTable } from '../../../shared/layers/tables/ensure-table.ts';
-import type { BatchRef, LoadType, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
+import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
+import type { BatchRef, LoadType, SilverEntity, SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
 
 /** A customer model with SCD2 columns (name, tier, score), SCD1 columns (email, seen_at) and a text key. */
 export const customerModel: EntityModel = {
@@ -44,6 +45,11 @@ export function batchAt(minute: number, id?: string): BatchRef {
   const batch_timestamp = new Date(Date.UTC(2026, 0, 1, 0, minute, 0));
   const batch_id = id ?? `00000000-0000-7000-8000-${String(minute).padStart(12, '0')}`;
   return { batch_id, batch_timestamp };
+}
+
+/** Applies one batch of `entity` to silver in a transaction of its own, as the silver function does. */
+export function applyBatch(pool: pg.Pool, entity: SilverEntity, batch: BatchRef, callId = 'call-silver'): Promise<SilverResult> {
+  return withTransaction(pool, (tx) => applySilverBatch(tx, { entity, batch, callId }));
 }
 
 export type Row = Record<string, unknown>;

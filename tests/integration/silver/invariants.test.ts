@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SQLSTATE } from '../../../shared/adapters/postgres/errors.ts';
-import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import type { BatchRef, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
 import { fulfilled, raceInTransactions } from '../runs/fixtures.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { batchAt, customerModel, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { applyBatch, batchAt, customerModel, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
 
 const customer = (id: string, tier = 'bronze'): Row => ({ id, name: id, tier, score: null, email: null, seen_at: null });
 
 describe('silver invariants', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
-  const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call-silver' }));
+  const apply = (entity: SilverEntity, batch: BatchRef) => applyBatch(db.pool, entity, batch);
 
   /** Runs one statement against silver directly and returns its SQLSTATE (undefined when it succeeded). */
   const stateOf = async (sql: string): Promise<string | undefined> => {
@@ -99,13 +92,7 @@ describe('silver invariants', () => {
 });
 
 describe('silver tables created by concurrent first calls', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
   it('creates the silver schema and tables once when two entities start at the same instant', async () => {
     const entities = [newEntity(customerModel, 'full'), newEntity(customerModel, 'delta')];

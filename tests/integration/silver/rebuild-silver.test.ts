@@ -1,30 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
 import { hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
 import { ident } from '../../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { UnsafeModelChangeError } from '../../../shared/errors.ts';
-import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import { listSucceededBronzeBatches } from '../../../shared/runs/entity-run-history.ts';
 import { rebuildSilver } from '../../../shared/layers/silver/rebuild-silver.ts';
 import type { BatchRef, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
 import { finishEntityRun, startEntityRun } from '../../../shared/runs/entity-runs.ts';
 import { landBatch } from '../runs/fixtures.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { batchAt, customerModel, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { applyBatch, batchAt, customerModel, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
 
 const customer = (id: string, extra: Row = {}): Row => ({ id, name: id, tier: 'bronze', score: '2', email: null, seen_at: null, ...extra });
 
 describe('rebuildSilver', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
-  const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call-silver' }));
+  const apply = (entity: SilverEntity, batch: BatchRef) => applyBatch(db.pool, entity, batch);
 
   /** Lands a batch of TST01 and records a bronze run of `entity` for it that ends in `status`. */
   async function bronzeRun(entity: SilverEntity, rows: readonly Row[], status: 'succeeded' | 'failed'): Promise<BatchRef> {
@@ -71,15 +64,9 @@ describe('rebuildSilver', () => {
 });
 
 describe('silver when the model changes', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
-  const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call' }));
+  const apply = (entity: SilverEntity, batch: BatchRef) => applyBatch(db.pool, entity, batch);
   const withModel = (entity: SilverEntity, model: EntityModel): SilverEntity => ({ ...entity, model });
   /** Versions whose stored hashes differ from the hashes of their values under the entity's current model. */
   const staleHashes = async (entity: SilverEntity): Promise<number> => {

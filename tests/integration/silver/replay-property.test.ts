@@ -1,13 +1,12 @@
 import { fc } from '@fast-check/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { SilverOracle } from '../../../shared/layers/landing/jsonfile/generator/silver-oracle.ts';
-import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
 import { rebuildSilver } from '../../../shared/layers/silver/rebuild-silver.ts';
 import type { BatchRef, LoadType, SilverEntity } from '../../../shared/layers/silver/silver-entity.ts';
-import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { batchAt, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
+import { useTestDatabase } from '../postgres/test-database.ts';
+import { applyBatch, batchAt, newEntity, readSilver, writeBronze, type Row } from './fixtures.ts';
 
 /**
  * Small value sets, so keys repeat and values collide; null and '' are both there on purpose. `valid` = false is a
@@ -121,15 +120,9 @@ function project(row: Row): Version {
 }
 
 describe('silver replay (property)', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = useTestDatabase();
 
-  const apply = (entity: SilverEntity, batch: BatchRef) => withTransaction(db.pool, (tx) => applySilverBatch(tx, { entity, batch, callId: 'call' }));
+  const apply = (entity: SilverEntity, batch: BatchRef) => applyBatch(db.pool, entity, batch);
 
   it('gives the same silver for in-order, shuffled, repeated and rebuilt deliveries, tombstones included, matching the reference rules', async () => {
     await fc.assert(

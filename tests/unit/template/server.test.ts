@@ -11,31 +11,16 @@ import {
 } from '../../../shared/errors.ts';
 import { type FunctionAccess, type Handler, parsePayload } from '../../../shared/handler.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { type RunningServer, serve } from '../../../templates/dataplatform-node20/server.ts';
+import { serve } from '../../../templates/dataplatform-node20/server.ts';
+import { useServedHandlers, type ServedHandler } from '../../fixtures/served-handler.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-let running: RunningServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.map((server) => server.close()));
-  running = [];
-});
-
-interface Started {
-  readonly url: string;
-  readonly logs: Array<Record<string, unknown>>;
-}
+const serveHandler = useServedHandlers();
 
 /** Starts a server; `public` unless the test is about access (most are about the HTTP contract). */
-async function start(
-  handler: Handler,
-  options: { maxBodyBytes?: number; access?: FunctionAccess; callToken?: string | null } = {},
-): Promise<Started> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ function: 'test' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const server = await serve(handler, { port: 0, ownsProcess: false, logger, access: 'public', ...options });
-  running.push(server);
-  return { url: server.url, logs };
+function start(handler: Handler, options: { maxBodyBytes?: number; access?: FunctionAccess; callToken?: string | null } = {}): Promise<ServedHandler> {
+  return serveHandler(handler, { bindings: { function: 'test' }, access: 'public', ...options });
 }
 
 async function call(url: string, init?: RequestInit): Promise<{ status: number; type: string | null; body: unknown }> {

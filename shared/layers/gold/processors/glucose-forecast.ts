@@ -5,8 +5,6 @@
  * from the hour before each reading, so an hour more is sent than is forecast from.
  */
 import * as z from 'zod';
-import { createMlflowRegistry } from '../../../adapters/ml/mlflow-registry.ts';
-import { createMlServerClient } from '../../../adapters/ml/mlserver-client.ts';
 import { query } from '../../../adapters/postgres/transaction.ts';
 import { UpstreamUnavailableError } from '../../../errors.ts';
 import { isCurrentVersion, sourceTable, type GoldProcessor } from '../gold-processor.ts';
@@ -80,6 +78,12 @@ export const glucoseForecast: GoldProcessor<GlucoseForecastOptions> = {
   options: GlucoseForecastOptions,
   async recompute(tx, ctx) {
     const urls = servingUrls();
+    // Imported here, the only place that calls out over HTTP: their HTTP client (axios, and through it node's fetch
+    // and http2) would otherwise load at every start of gold and silver, which bundle this processor.
+    const [{ createMlflowRegistry }, { createMlServerClient }] = await Promise.all([
+      import('../../../adapters/ml/mlflow-registry.ts'),
+      import('../../../adapters/ml/mlserver-client.ts'),
+    ]);
     const champion = await createMlflowRegistry({ baseUrl: urls.mlflow, log: ctx.log }).aliasedVersion(ctx.options.model);
     if (champion === undefined) {
       ctx.log.info({ model: ctx.options.model }, 'no champion model yet: no forecast');
