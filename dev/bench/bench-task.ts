@@ -33,8 +33,8 @@ export const BenchTask = z.discriminatedUnion('kind', [
     rows: z.int().positive(),
     source: z.enum(['landing', 'generated']),
   }),
-  /** Run silver (`processSilverBatch`) for every bench entity of the batch. */
-  z.strictObject({ kind: z.literal('silver'), ...Target, ...Batch }),
+  /** Run silver (`processSilverBatch`) for every bench entity of the batch; `force` for a repeat (`--repeat`). */
+  z.strictObject({ kind: z.literal('silver'), ...Target, ...Batch, force: z.boolean().optional() }),
   /** Baseline for bronze: COPY the batch's bronze rows, exported to `scratch_dir` first, into copies of the tables. */
   z.strictObject({ kind: z.literal('baseline_copy'), ...Target, ...Batch, scratch_dir: z.string().min(1) }),
   /**

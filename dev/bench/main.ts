@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated [--skip-landing]] [--starts K] [--e2e [--e2e-scale S] [--e2e-batches B]] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
+ * `npm run bench -- [--rows N] [--json FILE] [--source landing|generated [--skip-landing]] [--starts K] [--repeat K] [--e2e [--e2e-scale S] [--e2e-batches B]] [--profile DIR] [--keep] [--verbose]`: throughput and memory of every layer on the local
  * services, against PostgreSQL's own limits (docs/benchmark.md). N customers (default 1,000,000) are generated,
  * landed, loaded to bronze and historised in silver twice (an initial load, then a batch with changed, absent and
  * new keys); COPY and hand-written SCD2 SQL over the same rows are the baselines. Each stage runs in a process of
@@ -26,7 +26,8 @@ import {
 } from './bench-report.ts';
 import { createBenchRun, recordGeneratedLanding, type RunBatch } from './bench-run.ts';
 import type { BenchTask, TaskResult } from './bench-task.ts';
-import { measureBundles } from './cold-start.ts';
+import { measureBundles, type BundleMeasurement } from './cold-start.ts';
+import { median, restoreSilver, settleTables, snapshotSilver } from './bench-repeat.ts';
 import { measureEndToEnd } from './end-to-end.ts';
 import { formatEndToEnd } from './end-to-end-figures.ts';
 import { machineFacts, startLoadSampler } from './machine.ts';
@@ -47,8 +48,10 @@ const Args = z.strictObject({
   skipLanding: z.boolean().default(false),
   /** Write a V8 CPU profile of every stage process into this folder (open in Chrome DevTools or speedscope). */
   profile: z.string().optional(),
-  /** Cold starts per function (the median is reported). */
-  starts: z.coerce.number().int().positive().default(3),
+  /** Cold starts per function (the median is reported); 0 measures no bundles (a rerun of the data stages only). */
+  starts: z.coerce.number().int().nonnegative().default(3),
+  /** How often each silver stage and its baseline are measured, from the same state each time (median and spread). */
+  repeat: z.coerce.number().int().positive().default(1),
   /** Also measure TST01 from `faas-cli invoke` to its last gold row on the OpenFaaS stack (deploys a namespace of its own). */
   e2e: z.boolean().default(false),
   /** TST01's generator scale for `--e2e`. */
@@ -61,7 +64,7 @@ type Args = z.infer<typeof Args>;
 function parseCommandLine(argv: readonly string[]): Args {
   const { values } = parseArgs({
     args: [...argv],
-    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' }, 'skip-landing': { type: 'boolean' }, e2e: { type: 'boolean' }, 'e2e-scale': { type: 'string' }, 'e2e-batches': { type: 'string' } },
+    options: { rows: { type: 'string' }, json: { type: 'string' }, verbose: { type: 'boolean' }, keep: { type: 'boolean' }, starts: { type: 'string' }, repeat: { type: 'string' }, source: { type: 'string' }, profile: { type: 'string' }, 'skip-landing': { type: 'boolean' }, e2e: { type: 'boolean' }, 'e2e-scale': { type: 'string' }, 'e2e-batches': { type: 'string' } },
     strict: true,
   });
   const parsed = Args.refine((args) => !args.skipLanding || args.source === 'generated', {
@@ -133,24 +136,38 @@ async function main(args: Args): Promise<void> {
     const copy = await task('baseline: COPY of batch 1 bronze rows', { kind: 'baseline_copy', ...on(batch1), scratch_dir: run.scratchDir });
     checkRows('baseline COPY', copy, { bench_customer: expected.bronze.batch1.customers, bench_customer_order: expected.bronze.batch1.orders });
 
-    const silverInitial = await task('silver batch 1 (initial load)', { kind: 'silver', ...on(batch1) });
-    checkSilverCounts('silver_initial', silverInitial, { bench_customer: expected.silverInitial.customers, bench_customer_order: expected.silverInitial.orders });
-    const sqlInitial = await task('baseline: SCD2 SQL on batch 1', { kind: 'baseline_silver', ...on(batch1), phase: 'initial' });
-    await checkBaselineAgrees(run.pool, 'silver_initial');
+    /**
+     * A silver stage and its baseline, `--repeat` times from the state before it (bench-repeat.ts), the tables
+     * vacuumed and analysed before each repeat (untimed), each pair checked: the engine's counts are the
+     * generator's, the baseline's tables agree with the engine's.
+     */
+    const measureSilver = async (stage: 'silver_initial' | 'silver_delta', batch: RunBatch, description: string, wanted: Parameters<typeof checkSilverCounts>[2]): Promise<SilverRepeats> => {
+      if (args.repeat > 1) await snapshotSilver(run.pool);
+      const repeats: SilverRepeats = [];
+      for (let repeat = 0; repeat < args.repeat; repeat += 1) {
+        if (repeat > 0) await restoreSilver(run.pool, batch.batch_id);
+        await settleTables(run.pool);
+        const of = args.repeat > 1 ? ` [${repeat + 1}/${args.repeat}]` : '';
+        const engine = await task(`silver ${description}${of}`, { kind: 'silver', ...on(batch), force: repeat > 0 });
+        checkSilverCounts(stage, engine, wanted);
+        const baseline = await task(`baseline: SCD2 SQL on batch ${batch.batch}${of}`, { kind: 'baseline_silver', ...on(batch), phase: stage === 'silver_initial' ? 'initial' : 'delta' });
+        await checkBaselineAgrees(run.pool, stage);
+        repeats.push({ engine, baseline });
+      }
+      return repeats;
+    };
+    const silverInitial = await measureSilver('silver_initial', batch1, 'batch 1 (initial load)', { bench_customer: expected.silverInitial.customers, bench_customer_order: expected.silverInitial.orders });
 
     const landing2 = await land(batch2, 'landing batch 2 (preparation)');
     const bronze2 = await task('bronze batch 2 (preparation)', bronzeOf(batch2));
     checkRows('bronze batch 2', bronze2, { bench_customer: expected.bronze.batch2.customers, bench_customer_order: expected.bronze.batch2.orders });
-    const silverDelta = await task('silver batch 2 (10% changed, 1% absent, 5% new)', { kind: 'silver', ...on(batch2) });
-    checkSilverCounts('silver_delta', silverDelta, { bench_customer: expected.silverDelta.customers, bench_customer_order: expected.silverDelta.orders });
-    const sqlDelta = await task('baseline: SCD2 SQL on batch 2', { kind: 'baseline_silver', ...on(batch2), phase: 'delta' });
-    await checkBaselineAgrees(run.pool, 'silver_delta');
+    const silverDelta = await measureSilver('silver_delta', batch2, 'batch 2 (10% changed, 1% absent, 5% new)', { bench_customer: expected.silverDelta.customers, bench_customer_order: expected.silverDelta.orders });
 
     const stages: StageFigure[] = [
       ...(landing ? [stageFigure('landing', landing, { name: 'mongo_insert_many', seconds: rawSeconds('insert_many_seconds') ?? 0 })] : []),
       stageFigure('bronze', bronze, { name: 'postgres_copy', seconds: copy.seconds }),
-      stageFigure('silver_initial', silverInitial, { name: 'sql_scd2_insert', seconds: sqlInitial.seconds }),
-      stageFigure('silver_delta', silverDelta, { name: 'sql_scd2_update_insert', seconds: sqlDelta.seconds }),
+      repeatedStageFigure('silver_initial', silverInitial, 'sql_scd2_insert'),
+      repeatedStageFigure('silver_delta', silverDelta, 'sql_scd2_update_insert'),
     ];
     const readSeconds = Number(bronze.details.read_seconds ?? 0);
     const transformSeconds = Math.max(bronze.seconds - readSeconds, 0);
@@ -166,20 +183,11 @@ async function main(args: Args): Promise<void> {
     const baselines = [
       ...(rawLanding ? [stageFigure('mongo_find', { ...rawLanding, seconds: rawSeconds('find_seconds') ?? 0 }), stageFigure('mongo_insert_many', { ...rawLanding, seconds: rawSeconds('insert_many_seconds') ?? 0 })] : []),
       stageFigure('postgres_copy', copy),
-      stageFigure('sql_scd2_insert', sqlInitial),
-      stageFigure('sql_scd2_update_insert', sqlDelta),
+      stageFigure('sql_scd2_insert', medianRun(silverInitial, 'baseline')),
+      stageFigure('sql_scd2_update_insert', medianRun(silverDelta, 'baseline')),
     ];
 
-    log('bundling the functions and timing their cold starts…');
-    const bundleDir = await mkdtemp(join(tmpdir(), 'dp-bench-bundles-'));
-    let measured;
-    try {
-      measured = await measureBundles(bundleDir, args.starts);
-    } finally {
-      await rm(bundleDir, { recursive: true, force: true });
-    }
-
-    const { bundles, bare_node } = measured;
+    const { bundles, bare_node } = args.starts === 0 ? { bundles: [], bare_node: null } : await bundlesAndColdStarts(args.starts);
     const targets = judgeTargets(stages, bundles, bronzeTransformLoad);
     const report: BenchReport = {
       rows: args.rows,
@@ -190,7 +198,7 @@ async function main(args: Args): Promise<void> {
       bronze_transform_load: bronzeTransformLoad,
       preparation,
       baselines,
-      details: { landing: landing?.details ?? null, raw_landing: rawLanding?.details ?? null, bronze: bronze.details, copy: copy.details, silver_initial: silverInitial.details, sql_initial: sqlInitial.details, silver_delta: silverDelta.details, sql_delta: sqlDelta.details },
+      details: { landing: landing?.details ?? null, raw_landing: rawLanding?.details ?? null, bronze: bronze.details, copy: copy.details, silver_initial: medianRun(silverInitial, 'engine').details, sql_initial: medianRun(silverInitial, 'baseline').details, silver_delta: medianRun(silverDelta, 'engine').details, sql_delta: medianRun(silverDelta, 'baseline').details },
       bundles,
       bare_node_cold_start: bare_node,
       targets,
@@ -211,6 +219,47 @@ async function main(args: Args): Promise<void> {
   }
 }
 
+/** Every function bundled, sized and cold-started `starts` times (cold-start.ts). */
+async function bundlesAndColdStarts(starts: number): Promise<BundleMeasurement> {
+  log('bundling the functions and timing their cold starts…');
+  const bundleDir = await mkdtemp(join(tmpdir(), 'dp-bench-bundles-'));
+  try {
+    return await measureBundles(bundleDir, starts);
+  } finally {
+    await rm(bundleDir, { recursive: true, force: true });
+  }
+}
+
+/** The engine's and the baseline's measurement of each repeat of a silver stage. */
+type SilverRepeats = { readonly engine: TaskResult; readonly baseline: TaskResult }[];
+
+/** The repeat whose engine time / baseline time is the median one (the lower middle for an even count). */
+function medianRun(repeats: SilverRepeats, which: 'engine' | 'baseline'): TaskResult {
+  const ratioOf = (repeat: SilverRepeats[number]): number => repeat.engine.seconds / Math.max(repeat.baseline.seconds, 1e-9);
+  const sorted = [...repeats].sort((a, b) => ratioOf(a) - ratioOf(b));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!middle) throw new Error('a silver stage was measured no time');
+  return middle[which];
+}
+
+/**
+ * A silver stage's figure: seconds and baseline seconds are the medians over the repeats, `ratio` the median of
+ * the repeats' own ratios (engine and baseline of one repeat ran on the same state, minutes apart at most), and
+ * `repeats` every repeat's figures with the ratios' spread.
+ */
+function repeatedStageFigure(name: string, repeats: SilverRepeats, baseline: string): StageFigure {
+  const seconds = repeats.map((repeat) => repeat.engine.seconds);
+  const baselineSeconds = repeats.map((repeat) => repeat.baseline.seconds);
+  const ratios = repeats.map((repeat) => Math.round((repeat.engine.seconds / Math.max(repeat.baseline.seconds, 1e-9)) * 100) / 100);
+  const engine = medianRun(repeats, 'engine');
+  const figure = stageFigure(name, { ...engine, seconds: median(seconds) }, { name: baseline, seconds: median(baselineSeconds) });
+  return {
+    ...figure,
+    ratio: median(ratios),
+    repeats: { seconds, baseline_seconds: baselineSeconds, ratios, ratio_min: Math.min(...ratios), ratio_max: Math.max(...ratios) },
+  };
+}
+
 /**
  * Bronze's landing read against the raw `find` of the same documents: bronze reads the landed batch once per bench
  * entity, so its read time per pass is compared with one `find`; and bronze with its reads against COPY plus as many
@@ -228,6 +277,16 @@ function landingReadFigures(
     landing_read_ratio: Math.round((readSeconds / passes / findSeconds) * 100) / 100,
     with_read_ratio: Math.round((bronze.seconds / (copySeconds + passes * findSeconds)) * 100) / 100,
   };
+}
+
+/** Each repeated silver stage's ratios, with their median and spread (none when measured once). */
+function silverRepeatLines(stages: readonly StageFigure[]): string[] {
+  const lines = stages.flatMap((stage) => {
+    const repeats = stage.repeats as { ratios: number[]; ratio_min: number; ratio_max: number } | undefined;
+    if (!repeats || repeats.ratios.length < 2) return [];
+    return [`${stage.name}: ratios ${repeats.ratios.join(', ')}; median ${String(stage.ratio)}, spread ${repeats.ratio_min}–${repeats.ratio_max}`];
+  });
+  return lines.length === 0 ? [] : ['silver stages, repeated from the same state:', ...lines, ''];
 }
 
 function printReport(
@@ -261,9 +320,14 @@ function printReport(
     'baselines and preparation (batch 2 landed and loaded to bronze before silver_delta):',
     formatStages([...baselines, ...preparation]),
     '',
-    formatBundles(bundles),
-    `(a bare node:http server: ${String((report.bare_node_cold_start as { cold_start_ms: number }).cold_start_ms)} ms wall, ${String((report.bare_node_cold_start as { cold_start_cpu_ms: number }).cold_start_cpu_ms)} ms CPU)`,
-    '',
+    ...silverRepeatLines(stages),
+    ...(bundles.length === 0
+      ? []
+      : [
+          formatBundles(bundles),
+          `(a bare node:http server: ${String((report.bare_node_cold_start as { cold_start_ms: number }).cold_start_ms)} ms wall, ${String((report.bare_node_cold_start as { cold_start_cpu_ms: number }).cold_start_cpu_ms)} ms CPU)`,
+          '',
+        ]),
     formatTargets(targets),
   ];
   console.log(out.join('\n'));

@@ -162,7 +162,7 @@ export async function runSilver(task: Extract<BenchTask, { kind: 'silver' }>, co
   for (const entity_id of BENCH_ENTITIES) {
     const entityStarted = performance.now();
     const outcome = await processSilverBatch(
-      { batch_id: task.batch_id, system_id: BENCH_SYSTEM, entity_id, force: false, rebuild: false },
+      { batch_id: task.batch_id, system_id: BENCH_SYSTEM, entity_id, force: task.force ?? false, rebuild: false },
       { pool: connections.pool, metadata, log: connections.log, callId: `bench-silver-${entity_id}`, timeoutSeconds: TIMEOUT_SECONDS },
     );
     const counts = requireSucceeded(outcome, `silver of ${entity_id}`);

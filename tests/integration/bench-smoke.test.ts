@@ -89,12 +89,12 @@ describe('npm run bench --rows 20000', () => {
   });
 });
 
-describe('npm run bench --rows 5000 --source generated (the path of large N)', () => {
-  it('lands batch 1, runs bronze on the generated records and every stage on the expected rows', async () => {
+describe('npm run bench --rows 5000 --source generated --repeat 2 (the path of large N)', () => {
+  it('lands batch 1, runs bronze on the generated records and every stage on the expected rows, each silver stage twice', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dp-bench-generated-'));
     try {
       const file = join(dir, 'bench.json');
-      await run('npx', ['tsx', 'dev/bench/main.ts', '--rows', '5000', '--source', 'generated', '--json', file, '--starts', '1'], {
+      await run('npx', ['tsx', 'dev/bench/main.ts', '--rows', '5000', '--source', 'generated', '--json', file, '--starts', '1', '--repeat', '2'], {
         timeout: RUN_TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
       });
@@ -104,6 +104,10 @@ describe('npm run bench --rows 5000 --source generated (the path of large N)', (
       expect(raw.source).toBe('generated');
       expect(generated.stages.map((stage) => [stage.name, stage.rows])).toEqual(Object.entries(expected));
       expect(raw.preparation?.map((stage) => stage.name)).toEqual(['bronze_batch2']);
+      // Each repeat starts from the same state: the run fails unless every repeat's counts are the generator's.
+      const repeats = generated.stages.filter((stage) => stage.name.startsWith('silver_')).map((stage) => stage.repeats as { ratios: number[]; ratio_min: number; ratio_max: number });
+      expect(repeats.map((repeat) => repeat.ratios.length)).toEqual([2, 2]);
+      for (const repeat of repeats) expect(repeat.ratio_min).toBeLessThanOrEqual(repeat.ratio_max);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

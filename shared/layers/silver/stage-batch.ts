@@ -7,34 +7,54 @@ const RUN_ID = ident(BRONZE_COLUMN.run_id);
 const BATCH_ID = ident(BRONZE_COLUMN.batch_id);
 
 /**
- * Stages one batch in a temp table, in one statement: every bronze row of the batch's latest write (the greatest
- * `_dp_run_id` of the batch, so a forced bronze rerun, which appends the batch again under a new run id, replaces
- * its earlier rows). No sort here: duplicates are found by `stageKeySql` and, only when there are some, removed
- * by `removeDuplicatesSql`. Each staged row says whether it is a tombstone (`_dp_is_tombstone`: its tombstone
- * column equals the rule's value; never null), so the later steps need not know the rule. The statement's row
- * count is `records_in`. Parameters (`stageBatchValues`): $1 batch_id, $2 the tombstone value when there is a rule.
+ * The rows of a batch's latest bronze write, as `alias`: a `with` clause finding the greatest `_dp_run_id` of the
+ * batch, and the `from … where` reading its rows through the bronze table's (batch, run) index. A forced bronze
+ * rerun appends the batch again under a new run id, so it replaces its earlier rows. Parameter: $1 batch_id.
+ * Shared by the staging statement and the first load of an empty silver table (`insertFirstVersionsSql`).
  */
-export function stageBatchSql(ctx: SilverSqlContext): string {
-  const names = ctx.plan.columns.map((spec) => spec.name);
-  const { tombstone } = ctx.plan;
-  const isTombstone = tombstone === undefined ? 'false' : `coalesce(source.${ident(tombstone.column)} = $2::${sqlType(tombstone.type)}, false)`;
-  return `
-create temp table ${ctx.stage} on commit drop as
-with latest_write as (
+export function latestWriteSql(ctx: SilverSqlContext, alias: string): { readonly with: string; readonly from: string } {
+  return {
+    with: `with latest_write as (
   select latest.${RUN_ID}
     from ${ctx.bronze} as latest
    where latest.${BATCH_ID} = $1::uuid
    order by latest.${RUN_ID} desc
    limit 1
-)
+)`,
+    from: `from ${ctx.bronze} as ${alias}
+  join latest_write
+    on latest_write.${RUN_ID} = ${alias}.${RUN_ID}
+ where ${alias}.${BATCH_ID} = $1::uuid`,
+  };
+}
+
+/**
+ * Whether a bronze row (as `alias`) is a tombstone: its tombstone column equals the rule's value (the parameter
+ * `value`, compared as the column's type), never null; `false` without a rule.
+ */
+export function isTombstoneSql(ctx: SilverSqlContext, alias: string, value: string): string {
+  const { tombstone } = ctx.plan;
+  return tombstone === undefined ? 'false' : `coalesce(${alias}.${ident(tombstone.column)} = ${value}::${sqlType(tombstone.type)}, false)`;
+}
+
+/**
+ * Stages one batch in a temp table, in one statement: every bronze row of the batch's latest write
+ * (`latestWriteSql`). No sort here: duplicates are found by `stageKeySql` and, only when there are some, removed
+ * by `removeDuplicatesSql`. Each staged row says whether it is a tombstone (`_dp_is_tombstone`), so the later
+ * steps need not know the rule. The statement's row count is `records_in`. Parameters (`stageBatchValues`):
+ * $1 batch_id, $2 the tombstone value when there is a rule.
+ */
+export function stageBatchSql(ctx: SilverSqlContext): string {
+  const names = ctx.plan.columns.map((spec) => spec.name);
+  const batch = latestWriteSql(ctx, 'source');
+  return `
+create temp table ${ctx.stage} on commit drop as
+${batch.with}
 select ${columnList(names, 'source')},
        source.${ident(BRONZE_COLUMN.position)} as ${ident(STAGE_COLUMN.position)},
        source.${ident(BRONZE_COLUMN.record_id)} as ${ident(STAGE_COLUMN.record_id)},
-       ${isTombstone} as ${ident(STAGE_COLUMN.is_tombstone)}
-  from ${ctx.bronze} as source
-  join latest_write
-    on latest_write.${RUN_ID} = source.${RUN_ID}
- where source.${BATCH_ID} = $1::uuid`;
+       ${isTombstoneSql(ctx, 'source', '$2')} as ${ident(STAGE_COLUMN.is_tombstone)}
+  ${batch.from}`;
 }
 
 /** The parameters of `stageBatchSql`. */

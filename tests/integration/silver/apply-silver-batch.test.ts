@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchRef, SilverEntity, SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
+import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
+import { applySilverBatch } from '../../../shared/layers/silver/apply-silver-batch.ts';
+import { STAGE_TABLE, type BatchRef, type SilverEntity, type SilverResult } from '../../../shared/layers/silver/silver-entity.ts';
 import { useTestDatabase } from '../postgres/test-database.ts';
 import { applyBatch, batchAt, customerModel, IS_VALID_FALSE, newEntity, readSilver, validatedCustomerModel, versionsOf, writeBronze, type Row } from './fixtures.ts';
 
@@ -100,6 +102,18 @@ describe('applySilverBatch', () => {
     ]);
   });
 
+  it("leaves the transaction's planner settings as they were after a full load's close of absent keys", async () => {
+    const entity = newEntity(customerModel, 'full');
+    await load(entity, batchAt(1), [customer('a'), customer('b')]);
+    await writeBronze(db.pool, entity, batchAt(2), [customer('a')]);
+    const after = await withTransaction(db.pool, async (tx) => {
+      const result = await applySilverBatch(tx, { entity, batch: batchAt(2), callId: 'call-silver' });
+      const setting = await tx.client.query<{ nestloop: string }>(`select current_setting('enable_nestloop') as nestloop`);
+      return { deleted: result.counts.records_deleted, nestloop: setting.rows[0]?.nestloop };
+    });
+    expect(after).toEqual({ deleted: 1, nestloop: 'on' });
+  });
+
   it('never closes absent keys in a delta load', async () => {
     const entity = newEntity(customerModel, 'delta');
     await load(entity, batchAt(1), [customer('a'), customer('b')]);
@@ -188,6 +202,52 @@ describe('applySilverBatch', () => {
         ['bronze', false, false],
         ['gold', true, false],
       ]);
+    });
+  });
+
+  describe('the first batch of an empty silver table', () => {
+    /** Applies a batch, also telling whether it was staged: the staging temp table lives until the commit. */
+    const loadSeeingStage = async (entity: SilverEntity, batch: BatchRef, rows: readonly Row[]): Promise<{ result: SilverResult; staged: boolean }> => {
+      await writeBronze(db.pool, entity, batch, rows);
+      return withTransaction(db.pool, async (tx) => {
+        const result = await applySilverBatch(tx, { entity, batch, callId: 'call-silver' });
+        const stage = await tx.client.query<{ staged: boolean }>(`select to_regclass('pg_temp.${STAGE_TABLE}') is not null as staged`);
+        return { result, staged: stage.rows[0]?.staged ?? true };
+      });
+    };
+    const rows = [customer('a', { seen_at: '2026-01-01T00:00:00.000Z' }), customer('b', { score: null }), customer('c', { email: null })];
+
+    it('is loaded straight from bronze, without staging, to the same state the staged path gives', async () => {
+      const [direct, staged] = [newEntity(customerModel, 'full'), newEntity(customerModel, 'full')];
+      const batch = batchAt(1);
+      const first = await loadSeeingStage(direct, batch, rows);
+      // A key held twice makes the first load give way to the general path; the earlier record loses.
+      const general = await loadSeeingStage(staged, batch, [customer('a', { tier: 'loses' }), ...rows]);
+
+      expect(first).toEqual({
+        result: { mode: 'applied', counts: { records_in: 3, records_inserted: 3, records_updated: 0, records_deleted: 0, records_unchanged: 0 }, duplicates: 0, batches_replayed: 1 },
+        staged: false,
+      });
+      expect(general).toEqual({
+        result: { mode: 'applied', counts: { records_in: 4, records_inserted: 3, records_updated: 0, records_deleted: 0, records_unchanged: 0 }, duplicates: 1, batches_replayed: 1 },
+        staged: true,
+      });
+      expect(await readSilver(db.pool, direct)).toEqual(await readSilver(db.pool, staged));
+    });
+
+    it('gives way to the general path when the batch holds a tombstone, which changes nothing', async () => {
+      const entity = newEntity(validatedCustomerModel, 'delta', { tombstone: IS_VALID_FALSE });
+      const { result, staged } = await loadSeeingStage(entity, batchAt(1), [customer('a', { is_valid: true }), customer('b', { is_valid: false })]);
+      expect(staged).toBe(true);
+      expect(result.counts).toEqual({ records_in: 2, records_inserted: 1, records_updated: 0, records_deleted: 0, records_unchanged: 1 });
+      expect((await readSilver(db.pool, entity)).map((row) => row.id)).toEqual(['a']);
+    });
+
+    it('is loaded straight from bronze with a tombstone rule when no record is a tombstone', async () => {
+      const entity = newEntity(validatedCustomerModel, 'delta', { tombstone: IS_VALID_FALSE });
+      const { result, staged } = await loadSeeingStage(entity, batchAt(1), [customer('a', { is_valid: true }), customer('b', { is_valid: null })]);
+      expect(staged).toBe(false);
+      expect(result.counts).toEqual({ records_in: 2, records_inserted: 2, records_updated: 0, records_deleted: 0, records_unchanged: 0 });
     });
   });
 
