@@ -1,16 +1,15 @@
 /**
- * Bronze's row pipeline across two threads: the main thread reads the landed records and streams COPY to
- * PostgreSQL, a worker thread (`bronze-row-thread.ts`) does the per-record work (processor, coercion, checks,
- * COPY encoding). Both cores work: the JavaScript of one batch of records overlaps the reading of the next and the
- * server's parsing of the previous one.
+ * Bronze's row pipeline across two threads (`BRONZE_ROW_THREAD=worker`): the main thread reads the landed records
+ * and streams COPY to PostgreSQL, a worker thread (`bronze-row-thread.ts`) does the per-record work (processor,
+ * coercion, checks, COPY encoding). The JavaScript of one batch of records overlaps the reading of the next. The
+ * price is copying every record to the worker (structured clone, paid on both threads): it pays off only when the
+ * second core is free (docs/bronze.md, "Threads").
  */
 import { Worker } from 'node:worker_threads';
 import { ColumnCollisionError } from '../../core/errors.ts';
-import type { CheckResult, SampledCount } from '../../core/dq-checks.ts';
 import { ConfigurationError, DataRejectedError } from '../../errors.ts';
 import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
-import type { BronzeEntity } from './bronze-entity.ts';
-import type { BronzeRowCounts, BronzeRowStreamOptions, BronzeWrite } from './bronze-rows.ts';
+import type { BronzeRows, BronzeRowsConfig } from './bronze-rows.ts';
 import { ROW_THREAD_ROLE, type RowThreadReply, type RowThreadRequest, type ThreadError } from './bronze-row-thread.ts';
 
 /** Records per message to the worker: big enough that messaging costs little, small enough to keep memory flat. */
@@ -25,25 +24,6 @@ const MESSAGES_IN_FLIGHT = 4;
 const idleThreads: Worker[] = [];
 const MAX_IDLE_THREADS = 1;
 
-/** One batch load's rows, made in a worker thread. */
-export interface BronzeRowWorker {
-  /** The rows as COPY text (whole rows per chunk, in record order), pulled from the source as it is read. Read once. */
-  readonly text: AsyncIterable<Uint8Array>;
-  /** More distinct keys than the check holds in memory: count the duplicates in the table and pass them to `finish`. */
-  keysOverflowed(): boolean;
-  /** Once `text` is read to the end: the counts and the checks' results. */
-  finish(duplicates?: SampledCount): Promise<{ readonly counts: BronzeRowCounts; readonly checks: CheckResult[] }>;
-  /** Ends the thread; safe to call at any point, and more than once. */
-  close(): Promise<void>;
-}
-
-/** What the rows are made for: the entity, the system column values, the checks' options. */
-export interface BronzeRowWorkerConfig {
-  readonly bronze: BronzeEntity;
-  readonly write: BronzeWrite;
-  readonly options: BronzeRowStreamOptions;
-}
-
 /**
  * Starts one batch load in a worker thread (an idle one, else a new one). Call `close` when done, whatever happened:
  * an error of the worker (a `ColumnCollisionError`, a `ConfigurationError`…) is rethrown on this thread with its
@@ -54,7 +34,7 @@ export interface BronzeRowWorkerConfig {
  * try { await copyText(tx, table, spec.columns, rows.text); const { counts, checks } = await rows.finish(); }
  * finally { await rows.close(); }
  */
-export function startBronzeRowWorker(source: AsyncIterable<LandedRecord>, config: BronzeRowWorkerConfig): BronzeRowWorker {
+export function startBronzeRowWorker(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
   const worker = idleThreads.pop() ?? spawnRowThread();
   worker.ref();
   const replies: RowThreadReply[] = [];

@@ -56,6 +56,63 @@ export interface BronzeRowBuilder {
   setDuplicateKeys(found: SampledCount): void;
 }
 
+/**
+ * One batch load's rows as COPY text, and what they showed: made in this thread (`streamBronzeRows`) or in a
+ * worker thread (`startBronzeRowWorker`), the same bytes and results either way.
+ */
+export interface BronzeRows {
+  /** The rows as COPY text (whole rows per chunk, in record order), pulled from the source as it is read. Read once. */
+  readonly text: AsyncIterable<Uint8Array>;
+  /** More distinct keys than the check holds in memory: count the duplicates in the table and pass them to `finish`. */
+  keysOverflowed(): boolean;
+  /** Once `text` is read to the end: the counts and the checks' results. */
+  finish(duplicates?: SampledCount): Promise<{ readonly counts: BronzeRowCounts; readonly checks: CheckResult[] }>;
+  /** Releases what the rows were made with; safe to call at any point, and more than once. */
+  close(): Promise<void>;
+}
+
+/** What a batch load's rows are made for: the entity, the system column values, the checks' options. */
+export interface BronzeRowsConfig {
+  readonly bronze: BronzeEntity;
+  readonly write: BronzeWrite;
+  readonly options: BronzeRowStreamOptions;
+}
+
+/** Bytes of COPY text per chunk, about: large enough that per-message cost vanishes. */
+export const BRONZE_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Makes the rows in this thread, record by record as COPY pulls them: the path bronze takes unless
+ * `BRONZE_ROW_THREAD=worker` (load-bronze-batch.ts).
+ */
+export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
+  const builder = createBronzeRowBuilder(config.bronze, config.write, config.options);
+  async function* text(): AsyncGenerator<Uint8Array> {
+    let pending = '';
+    const append = (line: string): void => {
+      pending += line;
+    };
+    for await (const landed of source) {
+      builder.addRecord(landed, append);
+      // String length counts UTF-16 units, not bytes: close enough to bound a chunk.
+      if (pending.length >= BRONZE_CHUNK_CHARS) {
+        yield Buffer.from(pending, 'utf8');
+        pending = '';
+      }
+    }
+    if (pending.length > 0) yield Buffer.from(pending, 'utf8');
+  }
+  return {
+    text: text(),
+    keysOverflowed: () => builder.keysOverflowed(),
+    finish(duplicates) {
+      if (duplicates !== undefined) builder.setDuplicateKeys(duplicates);
+      return Promise.resolve({ counts: builder.counts(), checks: builder.checkResults() });
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
 /** Options of a stream: what the checks compare with. */
 export interface BronzeRowStreamOptions {
   /** Rows of the entity's previous successful batch (row-count change, full-load guard); null when none. */
