@@ -86,14 +86,17 @@ export const BRONZE_CHUNK_CHARS = 64 * 1024;
  * `BRONZE_ROW_THREAD=worker` (load-bronze-batch.ts).
  */
 export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
-  const builder = createBronzeRowBuilder(config.bronze, config.write, config.options);
+  // Built when COPY first pulls, so a configuration error surfaces where it always did: after the table is ensured.
+  let made: BronzeRowBuilder | undefined;
+  const builder = (): BronzeRowBuilder => (made ??= createBronzeRowBuilder(config.bronze, config.write, config.options));
   async function* text(): AsyncGenerator<Uint8Array> {
+    const rows = builder();
     let pending = '';
     const append = (line: string): void => {
       pending += line;
     };
     for await (const landed of source) {
-      builder.addRecord(landed, append);
+      rows.addRecord(landed, append);
       // String length counts UTF-16 units, not bytes: close enough to bound a chunk.
       if (pending.length >= BRONZE_CHUNK_CHARS) {
         yield Buffer.from(pending, 'utf8');
@@ -104,10 +107,11 @@ export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: Br
   }
   return {
     text: text(),
-    keysOverflowed: () => builder.keysOverflowed(),
+    keysOverflowed: () => builder().keysOverflowed(),
     finish(duplicates) {
-      if (duplicates !== undefined) builder.setDuplicateKeys(duplicates);
-      return Promise.resolve({ counts: builder.counts(), checks: builder.checkResults() });
+      const rows = builder();
+      if (duplicates !== undefined) rows.setDuplicateKeys(duplicates);
+      return Promise.resolve({ counts: rows.counts(), checks: rows.checkResults() });
     },
     close: () => Promise.resolve(),
   };
