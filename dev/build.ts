@@ -97,38 +97,6 @@ async function browserScriptDefines(): Promise<Record<string, string>> {
   return Object.fromEntries(entries);
 }
 
-/**
- * Worker thread entries a function starts, each bundled for Node (CommonJS, as `new Worker(code, { eval: true })`
- * runs it) and baked into the function bundles as the string `process.env.<NAME>`, as the browser scripts are: the
- * image holds one file, and the thread loads only what it runs, not the whole function. Unbundled code sees the
- * variable unset and loads the TypeScript module.
- */
-export const WORKER_SCRIPTS: Readonly<Record<string, string>> = {
-  DATAPLATFORM_BRONZE_ROW_WORKER: join(ROOT, 'shared/layers/bronze/bronze-row-thread.ts'),
-};
-
-/** `define` entries for the worker scripts: each bundled (minified, names kept: errors cross by class name). */
-export async function workerScriptDefines(): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    Object.entries(WORKER_SCRIPTS).map(async ([name, entry]) => {
-      const result = await build({
-        entryPoints: [entry],
-        bundle: true,
-        write: false,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        minify: true,
-        keepNames: true,
-        legalComments: 'none',
-        logLevel: 'warning',
-      });
-      return [`process.env.${name}`, JSON.stringify(result.outputFiles[0]?.text ?? '')] as const;
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
 // CommonJS output has no `import.meta`; the modules that resolve files from their own URL get the bundle's.
 const IMPORT_META_URL = '__dpImportMetaUrl';
 const CJS_BANNER = `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href;`;
@@ -248,7 +216,6 @@ async function bundleInto(outdir: string, entries: readonly Entry[], options: Bu
       'import.meta.url': IMPORT_META_URL,
       'process.env.DATAPLATFORM_VERSION': JSON.stringify(options.version ?? (await platformVersion())),
       ...(await browserScriptDefines()),
-      ...(await workerScriptDefines()),
     },
     metafile: true,
     logLevel: 'warning',

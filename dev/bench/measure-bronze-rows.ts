@@ -1,7 +1,7 @@
 /**
  * Bronze's own memory for large N, without the databases (docs/benchmark.md, "Memory"): the bench's generated
  * records go through bronze's row builder (`createBronzeRowBuilder`: processor, coercion, checks) and COPY's text
- * encoder for each bench entity, in this process: the work bronze's row worker thread does. What grows with N here grows in a bronze call too.
+ * encoder for each bench entity, in this process. What grows with N here grows in a bronze call too.
  *
  *   node --expose-gc --import tsx dev/bench/measure-bronze-rows.ts [rows=1000000]
  */
@@ -26,7 +26,7 @@ async function measure(rows: number, entity_id: string): Promise<void> {
       written += 1;
     });
     position += 1;
-    if (pending.length >= 64 * 1024) pending = ''; // about what the worker sends per message
+    if (pending.length >= 64 * 1024) pending = ''; // about one COPY chunk (BRONZE_CHUNK_CHARS)
   }
   const seconds = (performance.now() - started) / 1000;
   // The heap after a full GC while the stream (and its checks' key set) is still in use: what a call keeps.

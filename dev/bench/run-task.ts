@@ -8,7 +8,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { OPTIONAL_DEPENDENCIES, workerScriptDefines } from '../build.ts';
+import { OPTIONAL_DEPENDENCIES } from '../build.ts';
 import { TaskResult, type BenchTask } from './bench-task.ts';
 
 const WORKER_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'stage-worker.ts');
@@ -32,8 +32,6 @@ export async function bundleWorker(outDir: string): Promise<string> {
     keepNames: true,
     banner: { js: CJS_BANNER },
     external: [...OPTIONAL_DEPENDENCIES],
-    // Bronze's row worker thread, inlined as in the function bundles.
-    define: await workerScriptDefines(),
     logLevel: 'warning',
     absWorkingDir: ROOT,
   });

@@ -72,7 +72,7 @@ export async function copyRows(
 
 /**
  * Streams COPY text already encoded (`shared/core/copy-text.ts`: whole rows per chunk, each ending in a newline)
- * into `table`, as `copyRows` does with rows: for a producer that encodes elsewhere (bronze's row worker thread).
+ * into `table`, as `copyRows` does with rows: for a producer that encodes its own rows (bronze's row builder).
  * Same contract: pulled only as fast as the server takes the data; a throwing source aborts COPY and its error is
  * rethrown unchanged.
  */

@@ -39,7 +39,7 @@ export interface BronzeRowCounts {
 
 /**
  * Makes one entity's rows from its landed records, one record at a time, and what they showed. Synchronous, so
- * a batch of records costs no promise per row; the bronze row worker (`bronze-row-thread.ts`) runs one.
+ * a batch of records costs no promise per row (`streamBronzeRows` drives one as COPY pulls).
  */
 export interface BronzeRowBuilder {
   /**
@@ -56,19 +56,14 @@ export interface BronzeRowBuilder {
   setDuplicateKeys(found: SampledCount): void;
 }
 
-/**
- * One batch load's rows as COPY text, and what they showed: made in this thread (`streamBronzeRows`) or in a
- * worker thread (`startBronzeRowWorker`), the same bytes and results either way.
- */
+/** One batch load's rows as COPY text, and what they showed (`streamBronzeRows`). */
 export interface BronzeRows {
   /** The rows as COPY text (whole rows per chunk, in record order), pulled from the source as it is read. Read once. */
   readonly text: AsyncIterable<Uint8Array>;
   /** More distinct keys than the check holds in memory: count the duplicates in the table and pass them to `finish`. */
   keysOverflowed(): boolean;
   /** Once `text` is read to the end: the counts and the checks' results. */
-  finish(duplicates?: SampledCount): Promise<{ readonly counts: BronzeRowCounts; readonly checks: CheckResult[] }>;
-  /** Releases what the rows were made with; safe to call at any point, and more than once. */
-  close(): Promise<void>;
+  finish(duplicates?: SampledCount): { readonly counts: BronzeRowCounts; readonly checks: CheckResult[] };
 }
 
 /** What a batch load's rows are made for: the entity, the system column values, the checks' options. */
@@ -78,13 +73,10 @@ export interface BronzeRowsConfig {
   readonly options: BronzeRowStreamOptions;
 }
 
-/** Bytes of COPY text per chunk, about: large enough that per-message cost vanishes. */
+/** Characters of COPY text per chunk, about: large enough that per-chunk cost vanishes. */
 export const BRONZE_CHUNK_CHARS = 64 * 1024;
 
-/**
- * Makes the rows in this thread, record by record as COPY pulls them: the path bronze takes unless
- * `BRONZE_ROW_THREAD=worker` (load-bronze-batch.ts).
- */
+/** Makes the rows record by record as COPY pulls them (load-bronze-batch.ts). */
 export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
   // Built when COPY first pulls, so a configuration error surfaces where it always did: after the table is ensured.
   let made: BronzeRowBuilder | undefined;
@@ -111,9 +103,8 @@ export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: Br
     finish(duplicates) {
       const rows = builder();
       if (duplicates !== undefined) rows.setDuplicateKeys(duplicates);
-      return Promise.resolve({ counts: rows.counts(), checks: rows.checkResults() });
+      return { counts: rows.counts(), checks: rows.checkResults() };
     },
-    close: () => Promise.resolve(),
   };
 }
 

@@ -3,33 +3,17 @@
  * model, the batch's earlier rows removed, the new rows streamed in with COPY, the checks judged (a batch with more
  * keys than the check holds in memory has its duplicate keys counted in the table, still inside the transaction).
  */
-import * as z from 'zod';
 import { copyText } from '../../adapters/postgres/copy-rows.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
-import { ConfigurationError } from '../../errors.ts';
 import { hasFailedChecks, type CheckResult } from '../../core/dq-checks.ts';
 import { BRONZE_COLUMN, BRONZE_SCHEMA } from '../../core/table-layout.ts';
 import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
 import { ensureTable } from '../tables/ensure-table.ts';
 import { bronzeTableSpec } from '../tables/entity-tables.ts';
 import type { BronzeEntity } from './bronze-entity.ts';
-import { streamBronzeRows, type BronzeRowCounts, type BronzeRows, type BronzeRowsConfig, type BronzeRowStreamOptions, type BronzeWrite } from './bronze-rows.ts';
-import { startBronzeRowWorker } from './bronze-row-worker.ts';
+import { streamBronzeRows, type BronzeRowCounts, type BronzeRowStreamOptions, type BronzeWrite } from './bronze-rows.ts';
 import { countTableDuplicateKeys } from './table-duplicate-keys.ts';
-
-/**
- * Where the rows are made: `BRONZE_ROW_THREAD=worker` for a worker thread (bronze-row-worker.ts), else in this
- * thread. This thread by default: on this 2-core machine, busy with other work, copying the records to a worker
- * cost more than the second core gave back (docs/bronze.md, "Threads").
- */
-const RowThread = z.enum(['main', 'worker']).default('main');
-
-function startBronzeRows(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
-  const parsed = RowThread.safeParse(process.env.BRONZE_ROW_THREAD);
-  if (!parsed.success) throw new ConfigurationError(`BRONZE_ROW_THREAD: expected main or worker, found "${process.env.BRONZE_ROW_THREAD}"`);
-  return parsed.data === 'worker' ? startBronzeRowWorker(source, config) : streamBronzeRows(source, config);
-}
 
 /** What writing a batch did, before commit. */
 export interface BronzeLoad {
@@ -57,30 +41,25 @@ export async function loadBronzeBatch(
   options: BronzeRowStreamOptions,
 ): Promise<BronzeLoad> {
   const spec = bronzeTableSpec({ table: bronze.table, model: bronze.model });
-  // Started first: a worker thread boots while the table is ensured and the batch's old rows are deleted.
-  const rows = startBronzeRows(source, { bronze, write, options });
-  try {
-    const ensured = await ensureTable(tx, spec);
-    const deleted = await query(
-      tx,
-      `delete batch ${write.batch_id} from ${BRONZE_SCHEMA}.${bronze.table}`,
-      `delete from ${qualified(BRONZE_SCHEMA, bronze.table)}
-        where ${ident(BRONZE_COLUMN.batch_id)} = $1`,
-      [write.batch_id],
-    );
-    await copyText(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, rows.text);
-    const duplicates = rows.keysOverflowed()
-      ? await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id })
-      : undefined;
-    const { counts, checks } = await rows.finish(duplicates);
-    return {
-      counts,
-      rows_deleted: deleted.rowCount ?? 0,
-      checks,
-      rejected: hasFailedChecks(checks),
-      table_changed: ensured.created || ensured.addedColumns.length > 0,
-    };
-  } finally {
-    await rows.close();
-  }
+  const ensured = await ensureTable(tx, spec);
+  const deleted = await query(
+    tx,
+    `delete batch ${write.batch_id} from ${BRONZE_SCHEMA}.${bronze.table}`,
+    `delete from ${qualified(BRONZE_SCHEMA, bronze.table)}
+      where ${ident(BRONZE_COLUMN.batch_id)} = $1`,
+    [write.batch_id],
+  );
+  const rows = streamBronzeRows(source, { bronze, write, options });
+  await copyText(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, rows.text);
+  const duplicates = rows.keysOverflowed()
+    ? await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id })
+    : undefined;
+  const { counts, checks } = rows.finish(duplicates);
+  return {
+    counts,
+    rows_deleted: deleted.rowCount ?? 0,
+    checks,
+    rejected: hasFailedChecks(checks),
+    table_changed: ensured.created || ensured.addedColumns.length > 0,
+  };
 }
