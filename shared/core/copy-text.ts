@@ -20,7 +20,12 @@ export type CopyEncoding = 'json' | 'plain';
  */
 export type CopyValue = JsonValue | bigint | Date | undefined;
 
-/** Encodes one row (values in column order) as one line of COPY text, newline included. */
+/** The encoding of each column of a table, by its PostgreSQL type: jsonb columns take JSON text. */
+export function copyEncodings(columns: readonly { readonly type: string }[]): CopyEncoding[] {
+  return columns.map((column) => (column.type === 'jsonb' ? 'json' : 'plain'));
+}
+
+/** Encodes one row (values in column order) as one line of COPY text, newline included (or, for the fields encoder, not). */
 export type CopyRowEncoder = (values: readonly CopyValue[]) => string;
 
 // Only these four need escaping for COPY text to read back the same string: backslash (the escape character),
@@ -78,13 +83,23 @@ export function encodeCopyValue(value: CopyValue, encoding: CopyEncoding): strin
  * encode(['a\tb', { x: 1 }]) // 'a\\tb\t{"x":1}\n'
  */
 export function createCopyRowEncoder(encodings: readonly CopyEncoding[]): CopyRowEncoder {
+  const fields = createCopyFieldsEncoder(encodings);
+  return (values) => `${fields(values)}\n`;
+}
+
+/**
+ * The first columns of a row as COPY text, tab-separated, without the newline: for a caller that appends columns
+ * of its own (bronze's system columns, the same for a whole batch, encoded once). Same rules and checks as
+ * `createCopyRowEncoder`.
+ */
+export function createCopyFieldsEncoder(encodings: readonly CopyEncoding[]): CopyRowEncoder {
   const count = encodings.length;
   if (count === 0) throw new TypeError('a COPY row needs at least one column');
   return (values) => {
     if (values.length !== count) throw new TypeError(`a COPY row has ${values.length} values for ${count} columns`);
     let line = encodeCopyValue(values[0], encodings[0]!);
     for (let i = 1; i < count; i += 1) line += `\t${encodeCopyValue(values[i], encodings[i]!)}`;
-    return `${line}\n`;
+    return line;
   };
 }
 

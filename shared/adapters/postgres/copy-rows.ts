@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createCopyRowEncoder, type CopyEncoding, type CopyValue } from '../../core/copy-text.ts';
+import { copyEncodings, createCopyRowEncoder, type CopyValue } from '../../core/copy-text.ts';
 import { isPlatformError } from '../../errors.ts';
 import { wrapPgError } from './errors.ts';
 import { ident, qualified } from './sql.ts';
@@ -51,33 +51,53 @@ export async function copyRows(
   rows: CopySource,
   options: CopyOptions = {},
 ): Promise<number> {
-  const encodings: CopyEncoding[] = columns.map((column) => (column.type === 'jsonb' ? 'json' : 'plain'));
-  const encode = createCopyRowEncoder(encodings);
+  const encode = createCopyRowEncoder(copyEncodings(columns));
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const sql = `copy ${qualified(table.schema, table.table)} (${columns.map((column) => ident(column.name)).join(', ')}) from stdin`;
-  const stream = tx.client.query(copyFrom(sql));
-  let sourceError: unknown;
 
   async function* chunks(): AsyncGenerator<Buffer> {
     let pending = '';
-    try {
-      for await (const row of rows) {
-        pending += encode(row);
-        // String length counts UTF-16 units, not bytes: close enough to bound a chunk.
-        if (pending.length >= chunkBytes) {
-          yield Buffer.from(pending, 'utf8');
-          pending = '';
-        }
+    for await (const row of rows) {
+      pending += encode(row);
+      // String length counts UTF-16 units, not bytes: close enough to bound a chunk.
+      if (pending.length >= chunkBytes) {
+        yield Buffer.from(pending, 'utf8');
+        pending = '';
       }
-    } catch (error) {
-      sourceError = error;
-      throw error;
     }
     if (pending.length > 0) yield Buffer.from(pending, 'utf8');
   }
 
+  return copyText(tx, table, columns, chunks(), { chunkBytes });
+}
+
+/**
+ * Streams COPY text already encoded (`shared/core/copy-text.ts`: whole rows per chunk, each ending in a newline)
+ * into `table`, as `copyRows` does with rows: for a producer that encodes its own rows (bronze's row builder).
+ * Same contract: pulled only as fast as the server takes the data; a throwing source aborts COPY and its error is
+ * rethrown unchanged.
+ */
+export async function copyText(
+  tx: Transaction,
+  table: CopyTable,
+  columns: readonly CopyColumn[],
+  chunks: AsyncIterable<Uint8Array>,
+  options: CopyOptions = {},
+): Promise<number> {
+  const sql = `copy ${qualified(table.schema, table.table)} (${columns.map((column) => ident(column.name)).join(', ')}) from stdin`;
+  const stream = tx.client.query(copyFrom(sql));
+  let sourceError: unknown;
+
+  async function* watched(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      sourceError = error;
+      throw error;
+    }
+  }
+
   try {
-    await pipeline(Readable.from(chunks(), { objectMode: false, highWaterMark: chunkBytes }), stream);
+    await pipeline(Readable.from(watched(), { objectMode: false, highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES }), stream);
   } catch (error) {
     if (sourceError !== undefined && (error === sourceError || isPlatformError(sourceError))) throw sourceError;
     throw wrapPgError(error, `copy rows into ${table.schema}.${table.table}`);

@@ -1,10 +1,10 @@
 /**
- * The streaming heart of bronze: landed records in, COPY rows out. Each record goes through the entity's
- * processor, each row through coercion to the model's types, and every row feeds the data-quality checks as it
- * passes, so memory does not grow with the batch (only the checks' key set does).
+ * The heart of bronze: landed records in, COPY rows out. Each record goes through the entity's processor, each
+ * row through coercion to the model's types, and every row feeds the data-quality checks as it passes, so memory
+ * does not grow with the batch (only the checks' key set does).
  */
 import { createRowCoercer, type CoercionIssue } from '../../core/coerce.ts';
-import type { CopyValue } from '../../core/copy-text.ts';
+import { copyEncodings, createCopyFieldsEncoder, encodeCopyValue, escapeCopyText } from '../../core/copy-text.ts';
 import { createCheckAccumulator } from '../../core/dq-accumulator.ts';
 import type { CheckResult, SampledCount } from '../../core/dq-checks.ts';
 import { isJsonObject } from '../../core/json.ts';
@@ -37,17 +37,75 @@ export interface BronzeRowCounts {
   readonly unmapped_fields: Readonly<Record<string, number>>;
 }
 
-/** A batch's rows for one entity, produced once, and what they showed. */
-export interface BronzeRowStream {
-  /** The rows to COPY, values in bronze column order (model columns, then system columns). Read once. */
-  readonly rows: AsyncIterable<CopyValue[]>;
-  /** The counts; complete once `rows` has been read to the end. */
+/**
+ * Makes one entity's rows from its landed records, one record at a time, and what they showed. Synchronous, so
+ * a batch of records costs no promise per row (`streamBronzeRows` drives one as COPY pulls).
+ */
+export interface BronzeRowBuilder {
+  /**
+   * One landed record: each row to write goes to `emit` as a line of COPY text (newline included), columns in
+   * bronze table order: the model's, then the system columns (`bronzeTableSpec`).
+   */
+  addRecord(landed: LandedRecord, emit: (line: string) => void): void;
+  /** The counts of the records added so far. */
   counts(): BronzeRowCounts;
-  /** The checks' results over every row the processor made; call after `rows` is read. */
+  /** The checks' results over every row the processor made; call once every record is added. */
   checkResults(): CheckResult[];
   /** More distinct keys than `max_tracked_keys`: give the duplicate keys counted in the table to `setDuplicateKeys`. */
   keysOverflowed(): boolean;
   setDuplicateKeys(found: SampledCount): void;
+}
+
+/** One batch load's rows as COPY text, and what they showed (`streamBronzeRows`). */
+export interface BronzeRows {
+  /** The rows as COPY text (whole rows per chunk, in record order), pulled from the source as it is read. Read once. */
+  readonly text: AsyncIterable<Uint8Array>;
+  /** More distinct keys than the check holds in memory: count the duplicates in the table and pass them to `finish`. */
+  keysOverflowed(): boolean;
+  /** Once `text` is read to the end: the counts and the checks' results. */
+  finish(duplicates?: SampledCount): { readonly counts: BronzeRowCounts; readonly checks: CheckResult[] };
+}
+
+/** What a batch load's rows are made for: the entity, the system column values, the checks' options. */
+export interface BronzeRowsConfig {
+  readonly bronze: BronzeEntity;
+  readonly write: BronzeWrite;
+  readonly options: BronzeRowStreamOptions;
+}
+
+/** Characters of COPY text per chunk, about: large enough that per-chunk cost vanishes. */
+export const BRONZE_CHUNK_CHARS = 64 * 1024;
+
+/** Makes the rows record by record as COPY pulls them (load-bronze-batch.ts). */
+export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: BronzeRowsConfig): BronzeRows {
+  // Built when COPY first pulls, so a configuration error surfaces where it always did: after the table is ensured.
+  let made: BronzeRowBuilder | undefined;
+  const builder = (): BronzeRowBuilder => (made ??= createBronzeRowBuilder(config.bronze, config.write, config.options));
+  async function* text(): AsyncGenerator<Uint8Array> {
+    const rows = builder();
+    let pending = '';
+    const append = (line: string): void => {
+      pending += line;
+    };
+    for await (const landed of source) {
+      rows.addRecord(landed, append);
+      // String length counts UTF-16 units, not bytes: close enough to bound a chunk.
+      if (pending.length >= BRONZE_CHUNK_CHARS) {
+        yield Buffer.from(pending, 'utf8');
+        pending = '';
+      }
+    }
+    if (pending.length > 0) yield Buffer.from(pending, 'utf8');
+  }
+  return {
+    text: text(),
+    keysOverflowed: () => builder().keysOverflowed(),
+    finish(duplicates) {
+      const rows = builder();
+      if (duplicates !== undefined) rows.setDuplicateKeys(duplicates);
+      return { counts: rows.counts(), checks: rows.checkResults() };
+    },
+  };
 }
 
 /** Options of a stream: what the checks compare with. */
@@ -65,18 +123,13 @@ export interface BronzeRowStreamOptions {
 export const BRONZE_MAX_TRACKED_KEYS = 500_000;
 
 /**
- * Builds the row stream of one entity's batch. The failure policy (`quality.on_uncoercible`): with `fail` (the
+ * Builds the row builder of one entity's batch. The failure policy (`quality.on_uncoercible`): with `fail` (the
  * default) a row with any value that cannot be coerced is not written and the `values_coercible` check fails the
  * run; with `null` such values are stored as null and the check only warns, except in a key or non-nullable
  * column, which cannot hold null: that row is not written and the check fails the run. Records the processor
  * cannot read (wrong shape, unknown wrapper type) are reported through the same check with their path.
  */
-export function createBronzeRowStream(
-  source: AsyncIterable<LandedRecord>,
-  bronze: BronzeEntity,
-  write: BronzeWrite,
-  options: BronzeRowStreamOptions,
-): BronzeRowStream {
+export function createBronzeRowBuilder(bronze: BronzeEntity, write: BronzeWrite, options: BronzeRowStreamOptions): BronzeRowBuilder {
   const { model, entity, quality } = bronze;
   const process = compileProcessor(bronze.processor, model);
   const coerce = createRowCoercer(model, entity.id, { timeZone: bronze.timeZone });
@@ -90,52 +143,54 @@ export function createBronzeRowStream(
   const keys = new Set(model.key);
   const required = new Set(model.columns.filter((column) => column.key || !column.nullable || keys.has(column.name)).map((column) => column.name));
   const nullsAllowed = quality.on_uncoercible === 'null';
+  const encodeFields = createCopyFieldsEncoder(copyEncodings(model.columns));
+  // The system columns are the batch's but for the last two, the record's id and position: encoded once.
+  const batchColumns = [write.batch_id, write.batch_timestamp, write.call_id, write.run_number].map((value) => `\t${encodeCopyValue(value, 'plain')}`).join('');
   let recordsIn = 0;
   let rowsOut = 0;
   let rowsWritten = 0;
   let rowsRejected = 0;
   let requiredIssues = 0;
 
-  async function* rows(): AsyncGenerator<CopyValue[]> {
-    const issues: CoercionIssue[] = [];
-    for await (const landed of source) {
-      recordsIn += 1;
-      const { position } = landed;
-      if (!isJsonObject(landed.record)) {
-        rowsRejected += 1;
-        checks.addCoercionIssues([processorIssue(entity.id, { position, path: '(record)', reason: 'expected an object record' })]);
-        continue;
-      }
-      const result = process(landed.record, position);
-      if (result.unmapped.length > 0) checks.addUnmapped(result.unmapped);
-      if (result.issues.length > 0) {
-        rowsRejected += result.issues.length;
-        checks.addCoercionIssues(result.issues.map((found) => processorIssue(entity.id, found)));
-      }
-      for (let i = 0; i < result.rows.length; i += 1) {
-        rowsOut += 1;
-        issues.length = 0;
-        const values = coerce(result.rows[i]!, position, issues);
-        checks.add(values);
-        if (issues.length > 0) {
-          checks.addCoercionIssues(issues);
-          const blocking = issues.filter((found) => required.has(found.column)).length;
-          requiredIssues += blocking;
-          if (!nullsAllowed || blocking > 0) {
-            rowsRejected += 1;
-            continue;
-          }
+  const issues: CoercionIssue[] = [];
+
+  function addRecord(landed: LandedRecord, emit: (line: string) => void): void {
+    recordsIn += 1;
+    const { position } = landed;
+    let recordColumns: string | undefined;
+    if (!isJsonObject(landed.record)) {
+      rowsRejected += 1;
+      checks.addCoercionIssues([processorIssue(entity.id, { position, path: '(record)', reason: 'expected an object record' })]);
+      return;
+    }
+    const result = process(landed.record, position);
+    if (result.unmapped.length > 0) checks.addUnmapped(result.unmapped);
+    if (result.issues.length > 0) {
+      rowsRejected += result.issues.length;
+      checks.addCoercionIssues(result.issues.map((found) => processorIssue(entity.id, found)));
+    }
+    for (let i = 0; i < result.rows.length; i += 1) {
+      rowsOut += 1;
+      issues.length = 0;
+      const values = coerce(result.rows[i]!, position, issues);
+      checks.add(values);
+      if (issues.length > 0) {
+        checks.addCoercionIssues(issues);
+        const blocking = issues.filter((found) => required.has(found.column)).length;
+        requiredIssues += blocking;
+        if (!nullsAllowed || blocking > 0) {
+          rowsRejected += 1;
+          continue;
         }
-        const row: CopyValue[] = values;
-        row.push(write.batch_id, write.batch_timestamp, write.call_id, write.run_number, landed.record_id, position);
-        rowsWritten += 1;
-        yield row;
       }
+      recordColumns ??= `${batchColumns}\t${escapeCopyText(landed.record_id)}\t${encodeCopyValue(position, 'plain')}\n`;
+      rowsWritten += 1;
+      emit(encodeFields(values) + recordColumns);
     }
   }
 
   return {
-    rows: rows(),
+    addRecord,
     counts: () => ({
       records_in: recordsIn,
       rows_out: rowsOut,

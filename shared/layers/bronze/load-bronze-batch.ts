@@ -3,7 +3,7 @@
  * model, the batch's earlier rows removed, the new rows streamed in with COPY, the checks judged (a batch with more
  * keys than the check holds in memory has its duplicate keys counted in the table, still inside the transaction).
  */
-import { copyRows } from '../../adapters/postgres/copy-rows.ts';
+import { copyText } from '../../adapters/postgres/copy-rows.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { hasFailedChecks, type CheckResult } from '../../core/dq-checks.ts';
@@ -12,7 +12,7 @@ import type { LandedRecord } from '../../adapters/mongo/landing-store.ts';
 import { ensureTable } from '../tables/ensure-table.ts';
 import { bronzeTableSpec } from '../tables/entity-tables.ts';
 import type { BronzeEntity } from './bronze-entity.ts';
-import { createBronzeRowStream, type BronzeRowCounts, type BronzeRowStreamOptions, type BronzeWrite } from './bronze-rows.ts';
+import { streamBronzeRows, type BronzeRowCounts, type BronzeRowStreamOptions, type BronzeWrite } from './bronze-rows.ts';
 import { countTableDuplicateKeys } from './table-duplicate-keys.ts';
 
 /** What writing a batch did, before commit. */
@@ -49,14 +49,14 @@ export async function loadBronzeBatch(
       where ${ident(BRONZE_COLUMN.batch_id)} = $1`,
     [write.batch_id],
   );
-  const stream = createBronzeRowStream(source, bronze, write, options);
-  await copyRows(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, stream.rows);
-  if (stream.keysOverflowed()) {
-    stream.setDuplicateKeys(await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id }));
-  }
-  const checks = stream.checkResults();
+  const rows = streamBronzeRows(source, { bronze, write, options });
+  await copyText(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, rows.text);
+  const duplicates = rows.keysOverflowed()
+    ? await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id })
+    : undefined;
+  const { counts, checks } = rows.finish(duplicates);
   return {
-    counts: stream.counts(),
+    counts,
     rows_deleted: deleted.rowCount ?? 0,
     checks,
     rejected: hasFailedChecks(checks),
