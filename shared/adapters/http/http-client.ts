@@ -1,11 +1,10 @@
-import { performance } from 'node:perf_hooks';
-import axios, { AxiosError, type AxiosResponse } from 'axios';
 import type * as z from 'zod';
 import { UpstreamError, UpstreamUnavailableError } from '../../errors.ts';
 import type { JsonValue } from '../../core/json.ts';
 import type { Logger } from '../../log.ts';
 import { createRateLimiter, SYSTEM_CLOCK, type Clock, type RateLimit, type RateLimiter } from './rate-limiter.ts';
 import { decideRetry, isIdempotentMethod, parseRetryAfter, retrySettings, type AttemptFailure, type RetryOptions } from './retry-policy.ts';
+import { sendAttempt, type AttemptOutcome, type RawAnswer } from './send-attempt.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -90,12 +89,13 @@ export interface HttpClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_PAGES = 100_000;
-// Errors where the connection never carried the request: safe to retry whatever the method.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Sent unless the client or the request says otherwise; `accept` is axios's, which the client used before fetch. */
+const DEFAULT_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json, text/plain, */*', 'user-agent': 'dataplatform' };
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json' };
 
 /**
- * Creates the HTTP client connectors share (by composition: a connector has a client). Built on axios, it adds
- * what every source needs: a deadline per attempt, retries with full-jitter backoff on 429, 5xx and lost
+ * Creates the HTTP client connectors share (by composition: a connector has a client). Built on node's `fetch`
+ * (send-attempt.ts), it adds what every source needs: a deadline per attempt, retries with full-jitter backoff on 429, 5xx and lost
  * answers (honouring `Retry-After` in seconds or as a date), a sliding-window rate limit, no redirects (so
  * credentials stay with the configured host), and one log line per attempt (method, path, status, ms) without
  * headers or secret query values.
@@ -116,14 +116,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const limiter: RateLimiter | undefined = options.rateLimit ? createRateLimiter(options.rateLimit, clock) : undefined;
   const secretParams = new Set(options.secretQueryParams ?? []);
   const secretValues = options.secretPathValues ?? [];
-  const instance = axios.create({
-    maxRedirects: 0,
-    validateStatus: () => true,
-    responseType: 'arraybuffer',
-    maxContentLength: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    maxBodyLength: Number.POSITIVE_INFINITY,
-    decompress: true,
-  });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   async function request(request: HttpRequest): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
@@ -133,7 +126,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let attempt = 1; ; attempt += 1) {
       request.signal?.throwIfAborted();
       const release = await limiter?.acquire();
-      const outcome = await attemptOnce(method, url, request, where).finally(release);
+      const outcome = await sendAttempt({
+        method,
+        url,
+        headers: [DEFAULT_HEADERS, request.json === undefined ? {} : JSON_HEADERS, options.headers ?? {}, request.headers ?? {}],
+        body: request.json === undefined ? request.body : JSON.stringify(request.json),
+        timeoutMs,
+        maxBodyBytes,
+        signal: request.signal,
+        where,
+      }).finally(release);
       const entry = { source: options.source, method, path: logPath(url, secretParams, secretValues), attempt, ms: outcome.ms };
       if (outcome.kind === 'answer' && outcome.response.status >= 200 && outcome.response.status < 300) {
         const parsed = parseBody(outcome.response, request.responseType ?? 'json');
@@ -157,43 +159,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       );
       if (!decision.retry) throw unavailable(where, failed, status, error, decision.reason);
       await waitOrAbort(clock, decision.delayMs, request.signal);
-    }
-  }
-
-  type Outcome =
-    | { readonly kind: 'answer'; readonly response: AxiosResponse<Buffer>; readonly ms: number }
-    | { readonly kind: 'no_answer'; readonly code: string; readonly sent: boolean; readonly ms: number };
-
-  async function attemptOnce(method: HttpMethod, url: URL, request: HttpRequest, where: string): Promise<Outcome> {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    const started = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - started);
-    try {
-      const response = await instance.request<Buffer>({
-        url: url.href,
-        method,
-        headers: {
-          'user-agent': 'dataplatform',
-          ...(request.json === undefined ? {} : { 'content-type': 'application/json' }),
-          ...options.headers,
-          ...request.headers,
-        },
-        data: request.json === undefined ? request.body : JSON.stringify(request.json),
-        timeout: timeoutMs,
-        signal,
-      });
-      return { kind: 'answer', response, ms: elapsed() };
-    } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
-      if (!(error instanceof AxiosError)) throw error;
-      if (error.code === AxiosError.ERR_CANCELED) return { kind: 'no_answer', code: 'timeout', sent: true, ms: elapsed() };
-      if (error.message.includes('maxContentLength')) {
-        throw new UpstreamError(`${where}: the answer is larger than ${options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`, undefined);
-      }
-      const code =
-        error.code === AxiosError.ECONNABORTED ? 'timeout' : error.code === AxiosError.ERR_BAD_RESPONSE ? 'cut_short' : (error.code ?? 'network_error');
-      return { kind: 'no_answer', code, sent: !NOT_SENT_CODES.has(code), ms: elapsed() };
     }
   }
 
@@ -254,29 +219,23 @@ export function logPath(url: URL, secretParams: ReadonlySet<string>, secretPathV
   return search === '' ? path : `${path}?${search.replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
-function parseBody(response: AxiosResponse<Buffer>, type: 'json' | 'text'): { ok: true; response: HttpResponse } | { ok: false } {
-  const body = Buffer.isBuffer(response.data) ? response.data : Buffer.from(response.data ?? []);
-  const headers = Object.fromEntries(
-    Object.entries(response.headers).flatMap(([name, value]) => (value === undefined || value === null ? [] : [[name.toLowerCase(), String(value)]])),
-  );
+function parseBody(response: RawAnswer, type: 'json' | 'text'): { ok: true; response: HttpResponse } | { ok: false } {
+  const { status, headers, body } = response;
   const text = body.toString('utf8');
-  if (type === 'text') return { ok: true, response: { status: response.status, headers, body, data: text } };
-  if (body.length === 0) return { ok: true, response: { status: response.status, headers, body, data: undefined } };
+  if (type === 'text') return { ok: true, response: { status, headers, body, data: text } };
+  if (body.length === 0) return { ok: true, response: { status, headers, body, data: undefined } };
   try {
-    return { ok: true, response: { status: response.status, headers, body, data: JSON.parse(text) as unknown } };
+    return { ok: true, response: { status, headers, body, data: JSON.parse(text) as unknown } };
   } catch {
     return { ok: false };
   }
 }
 
 /** The retry view of an attempt's outcome; `undefined` for an answer a retry cannot change (4xx, 3xx). */
-function classify(
-  outcome: { readonly kind: 'answer'; readonly response: AxiosResponse<Buffer> } | { readonly kind: 'no_answer'; readonly sent: boolean },
-  nowMs: number,
-): AttemptFailure | undefined {
+function classify(outcome: AttemptOutcome, nowMs: number): AttemptFailure | undefined {
   if (outcome.kind === 'no_answer') return { kind: 'transport', sent: outcome.sent };
   const { status } = outcome.response;
-  const retryAfter = outcome.response.headers['retry-after'] as string | undefined;
+  const retryAfter = outcome.response.headers['retry-after'];
   if (status === 429) return { kind: 'rate_limited', retryAfterMs: parseRetryAfter(retryAfter, nowMs) };
   if (status >= 500) return { kind: 'server_error', retryAfterMs: parseRetryAfter(retryAfter, nowMs) };
   if (status >= 200 && status < 300) return { kind: 'transport', sent: true }; // a 2xx whose body is not JSON: cut short

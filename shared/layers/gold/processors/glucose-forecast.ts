@@ -78,8 +78,8 @@ export const glucoseForecast: GoldProcessor<GlucoseForecastOptions> = {
   options: GlucoseForecastOptions,
   async recompute(tx, ctx) {
     const urls = servingUrls();
-    // Imported here, the only place that calls out over HTTP: their HTTP client (axios, and through it node's fetch
-    // and http2) would otherwise load at every start of gold and silver, which bundle this processor.
+    // Imported here, the only place that calls out over HTTP: gold and silver bundle this processor, and their
+    // start needs neither client (node loads fetch itself, with undici and http2, only on the first request).
     const [{ createMlflowRegistry }, { createMlServerClient }] = await Promise.all([
       import('../../../adapters/ml/mlflow-registry.ts'),
       import('../../../adapters/ml/mlserver-client.ts'),

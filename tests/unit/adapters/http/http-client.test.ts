@@ -1,7 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createHttpClient, type HttpClientOptions } from '../../../../shared/adapters/http/http-client.ts';
-import { UpstreamError, UpstreamUnavailableError } from '../../../../shared/errors.ts';
+import { ConfigurationError, UpstreamError, UpstreamUnavailableError } from '../../../../shared/errors.ts';
 import { answerJson, captureLog, fakeClock, startTestServer, type TestServer } from './http-test-kit.ts';
 
 let server: TestServer | undefined;
@@ -107,8 +108,9 @@ describe('createHttpClient', () => {
 
   it('retries a connection reset by the server', async () => {
     server = await startTestServer((request, response, index) => (index === 0 ? response.socket?.destroy() : answerJson(response, 200, { ok: 1 })));
-    const { http } = client(server.url);
+    const { http, lines } = client(server.url);
     expect((await http.request({ path: 'x' })).data).toEqual({ ok: 1 });
+    expect(lines[0]).toMatchObject({ msg: 'http request failed', error: 'ECONNRESET' });
   });
 
   it('treats an attempt past its deadline as lost and tries again', async () => {
@@ -116,6 +118,71 @@ describe('createHttpClient', () => {
     const { http, lines } = client(server.url, { timeoutMs: 200 });
     expect((await http.request({ path: 'x' })).data).toEqual({ late: false });
     expect(lines[0]).toMatchObject({ error: 'timeout' });
+  });
+
+  it('counts the body in the deadline: an answer that stalls half way is lost', async () => {
+    server = await startTestServer((_request, response, index) => {
+      if (index > 0) return answerJson(response, 200, { whole: true });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      response.write('{"whole": tr');
+    });
+    const { http, lines } = client(server.url, { timeoutMs: 200 });
+    expect((await http.request({ path: 'x' })).data).toEqual({ whole: true });
+    expect(lines[0]).toMatchObject({ msg: 'http request failed', error: 'timeout' });
+  });
+
+  it('refuses an answer larger than its limit, without retrying', async () => {
+    server = await startTestServer((_request, response) => answerJson(response, 200, { items: 'x'.repeat(2_000) }));
+    const { http } = client(server.url, { maxBodyBytes: 1_000 });
+    const error = await http.request({ path: 'x' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as Error).message).toBe('fake GET /api/v1/x: the answer is larger than 1000 bytes');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('decompresses a gzip answer', async () => {
+    server = await startTestServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      response.end(gzipSync('{"packed":true}'));
+    });
+    const { http } = client(server.url);
+    const answer = await http.request({ path: 'x' });
+    expect(answer.data).toEqual({ packed: true });
+    expect(answer.body.toString('utf8')).toBe('{"packed":true}');
+  });
+
+  it('sends a body byte for byte, with the content type the caller set or none', async () => {
+    server = await startTestServer((_request, response) => answerJson(response, 200, {}));
+    const { http } = client(server.url);
+    await http.request({ path: 'x', method: 'POST', body: '{"é": 1}', headers: { 'content-type': 'application/json' } });
+    await http.request({ path: 'x', method: 'PUT', body: 'plain' });
+    await http.request({ path: 'x', method: 'POST', json: { a: 1 } });
+    expect(server.requests.map((request) => [request.body, request.headers['content-type']])).toEqual([
+      ['{"é": 1}', 'application/json'],
+      ['plain', undefined],
+      ['{"a":1}', 'application/json'],
+    ]);
+  });
+
+  it('sends its own accept and user-agent, which the client and the request may replace whatever their case', async () => {
+    server = await startTestServer((_request, response) => answerJson(response, 200, {}));
+    const { http } = client(server.url, { headers: { 'X-Api-Key': 'client' } });
+    await http.request({ path: 'x' });
+    await http.request({ path: 'x', headers: { Accept: 'text/csv', 'x-api-key': 'request' } });
+    expect(server.requests.map(({ headers }) => [headers.accept, headers['user-agent'], headers['x-api-key']])).toEqual([
+      ['application/json, text/plain, */*', 'dataplatform', 'client'],
+      ['text/csv', 'dataplatform', 'request'],
+    ]);
+  });
+
+  it('names a header HTTP cannot carry, never its value', async () => {
+    server = await startTestServer((_request, response) => answerJson(response, 200, {}));
+    const { http, text } = client(server.url, { headers: { authorization: 'Bearer secret-value\nX-Injected: 1' } });
+    const error = await http.request({ path: 'x' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toBe('fake GET /api/v1/x: header "authorization" has a name or value that HTTP cannot carry');
+    expect(text()).not.toContain('secret-value');
+    expect(server.requests).toHaveLength(0);
   });
 
   it('does not send a POST again after a 500: it may have taken effect', async () => {
@@ -148,6 +215,7 @@ describe('createHttpClient', () => {
     });
     const { http } = client(server.url, { headers: { 'api-secret': 'abc' } });
     await expect(http.request({ path: 'x' })).rejects.toThrow('answered 302 (a redirect: set the base URL to the address it points to)');
+    expect(server.requests).toHaveLength(1);
   });
 
   it('refuses an absolute URL on another origin', async () => {
