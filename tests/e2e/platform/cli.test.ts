@@ -18,6 +18,8 @@ beforeAll(async () => {
   platform = await startPlatform({ batches: 3 });
   env = {
     ...process.env,
+    // The namespace's own faas-cli login, as a person's would be: not whatever ~/.openfaas holds on this machine.
+    ...platform.ns.cliEnv,
     DATABASE_URL: platform.db.url,
     METADATA_DB: platform.metadataDb,
     FUNCTION_NAMESPACE: platform.ns.name,
