@@ -1,9 +1,9 @@
 /**
  * The hand-written SQL a person would write for the silver layer's job, without the engine's machinery (no
- * staging table, no hashes, no duplicate handling, no replay bookkeeping): the canonical SCD2 statement pair
+ * staging table, no duplicate handling, no replay bookkeeping): the canonical SCD2 statement pair
  * (`update … from` closing changed versions and overwriting SCD1 columns, then `insert … select` opening new
- * ones), plus the close of absent keys a full load needs. Its table has the silver table's columns (less the
- * hashes), indexes and checks, so the comparison is the engine's overhead, not a lighter table.
+ * ones), plus the close of absent keys a full load needs. Its table is the silver table exactly as the platform
+ * derives it (columns, indexes and checks), so the comparison is the engine's overhead, not a lighter table.
  */
 import type { EntityModel } from '../../shared/core/entity-model.ts';
 import { ident, keyMatch, qualified } from '../../shared/adapters/postgres/sql.ts';
@@ -16,12 +16,9 @@ export const BASELINE_SCD_SCHEMA = 'bench_scd';
 /** Schema of the COPY baseline's copies of the bronze tables. */
 export const BASELINE_COPY_SCHEMA = 'bench_copy';
 
-const HASH_COLUMNS = new Set(['_dp_scd2_hash', '_dp_scd1_hash']);
-
-/** The baseline's silver table for an entity: the silver table as the platform derives it, without the hash columns. */
+/** The baseline's silver table for an entity: the silver table as the platform derives it. */
 export function baselineSilverSpec(table: string, model: EntityModel): TableSpec {
-  const spec = silverTableSpec({ table, model }, 'baseline', BASELINE_SCD_SCHEMA);
-  return { ...spec, columns: spec.columns.filter((column) => !HASH_COLUMNS.has(column.name)) };
+  return silverTableSpec({ table, model }, 'baseline', BASELINE_SCD_SCHEMA);
 }
 
 /** The statements creating the baseline's silver table. */

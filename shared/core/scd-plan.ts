@@ -1,7 +1,7 @@
 /**
  * Pure planning for the silver SCD engine (docs/silver.md): which columns form the key, which keep history
- * (SCD2) and which are overwritten (SCD1), how changes are compared, and how each column is encoded for the
- * stored fingerprint hashes (kept for readers; the engine compares columns, not hashes).
+ * (SCD2) and which are overwritten (SCD1), and how changes are compared (column by column; versions carry no
+ * stored fingerprint hashes).
  * The SQL builders in `shared/layers/silver/` turn a plan into statements; nothing here touches a database.
  */
 import type { ColumnSpec, ColumnType, EntityModel } from './entity-model.ts';
@@ -11,10 +11,10 @@ import { InvalidPayloadError } from '../errors.ts';
 export const SYSTEM_COLUMN_PREFIX = '_dp_';
 
 /**
- * Version of the hash encoding below. It is part of every plan's signature, so changing an encoding makes the
- * engine recompute the stored hashes once, keeping every version's fingerprint true to its values.
+ * Leads every plan's signature. It was the version of the fingerprint hashes' encoding, which are gone; it stays
+ * 1 so the signatures recorded in existing silver tables' comments still match.
  */
-export const HASH_ENCODING_VERSION = 1;
+const SIGNATURE_VERSION = 1;
 
 /** What the silver engine needs to know about an entity's columns. */
 export interface ScdPlan {
@@ -33,7 +33,7 @@ export interface ScdPlan {
   readonly latestBy?: string;
   /** Which incoming records are deletions, with the type of the column that tells (to compare it in SQL). */
   readonly tombstone?: ScdTombstone & { readonly type: ColumnType };
-  /** Identifies the hash inputs (encoding version, columns, types, SCD types); stored with the silver table. */
+  /** Identifies the SCD layout (non-key columns, their types and SCD types); recorded in the silver table's comment. */
   readonly signature: string;
 }
 
@@ -56,7 +56,7 @@ export interface ScdPlanOptions {
 /**
  * Plans the SCD handling of a model: splits its non-key columns by SCD type and checks what the engine relies
  * on (a non-empty key of existing, non-nullable columns; no `_dp_` names; `latestBy` a model column). Key
- * columns are never hashed: a version belongs to exactly one key.
+ * columns are never compared for change: a version belongs to exactly one key.
  *
  * @example planScd(model).scd1.map((c) => c.name) // ['email', 'updated_at']
  */
@@ -103,55 +103,13 @@ export function planScd(model: EntityModel, options: ScdPlanOptions = {}): ScdPl
 
 function hashSignature(scd2: readonly ColumnSpec[], scd1: readonly ColumnSpec[]): string {
   const list = (specs: readonly ColumnSpec[]): string => specs.map((spec) => `${spec.name}:${spec.type}`).join(',');
-  return `v${HASH_ENCODING_VERSION};scd2=${list(scd2)};scd1=${list(scd1)}`;
-}
-
-/**
- * The canonical, typed encoding of one column for the fingerprint hashes: an SQL expression over `ref` (an already
- * quoted column reference) whose text output does not depend on session settings (TimeZone, DateStyle,
- * extra_float_digits, bytea_output) and is equal exactly when the values are equal as `changedExpression`
- * compares them: numeric ignores trailing zeros (1.50 = 1.5), timestamps and dates become exact epoch seconds, a
- * double its 8 bytes in hex (after `+ 0`, so -0 equals 0), jsonb its normalised text (jsonb numbers keep their
- * trailing zeros there, unlike in `changedExpression`). Null stays null; the row encoding (`hashExpression`) keeps it
- * apart from every value.
- */
-export function encodeForHash(type: ColumnType | 'uuid', ref: string): string {
-  switch (type) {
-    case 'text':
-    case 'integer':
-    case 'bigint':
-    case 'boolean':
-    case 'uuid':
-      return ref;
-    case 'numeric':
-      return `trim_scale(${ref})`;
-    case 'double':
-      return `encode(float8send(${ref} + 0), 'hex')`;
-    case 'timestamptz':
-    case 'date':
-      return `extract(epoch from ${ref})`;
-    case 'jsonb':
-      return `${ref}::text`;
-  }
-}
-
-/**
- * The hash of a set of columns as one SQL expression: md5 over the text of a row of their encodings. A row's
- * text writes SQL null as nothing (`(a,,c)`), the empty string as `""`, and quotes any value holding a
- * delimiter, so different inputs never share a text: the hash is null-safe, never null itself, and a plain
- * `<>` between two hashes tells versions apart. `ref` quotes a column name into a reference (`incoming."x"`).
- *
- * @example hashExpression(plan.scd2, (name) => `incoming.${ident(name)}`)
- */
-export function hashExpression(columns: readonly Pick<ColumnSpec, 'name' | 'type'>[], ref: (name: string) => string): string {
-  const parts = columns.map((spec) => encodeForHash(spec.type, ref(spec.name)));
-  return `md5(row(${parts.join(', ')})::text)`;
+  return `v${SIGNATURE_VERSION};scd2=${list(scd2)};scd1=${list(scd1)}`;
 }
 
 /**
  * Whether any of `columns` differs between two rows, as one SQL condition: `a is distinct from b or …`, which is
- * null-safe (null equals null, null differs from every value) and never null, and compares by value as the hash
- * encoding does (1.50 = 1.5, -0 = 0, instants not texts). Plain comparisons, no per-row function: this is what
+ * null-safe (null equals null, null differs from every value) and never null, and compares by value
+ * (1.50 = 1.5, -0 = 0, instants not texts). Plain comparisons, no per-row function: this is what
  * the engine's hot path uses to find changes. `false` for no columns.
  *
  * @example changedExpression(plan.scd2, (n) => `existing.${ident(n)}`, (n) => `incoming.${ident(n)}`)

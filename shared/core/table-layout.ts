@@ -37,8 +37,6 @@ export const SILVER_COLUMN = {
   valid_to: '_dp_valid_to',
   is_current: '_dp_is_current',
   is_deleted: '_dp_is_deleted',
-  scd2_hash: '_dp_scd2_hash',
-  scd1_hash: '_dp_scd1_hash',
   batch_id: '_dp_batch_id',
   call_id: '_dp_call_id',
   updated_batch_id: '_dp_updated_batch_id',
@@ -46,20 +44,25 @@ export const SILVER_COLUMN = {
 
 /**
  * Silver: validity from `batch_timestamp` (open = null), a current flag, a deleted flag for keys closed by a
- * full load or a tombstone, fingerprints of the version's SCD2 and SCD1 values (for readers; the engine detects
- * change by comparing columns, docs/silver.md), and the batch and call that wrote the version.
+ * full load or a tombstone, and the batch and call that wrote the version. No stored fingerprints: the engine
+ * detects change by comparing columns (docs/silver.md).
  */
 export const SILVER_SYSTEM_COLUMNS: readonly SystemColumn[] = [
   { name: SILVER_COLUMN.valid_from, type: 'timestamptz', nullable: false },
   { name: SILVER_COLUMN.valid_to, type: 'timestamptz', nullable: true },
   { name: SILVER_COLUMN.is_current, type: 'boolean', nullable: false },
   { name: SILVER_COLUMN.is_deleted, type: 'boolean', nullable: false },
-  { name: SILVER_COLUMN.scd2_hash, type: 'text', nullable: false },
-  { name: SILVER_COLUMN.scd1_hash, type: 'text', nullable: false },
   { name: SILVER_COLUMN.batch_id, type: 'uuid', nullable: false },
   { name: SILVER_COLUMN.call_id, type: 'text', nullable: false },
   { name: SILVER_COLUMN.updated_batch_id, type: 'uuid', nullable: true },
 ];
+
+/**
+ * Silver system columns the platform no longer keeps: the md5 fingerprints of a version's SCD2 and SCD1 values.
+ * Nothing read them and each cost an md5 per row written, so they were removed; `ensureTable` drops them from a
+ * silver table that still has them (`alter table … drop column if exists`), and nothing else.
+ */
+export const RETIRED_SILVER_COLUMNS: readonly string[] = ['_dp_scd2_hash', '_dp_scd1_hash'];
 
 /** Gold's system column names, spelled once (the columns themselves: `GOLD_SYSTEM_COLUMNS` in shared/layers/gold). */
 export const GOLD_COLUMN = {

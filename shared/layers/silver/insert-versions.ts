@@ -1,4 +1,3 @@
-import { hashExpression } from '../../core/scd-plan.ts';
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident, keyMatch } from '../../adapters/postgres/sql.ts';
 import { columnList, STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
@@ -13,18 +12,15 @@ interface VersionParameters {
 
 /**
  * The insert of new versions, open and current from the batch timestamp, from the rows `source` (an alias) of
- * `from`: their model columns and hashes (computed here, for the rows written only) plus the system columns.
+ * `from`: their model columns plus the system columns.
  */
 function insertVersionsFrom(ctx: SilverSqlContext, source: string, parameters: VersionParameters, from: string): string {
   const names = ctx.plan.columns.map((spec) => spec.name);
-  const ref = (name: string): string => `${source}.${ident(name)}`;
   const values: readonly (readonly [string, string])[] = [
     [SILVER_COLUMN.valid_from, `${parameters.batchTimestamp}::timestamptz`],
     [SILVER_COLUMN.valid_to, 'null'],
     [SILVER_COLUMN.is_current, 'true'],
     [SILVER_COLUMN.is_deleted, 'false'],
-    [SILVER_COLUMN.scd2_hash, hashExpression(ctx.plan.scd2, ref)],
-    [SILVER_COLUMN.scd1_hash, hashExpression(ctx.plan.scd1, ref)],
     [SILVER_COLUMN.batch_id, `${parameters.batchId}::uuid`],
     [SILVER_COLUMN.call_id, `${parameters.callId}::text`],
     [SILVER_COLUMN.updated_batch_id, 'null'],

@@ -1,4 +1,4 @@
-import { changedExpression, hashExpression } from '../../core/scd-plan.ts';
+import { changedExpression } from '../../core/scd-plan.ts';
 import { SILVER_COLUMN } from '../../core/table-layout.ts';
 import { ident, keyMatch } from '../../adapters/postgres/sql.ts';
 import { STAGE_COLUMN, type SilverSqlContext } from './silver-entity.ts';
@@ -8,11 +8,10 @@ const incoming = (name: string): string => `incoming.${ident(name)}`;
 
 /**
  * Changes existing versions of the batch's keys in place, in one `update … from` over the staged batch:
- * - SCD1 columns (and their hash) take the batch's values on every version of the key where one differs;
+ * - SCD1 columns take the batch's values on every version of the key where one differs;
  * - the open version of a key whose SCD2 values differ is closed at the batch timestamp and stops being current;
  * - the current row of a key that was deleted (closed) stops being current, since the key is back.
- * Changes are found by null-safe column comparisons (`is distinct from`); the SCD1 hash is computed only for
- * the rows written. A row is current afterwards exactly when it is still open; `insertVersionsSql` then opens
+ * Changes are found by null-safe column comparisons (`is distinct from`). A row is current afterwards exactly when it is still open; `insertVersionsSql` then opens
  * the new versions. Tombstones change nothing here (`closeDeletedKeysSql` closes their keys). Returns one row:
  * `updated` (rows changed) and `scd1_only` (open versions changed only in SCD1 columns).
  * Parameters: $1 batch_timestamp, $2 batch_id.
@@ -25,7 +24,6 @@ export function updateVersionsSql(ctx: SilverSqlContext): string {
   const scd1Changed = changedExpression(plan.scd1, existing, incoming);
   const assignments = [
     ...plan.scd1.map((spec) => `${ident(spec.name)} = incoming.${ident(spec.name)}`),
-    `${ident(SILVER_COLUMN.scd1_hash)} = ${hashExpression(plan.scd1, incoming)}`,
     `${validTo} = case when ${isOpen} and ${scd2Changed} then $1::timestamptz else existing.${validTo} end`,
     `${ident(SILVER_COLUMN.is_current)} = ${isOpen} and not ${scd2Changed}`,
     `${ident(SILVER_COLUMN.updated_batch_id)} = $2::uuid`,

@@ -1,13 +1,13 @@
 /**
  * Makes a derived table match its model inside the caller's transaction: creates it when missing, adds new
- * columns, and refuses what cannot change in place (`UnsafeModelChangeError`).
+ * columns, drops retired system columns, and refuses what cannot change in place (`UnsafeModelChangeError`).
  */
 import { UnsafeModelChangeError } from '../../errors.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
 import { query, type Transaction } from '../../adapters/postgres/transaction.ts';
 import { lockForTransaction } from '../../adapters/postgres/advisory-lock.ts';
 import { planTableChange, type ExistingColumn, type ExistingTable } from './table-change.ts';
-import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotNullSql, parseTableMeta, type TableMeta, type TableSpec } from './table-ddl.ts';
+import { addColumnSql, commentTableSql, createIndexSql, createTableSql, dropNotNullSql, dropRetiredColumnSql, parseTableMeta, type TableMeta, type TableSpec } from './table-ddl.ts';
 
 /**
  * Serialises DDL on derived tables across all entities and functions. Concurrent `create … if not exists` of
@@ -46,6 +46,8 @@ export interface EnsuredTable {
   readonly created: boolean;
   /** Columns added to an existing table. */
   readonly addedColumns: readonly string[];
+  /** Retired system columns dropped from an existing table. */
+  readonly droppedColumns: readonly string[];
   /** The meta the table's comment held before (undefined for a new table or one without it). */
   readonly previousMeta: TableMeta | undefined;
 }
@@ -76,26 +78,27 @@ async function readTable(tx: Transaction, spec: TableSpec): Promise<TableState> 
 function needsChange(spec: TableSpec, state: TableState): boolean {
   if (!state.tableExists) return true;
   const plan = planTableChange(spec, state.existing);
-  return plan.refusals.length > 0 || plan.addColumns.length > 0 || plan.dropNotNull.length > 0 || plan.rewriteMeta || spec.indexes.some((index) => !state.indexes.has(index.name));
+  return plan.refusals.length > 0 || plan.addColumns.length > 0 || plan.dropColumns.length > 0 || plan.dropNotNull.length > 0 || plan.rewriteMeta || spec.indexes.some((index) => !state.indexes.has(index.name));
 }
 
 /**
  * Creates the table (and its schema) when missing, else brings it to the model: adds new columns (nullable),
- * relaxes not-null on dropped columns, creates missing indexes, records the new meta in the comment. A type
- * change or a changed key throws `UnsafeModelChangeError` naming each problem and what to do; nothing changes.
+ * drops retired system columns (`drop column if exists`, so a second run finds nothing to do), relaxes not-null
+ * on dropped columns, creates missing indexes, records the new meta in the comment. A type change or a changed
+ * key throws `UnsafeModelChangeError` naming each problem and what to do; nothing changes.
  * The common case (nothing to do) reads the catalog and takes no lock.
  */
 export async function ensureTable(tx: Transaction, spec: TableSpec): Promise<EnsuredTable> {
   let state = await readTable(tx, spec);
   const previousMeta = state.existing.meta;
-  if (!needsChange(spec, state)) return { created: false, addedColumns: [], previousMeta };
+  if (!needsChange(spec, state)) return { created: false, addedColumns: [], droppedColumns: [], previousMeta };
 
   await lockForTransaction(tx, 'lock table changes', DDL_LOCK_KEY);
   state = await readTable(tx, spec);
   if (!state.tableExists) {
     if (!state.schemaExists) await query(tx, `create schema ${spec.schema}`, `create schema if not exists ${ident(spec.schema)}`);
     for (const statement of createTableSql(spec)) await query(tx, `create table ${spec.schema}.${spec.table}`, statement);
-    return { created: true, addedColumns: [], previousMeta: undefined };
+    return { created: true, addedColumns: [], droppedColumns: [], previousMeta: undefined };
   }
   const plan = planTableChange(spec, state.existing);
   if (plan.refusals.length > 0) {
@@ -103,10 +106,16 @@ export async function ensureTable(tx: Transaction, spec: TableSpec): Promise<Ens
   }
   const action = `change table ${spec.schema}.${spec.table}`;
   for (const column of plan.addColumns) await query(tx, action, addColumnSql(spec, column));
+  for (const column of plan.dropColumns) await query(tx, action, dropRetiredColumnSql(spec, column));
   for (const column of plan.dropNotNull) await query(tx, action, dropNotNullSql(spec, column));
   for (const index of spec.indexes) {
     if (!state.indexes.has(index.name)) await query(tx, action, createIndexSql(spec, index));
   }
   if (plan.rewriteMeta) await query(tx, action, commentTableSql(spec));
-  return { created: false, addedColumns: plan.addColumns.map((column) => column.name), previousMeta: state.existing.meta };
+  return {
+    created: false,
+    addedColumns: plan.addColumns.map((column) => column.name),
+    droppedColumns: plan.dropColumns,
+    previousMeta: state.existing.meta,
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { ColumnSpec, EntityModel } from '../../core/entity-model.ts';
 import { shortenIdentifier } from '../../core/naming.ts';
-import { BRONZE_COLUMN, BRONZE_SCHEMA, BRONZE_SYSTEM_COLUMNS, SILVER_COLUMN, SILVER_SCHEMA, SILVER_SYSTEM_COLUMNS, type SystemColumn } from '../../core/table-layout.ts';
+import { BRONZE_COLUMN, BRONZE_SCHEMA, BRONZE_SYSTEM_COLUMNS, RETIRED_SILVER_COLUMNS, SILVER_COLUMN, SILVER_SCHEMA, SILVER_SYSTEM_COLUMNS, type SystemColumn } from '../../core/table-layout.ts';
 import { ident } from '../../adapters/postgres/sql.ts';
 import type { TableColumn, TableSpec } from './table-ddl.ts';
 
@@ -46,7 +46,8 @@ export function bronzeTableSpec(ref: EntityTableRef, schema: string = BRONZE_SCH
  * `silver.<table>`: the model's columns, then the silver system columns, with the invariants the database
  * enforces (docs/silver.md): at most one open version and at most one current row per key (unique partial
  * indexes), a closed version ends after it starts, an open version is current, and a current version that is
- * closed is a deleted one. `hash` is the plan's signature, recorded so a change of hash inputs is noticed.
+ * closed is a deleted one. `hash` is the plan's signature (its SCD split and column types), recorded in the
+ * table's comment. The retired fingerprint columns (`RETIRED_SILVER_COLUMNS`) are dropped from an older table.
  */
 export function silverTableSpec(ref: EntityTableRef, hash: string, schema: string = SILVER_SCHEMA): TableSpec {
   const key = ref.model.key;
@@ -58,6 +59,7 @@ export function silverTableSpec(ref: EntityTableRef, hash: string, schema: strin
     schema,
     table: ref.table,
     columns: [...ref.model.columns.map(modelColumn), ...SILVER_SYSTEM_COLUMNS.map(systemColumn)],
+    retiredColumns: RETIRED_SILVER_COLUMNS,
     meta: { key, hash },
     indexes: [
       { name: derivedName(ref.table, 'open_version_key'), columns: key, unique: true, where: `${validTo} is null` },

@@ -21,6 +21,8 @@ export interface ExistingTable {
 export interface TableChangePlan {
   /** New columns (model or system), added nullable. */
   readonly addColumns: readonly TableColumn[];
+  /** Retired system columns the table still has (`TableSpec.retiredColumns`): dropped, with their values. */
+  readonly dropColumns: readonly string[];
   /** Columns whose not-null constraint must go: the model dropped them, or now allows nulls. */
   readonly dropNotNull: readonly string[];
   /** Changes that cannot be made in place, each with what to do instead. */
@@ -37,13 +39,15 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * Plans the change from `existing` to `spec`: new columns are added; a column the model dropped, or now allows
  * to be null, loses its not-null constraint (its data stays); a type change or a changed key is refused, since
  * neither can be applied without rewriting data the platform cannot re-derive safely. Tightening nullability
- * is never done in place (old rows may hold nulls); bronze enforces it on new rows.
+ * is never done in place (old rows may hold nulls); bronze enforces it on new rows. A retired system column
+ * (`spec.retiredColumns`, never a model column) is dropped: the platform wrote it and nothing reads it.
  */
 export function planTableChange(spec: TableSpec, existing: ExistingTable): TableChangePlan {
   const name = `${spec.schema}.${spec.table}`;
   const refusals: string[] = [];
   const existingByName = new Map(existing.columns.map((column) => [column.name, column]));
   const wanted = new Set(spec.columns.map((column) => column.name));
+  const retired = new Set((spec.retiredColumns ?? []).filter((column) => !wanted.has(column)));
 
   if (existing.meta && !sameList(existing.meta.key, spec.meta.key)) {
     refusals.push(
@@ -69,9 +73,11 @@ export function planTableChange(spec: TableSpec, existing: ExistingTable): Table
     }
     if (column.nullable && !found.nullable) dropNotNull.push(column.name);
   }
+  const dropColumns: string[] = [];
   for (const column of existing.columns) {
-    if (!wanted.has(column.name) && !column.nullable) dropNotNull.push(column.name);
+    if (retired.has(column.name)) dropColumns.push(column.name);
+    else if (!wanted.has(column.name) && !column.nullable) dropNotNull.push(column.name);
   }
   const rewriteMeta = existing.meta === undefined || existing.meta.hash !== spec.meta.hash || !sameList(existing.meta.key, spec.meta.key);
-  return { addColumns, dropNotNull, refusals, rewriteMeta };
+  return { addColumns, dropColumns, dropNotNull, refusals, rewriteMeta };
 }

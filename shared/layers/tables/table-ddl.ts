@@ -40,6 +40,11 @@ export interface TableSpec {
   readonly schema: string;
   readonly table: string;
   readonly columns: readonly TableColumn[];
+  /**
+   * System columns the platform once added and no longer keeps: dropped from an existing table that still has
+   * them (never a model column; a model column cannot carry the `_dp_` prefix). Empty when none.
+   */
+  readonly retiredColumns?: readonly string[];
   readonly meta: TableMeta;
   readonly indexes: readonly TableIndex[];
   readonly checks: readonly TableCheck[];
@@ -127,4 +132,9 @@ export function addColumnSql(spec: TableSpec, column: TableColumn): string {
 /** Lets a column take nulls again (the model dropped it or made it nullable): new rows have no value for it. */
 export function dropNotNullSql(spec: TableSpec, column: string): string {
   return `alter table ${qualified(spec.schema, spec.table)} alter column ${ident(column)} drop not null`;
+}
+
+/** Drops a retired system column (`TableSpec.retiredColumns`); `if exists` makes it a no-op once it is gone. */
+export function dropRetiredColumnSql(spec: TableSpec, column: string): string {
+  return `alter table ${qualified(spec.schema, spec.table)} drop column if exists ${ident(column)}`;
 }

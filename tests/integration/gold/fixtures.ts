@@ -45,7 +45,7 @@ const CLOSED_AT = new Date('2025-01-02T00:00:00Z');
 /**
  * Creates `silver.<table>` from the model (if missing) and adds versions as the engine would leave them: a
  * `current` row is open; an `old` row is a closed, no longer current version; a `deleted` row is the current row of
- * a key a full load closed. Hashes are placeholders: gold never reads them.
+ * a key a full load closed.
  */
 export async function writeSilver(pool: pg.Pool, table: string, model: EntityModel, rows: readonly SilverRow[]): Promise<void> {
   await withTransaction(pool, async (tx) => {
@@ -58,8 +58,6 @@ export async function writeSilver(pool: pg.Pool, table: string, model: EntityMod
         _dp_valid_to: version === 'current' ? null : CLOSED_AT,
         _dp_is_current: version !== 'old',
         _dp_is_deleted: version === 'deleted',
-        _dp_scd2_hash: 'test',
-        _dp_scd1_hash: 'test',
         _dp_batch_id: '00000000-0000-7000-8000-000000000000',
         _dp_call_id: 'call-fixture',
       };

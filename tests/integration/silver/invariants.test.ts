@@ -34,8 +34,8 @@ describe('silver invariants', () => {
       await apply(entity, batchAt(2));
     });
     const version = (id: string, validTo: string, current: boolean, deleted: boolean) => (): string =>
-      `insert into ${table} (id, "_dp_valid_from", "_dp_valid_to", "_dp_is_current", "_dp_is_deleted", "_dp_scd2_hash", "_dp_scd1_hash", "_dp_batch_id", "_dp_call_id")
-       values ('${id}', '2027-01-01', ${validTo}, ${current}, ${deleted}, 'h', 'h', '00000000-0000-7000-8000-000000000001', 'manual')`;
+      `insert into ${table} (id, "_dp_valid_from", "_dp_valid_to", "_dp_is_current", "_dp_is_deleted", "_dp_batch_id", "_dp_call_id")
+       values ('${id}', '2027-01-01', ${validTo}, ${current}, ${deleted}, '00000000-0000-7000-8000-000000000001', 'manual')`;
 
     it.each([
       ['a second open (and current) version of a key', version('a', 'null', true, false), SQLSTATE.UNIQUE_VIOLATION],

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { EntityModel } from '../../../shared/core/entity-model.ts';
-import { hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
 import { ident } from '../../../shared/adapters/postgres/sql.ts';
 import { withTransaction } from '../../../shared/adapters/postgres/transaction.ts';
 import { UnsafeModelChangeError } from '../../../shared/errors.ts';
@@ -68,17 +67,6 @@ describe('silver when the model changes', () => {
 
   const apply = (entity: SilverEntity, batch: BatchRef) => applyBatch(db.pool, entity, batch);
   const withModel = (entity: SilverEntity, model: EntityModel): SilverEntity => ({ ...entity, model });
-  /** Versions whose stored hashes differ from the hashes of their values under the entity's current model. */
-  const staleHashes = async (entity: SilverEntity): Promise<number> => {
-    const plan = planScd(entity.model);
-    const ref = (name: string): string => `version.${ident(name)}`;
-    const result = await db.pool.query<{ stale: number }>(
-      `select count(*)::int as stale from silver.${ident(entity.table)} as version
-        where version."_dp_scd2_hash" <> ${hashExpression(plan.scd2, ref)} or version."_dp_scd1_hash" <> ${hashExpression(plan.scd1, ref)}`,
-    );
-    return result.rows[0]?.stale ?? -1;
-  };
-
   it('adds a new column without opening versions for unchanged keys, and versions it once it has values', async () => {
     const entity = newEntity(customerModel, 'full');
     await writeBronze(db.pool, entity, batchAt(1), [customer('a'), customer('b')]);
@@ -87,7 +75,6 @@ describe('silver when the model changes', () => {
     const grown = withModel(entity, { ...customerModel, columns: [...customerModel.columns, { name: 'city', type: 'text', key: false, scd: 2, nullable: true }] });
     await writeBronze(db.pool, grown, batchAt(2), [customer('a'), customer('b', { city: 'Utrecht' })]);
     const result = await apply(grown, batchAt(2));
-    expect(await staleHashes(grown)).toBe(0); // recomputed for the new hash inputs
     expect(result.counts).toMatchObject({ records_inserted: 1, records_unchanged: 1 });
     const rows = await readSilver(db.pool, grown);
     expect(rows.map((row) => [row.id, row.city, row._dp_is_current])).toEqual([
@@ -109,7 +96,44 @@ describe('silver when the model changes', () => {
     const result = await apply(tierScd1, batchAt(3));
     expect(result.counts).toMatchObject({ records_inserted: 0, records_updated: 2 });
     expect((await readSilver(db.pool, entity)).map((row) => row.tier)).toEqual(['platinum', 'platinum']);
-    expect(await staleHashes(tierScd1)).toBe(0);
+  });
+
+  it('drops the retired fingerprint columns from an older silver table, keeping every row, once', async () => {
+    const entity = newEntity(customerModel, 'full');
+    await writeBronze(db.pool, entity, batchAt(1), [customer('a'), customer('b')]);
+    await writeBronze(db.pool, entity, batchAt(2), [customer('a', { tier: 'gold' }), customer('b')]);
+    await writeBronze(db.pool, entity, batchAt(3), [customer('a', { tier: 'gold' }), customer('b')]);
+    await apply(entity, batchAt(1));
+    // The table as it was before the hashes were removed: two not-null text columns the engine no longer writes.
+    const table = `silver.${ident(entity.table)}`;
+    await db.pool.query(`alter table ${table} add column "_dp_scd2_hash" text not null default 'old', add column "_dp_scd1_hash" text not null default 'old'`);
+    await db.pool.query(`alter table ${table} alter column "_dp_scd2_hash" drop default, alter column "_dp_scd1_hash" drop default`);
+    const before = await readSilver(db.pool, entity);
+    const hashColumns = async (): Promise<string[]> =>
+      (
+        await db.pool.query<{ name: string }>(
+          `select attname::text as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attname like '%hash' order by attnum`,
+          [table],
+        )
+      ).rows.map((row) => row.name);
+    expect(await hashColumns()).toEqual(['_dp_scd2_hash', '_dp_scd1_hash']);
+
+    const result = await apply(entity, batchAt(2));
+    expect(await hashColumns()).toEqual([]);
+    expect(result.counts).toMatchObject({ records_inserted: 1, records_updated: 1, records_unchanged: 1 });
+    const strip = (rows: readonly Row[]): Row[] => rows.map(({ _dp_scd2_hash: _h2, _dp_scd1_hash: _h1, ...rest }) => rest);
+    const after = await readSilver(db.pool, entity);
+    expect(after).toHaveLength(3);
+    const previous = strip(before);
+    for (const row of previous.filter((r) => r.id === 'b')) expect(after).toContainEqual(row); // untouched versions keep every value
+    expect(after.filter((r) => r.id === 'a').map((r) => [r.tier, r._dp_is_current])).toEqual([
+      ['bronze', false],
+      ['gold', true],
+    ]);
+
+    await apply(entity, batchAt(3)); // idempotent: nothing left to drop, the next batch applies as usual
+    expect(await hashColumns()).toEqual([]);
+    expect(await readSilver(db.pool, entity)).toEqual(after);
   });
 
   it('refuses a type change with UnsafeModelChangeError and changes nothing', async () => {

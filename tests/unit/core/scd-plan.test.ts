@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec, EntityModel } from '../../../shared/core/entity-model.ts';
-import { changedExpression, encodeForHash, hashExpression, planScd } from '../../../shared/core/scd-plan.ts';
+import { changedExpression, planScd } from '../../../shared/core/scd-plan.ts';
 import { InvalidPayloadError } from '../../../shared/errors.ts';
 
 const col = (name: string, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, type: 'text', key: false, scd: 2, nullable: true, ...extra });
@@ -69,35 +69,6 @@ describe('planScd', () => {
     ['an unknown latestBy', customer, 'nope', 'models › customer: latest_by column nope is not a column of the model'],
   ])('refuses %s', (_case, model, latestBy, issue) => {
     expect(issuesOf(model, latestBy)).toContain(issue);
-  });
-});
-
-describe('encodeForHash', () => {
-  it.each([
-    ['text', 'x'],
-    ['integer', 'x'],
-    ['bigint', 'x'],
-    ['boolean', 'x'],
-    ['uuid', 'x'],
-    ['numeric', 'trim_scale(x)'], // 1.50 and 1.5 are one value
-    ['double', "encode(float8send(x + 0), 'hex')"], // exact bits, -0 = 0, no extra_float_digits
-    ['timestamptz', 'extract(epoch from x)'], // exact, no TimeZone or DateStyle
-    ['date', 'extract(epoch from x)'],
-    ['jsonb', 'x::text'], // jsonb text is normalised (key order, spacing)
-  ] as const)('encodes %s as %s', (type, expected) => {
-    expect(encodeForHash(type, 'x')).toBe(expected);
-  });
-});
-
-describe('hashExpression', () => {
-  it('hashes the text of a row of the encodings', () => {
-    expect(hashExpression([col('a'), col('b', { type: 'numeric' })], (name) => `incoming."${name}"`)).toBe(
-      'md5(row(incoming."a", trim_scale(incoming."b"))::text)',
-    );
-  });
-
-  it('hashes an empty column list to a constant', () => {
-    expect(hashExpression([], (name) => name)).toBe('md5(row()::text)');
   });
 });
 

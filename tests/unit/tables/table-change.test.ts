@@ -18,7 +18,7 @@ const asExisting = (columns = spec.columns): ExistingColumn[] => columns.map((c)
 
 describe('planTableChange', () => {
   it('changes nothing when the table matches the model', () => {
-    expect(planTableChange(spec, { columns: asExisting(), meta: spec.meta })).toEqual({ addColumns: [], dropNotNull: [], refusals: [], rewriteMeta: false });
+    expect(planTableChange(spec, { columns: asExisting(), meta: spec.meta })).toEqual({ addColumns: [], dropColumns: [], dropNotNull: [], refusals: [], rewriteMeta: false });
   });
 
   it('adds a new model column', () => {
@@ -48,6 +48,24 @@ describe('planTableChange', () => {
     ]);
   });
 
+  it('drops the retired fingerprint columns from an older silver table, and only those', () => {
+    const silver = silverTableSpec({ table: 'reading', model }, 'v1;sig');
+    const older = [
+      ...asExisting(silver.columns),
+      { name: '_dp_scd2_hash', type: 'text', nullable: false },
+      { name: '_dp_scd1_hash', type: 'text', nullable: false },
+    ];
+    const shrunk = silverTableSpec({ table: 'reading', model: { ...model, columns: model.columns.filter((c) => c.name !== 'device') } }, 'v1;sig');
+    expect(planTableChange(shrunk, { columns: older, meta: silver.meta })).toEqual({
+      addColumns: [],
+      dropColumns: ['_dp_scd2_hash', '_dp_scd1_hash'],
+      dropNotNull: ['device'], // a model column the model dropped keeps its data
+      refusals: [],
+      rewriteMeta: false,
+    });
+    expect(planTableChange(silver, { columns: asExisting(silver.columns), meta: silver.meta }).dropColumns).toEqual([]);
+  });
+
   it('adopts a table without recorded meta by writing it', () => {
     expect(planTableChange(spec, { columns: asExisting(), meta: undefined })).toMatchObject({ refusals: [], rewriteMeta: true });
   });
@@ -75,8 +93,6 @@ describe('silverTableSpec', () => {
   "_dp_valid_to" timestamp with time zone,
   "_dp_is_current" boolean not null,
   "_dp_is_deleted" boolean not null,
-  "_dp_scd2_hash" text not null,
-  "_dp_scd1_hash" text not null,
   "_dp_batch_id" uuid not null,
   "_dp_call_id" text not null,
   "_dp_updated_batch_id" uuid,
