@@ -48,10 +48,18 @@ export interface LandedRecord {
 
 /** Writes one landing run's records, in chunks, numbering them per landing entity. */
 export interface LandingWriter {
-  /** Adds a record of `landing_entity`; a full chunk is written before this resolves. */
+  /**
+   * Adds a record of `landing_entity`. A full chunk starts writing while the next one fills; this resolves once the
+   * chunk before it is written (a failed write rejects the next `append` or `flush`).
+   */
   append(landing_entity: string, record: JsonValue): Promise<void>;
-  /** Writes what is still buffered. Call once the source's stream has ended. */
+  /** Writes what is still buffered and waits for every write. Call once the source's stream has ended. */
   flush(): Promise<void>;
+  /**
+   * Waits for a chunk still being written, whatever its outcome, and never throws: call it before a failed run's
+   * records are removed, so no write lands after the removal.
+   */
+  settle(): Promise<void>;
   /** Records appended so far, per landing entity (written or buffered). */
   counts(): Readonly<Record<string, number>>;
   /** Records stored as JSON text because they could not be stored as they are, per landing entity. */
@@ -167,13 +175,18 @@ export function createLandingStore(db: Db, options: LandingStoreOptions = {}): L
       const buffers = new Map<string, { documents: LandingDocument[]; bytes: number }>();
       const counts: Record<string, number> = {};
       const encoded: Record<string, number> = {};
+      // One chunk is written while the next fills: the source and the encoding work in this process while the
+      // database works on the insert, and memory holds at most one chunk more.
+      let inFlight: Promise<void> | undefined;
 
       async function write(landing_entity: string): Promise<void> {
         const buffer = buffers.get(landing_entity);
         if (!buffer || buffer.documents.length === 0) return;
         buffers.set(landing_entity, { documents: [], bytes: 0 });
+        await inFlight;
         const collection = await collectionFor(run.system_id, landing_entity);
-        await insertChunk(collection, buffer.documents, landing_entity);
+        inFlight = insertChunk(collection, buffer.documents, landing_entity);
+        inFlight.catch(() => undefined); // awaited by the next write, `flush` or `settle`; not unhandled meanwhile
       }
 
       return {
@@ -197,6 +210,10 @@ export function createLandingStore(db: Db, options: LandingStoreOptions = {}): L
         },
         async flush() {
           for (const landing_entity of [...buffers.keys()]) await write(landing_entity);
+          await inFlight;
+        },
+        async settle() {
+          await inFlight?.catch(() => undefined);
         },
         counts: () => ({ ...counts }),
         encodedCounts: () => ({ ...encoded }),

@@ -157,6 +157,7 @@ async function landBatch(attempt: LandingAttempt): Promise<Outcome> {
     log.info({ description: batch.description, counts, encoded, cursor: cursor?.position ?? null, bronze_calls: bronzeCalls.length }, 'landing succeeded');
     return { status: 'succeeded', ...facts, description: batch.description ?? null, counts, encoded, bronze_calls: bronzeCalls.length };
   } catch (error) {
+    await writer?.settle();
     return recordFailure(error, attempt, entityRuns, entityRuns.countsOf(writer?.counts() ?? {}));
   }
 }

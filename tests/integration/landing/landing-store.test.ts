@@ -1,5 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
-import type { MongoClient } from 'mongodb';
+import { MongoNotConnectedError, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLandingStore, landingRunFilter, type LandedRecord, type LandingRunRef, type LandingStore } from '../../../shared/adapters/mongo/landing-store.ts';
 import type { JsonValue } from '../../../shared/core/json.ts';
@@ -140,6 +140,30 @@ describe('landing store', () => {
       expect(plan).toContain('IXSCAN');
       expect(plan).not.toContain('"stage":"SORT"');
     }
+  });
+
+  it('writes a full chunk while the next fills, and settle waits for it so a removal after it leaves nothing', async () => {
+    const run = newRun();
+    const writer = store.openWriter(run);
+    for (let n = 0; n < 8; n += 1) await writer.append('in_flight', { n }); // the 8th fills the chunk: it starts writing
+    await writer.settle();
+    expect(await client.db(database).collection('TST01__in_flight').countDocuments(landingRunFilter(run))).toBe(8);
+    expect(await store.removeRun(run)).toBe(8);
+    expect(await readAll(run, 'in_flight')).toEqual([]);
+  });
+
+  it('fails the next append or flush when a chunk could not be written, and settle does not throw', async () => {
+    const gone = await connectTestMongo();
+    const goneStore = createLandingStore(gone.db(database), { chunkRecords: 2 });
+    const first = goneStore.openWriter(newRun());
+    for (const n of [0, 1]) await first.append('unwritten', { n });
+    await first.flush();
+    const writer = goneStore.openWriter(newRun());
+    await writer.append('unwritten', { n: 0 });
+    await gone.close(); // the database is gone before the chunk is sent
+    await writer.append('unwritten', { n: 1 }); // fills the chunk: its write starts, and fails meanwhile
+    await expect(writer.flush()).rejects.toThrow(MongoNotConnectedError);
+    await expect(writer.settle()).resolves.toBeUndefined();
   });
 
   it('refuses a landing entity name that is not an identifier', async () => {
