@@ -87,7 +87,7 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
         const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
         if (value === null) nullKeys += 1;
         else keys.add(Array.isArray(value) ? [value] : value); // a jsonb list key is one value, not a tuple
-      } else if (keyIndexes.some((index) => (values[index] ?? null) === null)) {
+      } else if (hasNullAt(values, keyIndexes)) {
         nullKeys += 1;
       } else {
         keys.addTuple(values, keyIndexes);
@@ -176,6 +176,12 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
     duplicates: () => duplicates.result(),
     overflowed: () => overflowed,
   };
+}
+
+// A loop, not `indexes.some(…)`: no closure per row.
+function hasNullAt(values: readonly CellValue[], indexes: readonly number[]): boolean {
+  for (let i = 0; i < indexes.length; i += 1) if ((values[indexes[i]!] ?? null) === null) return true;
+  return false;
 }
 
 function sampler() {
