@@ -6,7 +6,6 @@ import { DateTime, IANAZone } from 'luxon';
 
 // date, then optionally a time (T or space) and an offset (Z, ±HH, ±HHMM, ±HH:MM).
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:\s?(Z|z|[+-]\d{2}(?::?\d{2})?))?)?$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MIN_EPOCH_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
 const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 const OFFSET_CACHE_LIMIT = 10_000;
@@ -23,6 +22,12 @@ export function isKnownTimeZone(zone: string): boolean {
  * is read in `timeZone`; a date alone means its midnight there. Fraction digits are kept as written.
  */
 export function parseTimestamp(text: string, timeZone: string): string | undefined {
+  return parseCommonTimestamp(text, timeZone) ?? parseAnyTimestamp(text, timeZone);
+}
+
+// The general form: every variant TIMESTAMP allows (a space, a comma, compact or hour-only offsets, a date alone,
+// naive times in a zone).
+function parseAnyTimestamp(text: string, timeZone: string): string | undefined {
   const match = TIMESTAMP.exec(text);
   if (match === null) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', fraction, offset] = match as unknown as (string | undefined)[];
@@ -58,16 +63,82 @@ export function epochMillisToTimestamp(millis: number): string | undefined {
 
 /** A `YYYY-MM-DD` calendar date, validated, or `undefined`. */
 export function parseDate(text: string): string | undefined {
-  const match = DATE.exec(text);
-  if (match === null) return undefined;
-  return isValidDate(Number(match[1]), Number(match[2]), Number(match[3])) ? text : undefined;
+  return text.length === 10 && isDateAt(text) ? text : undefined;
 }
+
+// Most timestamps are what `Date.prototype.toISOString` and most APIs write: `YYYY-MM-DDTHH:MM:SS`, an optional
+// `.` and 1–9 fraction digits, then `Z`, `±HH:MM` or (read in UTC) nothing. For those the answer is the text itself
+// with `Z` spelled `+00:00`, found by reading characters instead of running TIMESTAMP and rebuilding the string;
+// anything else, valid or not, is `undefined` here and left to the general form, which gives the same answer for
+// these and decides the rest.
+function parseCommonTimestamp(text: string, timeZone: string): string | undefined {
+  const length = text.length;
+  if (length < 19 || !isDateAt(text) || text.charCodeAt(10) !== T) return undefined;
+  if (text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON) return undefined;
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let end = 19;
+  if (text.charCodeAt(end) === DOT) {
+    const digits = digitRun(text, end + 1);
+    if (digits === 0 || digits > 9) return undefined;
+    end += 1 + digits;
+  }
+  if (end === length) return timeZone === 'UTC' ? `${text}+00:00` : undefined;
+  const mark = text.charCodeAt(end);
+  if (mark === Z) return end + 1 === length ? `${text.slice(0, end)}+00:00` : undefined;
+  if ((mark !== PLUS && mark !== MINUS) || end + 6 !== length || text.charCodeAt(end + 3) !== COLON) return undefined;
+  // PostgreSQL accepts offsets up to ±15:59; the text is already in the normal `±HH:MM` form.
+  const offsetHours = digitsAt(text, end + 1, 2);
+  const offsetMinutes = digitsAt(text, end + 4, 2);
+  return offsetHours < 0 || offsetHours > 15 || offsetMinutes < 0 || offsetMinutes > 59 ? undefined : text;
+}
+
+const T = 0x54;
+const Z = 0x5a;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+// `YYYY-MM-DD` at the start of `text`, a real calendar date.
+function isDateAt(text: string): boolean {
+  if (text.charCodeAt(4) !== MINUS || text.charCodeAt(7) !== MINUS) return false;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  return year >= 0 && month >= 0 && day >= 0 && isValidDate(year, month, day);
+}
+
+// The number the `count` ASCII digits at `start` spell, or -1 when one is not a digit (or past the end).
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i += 1) {
+    const digit = text.charCodeAt(i) - 0x30; // NaN past the end
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// How many ASCII digits follow from `start`, up to 10 (enough to tell "more than 9").
+function digitRun(text: string, start: number): number {
+  let count = 0;
+  while (count < 10) {
+    const digit = text.charCodeAt(start + count) - 0x30;
+    if (!(digit >= 0 && digit <= 9)) break;
+    count += 1;
+  }
+  return count;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function isValidDate(year: number, month: number, day: number): boolean {
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
-  return day <= days;
+  if (month === 2 && day === 29) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= DAYS_IN_MONTH[month - 1]!;
 }
 
 function normalizeOffset(offset: string): string | undefined {

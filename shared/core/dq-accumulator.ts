@@ -87,7 +87,7 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
         const value = values[keyIndexes[0]!] ?? null; // the common case, without a tuple per row
         if (value === null) nullKeys += 1;
         else keys.add(Array.isArray(value) ? [value] : value); // a jsonb list key is one value, not a tuple
-      } else if (keyIndexes.some((index) => (values[index] ?? null) === null)) {
+      } else if (hasNullAt(values, keyIndexes)) {
         nullKeys += 1;
       } else {
         keys.addTuple(values, keyIndexes);
@@ -152,6 +152,7 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   return {
     /** A one-column key as its value, a composite key as its tuple. */
     add(key: JsonValue | readonly JsonValue[]): void {
+      if (overflowed) return; // the duplicates are counted elsewhere now: no key text to build
       // One column: its text (a column holds one type after coercion); several: the JSON tuple.
       const single = !Array.isArray(key);
       if (!isNew(single ? asText(key as JsonValue) : JSON.stringify(key))) duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
@@ -161,6 +162,7 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
      * no part holds (coerced text cannot, JSON text escapes it); where one does, the JSON tuple.
      */
     addTuple(values: readonly CellValue[], indexes: readonly number[]): void {
+      if (overflowed) return;
       let text = asText(values[indexes[0]!]!);
       let plain = !text.includes('\u0000');
       for (let i = 1; i < indexes.length; i += 1) {
@@ -174,6 +176,12 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
     duplicates: () => duplicates.result(),
     overflowed: () => overflowed,
   };
+}
+
+// A loop, not `indexes.some(…)`: no closure per row.
+function hasNullAt(values: readonly CellValue[], indexes: readonly number[]): boolean {
+  for (let i = 0; i < indexes.length; i += 1) if ((values[indexes[i]!] ?? null) === null) return true;
+  return false;
 }
 
 function sampler() {
