@@ -16,7 +16,8 @@
 #   MONGODB_URL                  → dataplatform-mongodb-url (also what the metadata deploy uses)
 #   VAULT_TOKEN                  → dataplatform-vault-token (a token limited to secret/data/dataplatform/*)
 #   DATAPLATFORM_CALL_TOKEN      → dataplatform-call-token
-# Plain settings passed to stack.yml: VAULT_ADDR (default http://10.62.0.1:8200), LOG_LEVEL, METADATA_DB.
+# Plain settings passed to stack.yml: VAULT_ADDR (default http://10.62.0.1:8200), MLFLOW_TRACKING_URI (default
+# http://10.62.0.1:5000) and MLSERVER_URL (default http://10.62.0.1:8085) for the glucose forecast, LOG_LEVEL, METADATA_DB.
 # Optional:
 #   FUNCTION_NAMESPACE       deploy into this namespace (secrets too) instead of the gateway's default (openfaas-fn)
 #   MIGRATION_DATABASE_URL   where this machine reaches the database, when not at DATABASE_URL (the functions' address)
