@@ -84,3 +84,13 @@ export async function mlflowGet<T>(route: string): Promise<T | undefined> {
   if (answer.status !== 200) throw new Error(`MLflow GET ${route} answered ${answer.status}: ${await answer.text()}`);
   return (await answer.json()) as T;
 }
+
+/** Deletes a registered model and its versions (the runs and their artifacts stay, as MLflow keeps experiments). */
+export async function mlflowDeleteModel(name: string): Promise<void> {
+  const answer = await fetch(`${MLFLOW_URL}/api/2.0/mlflow/registered-models/delete`, {
+    method: 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (answer.status !== 200 && answer.status !== 404) throw new Error(`MLflow delete of model ${name} answered ${answer.status}: ${await answer.text()}`);
+}

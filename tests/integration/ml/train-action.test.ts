@@ -4,12 +4,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadEnv } from '../../../shared/config.ts';
 import type { EntityLayerProcessedEvent } from '../../../shared/runtime/payloads.ts';
 import { createTestDatabase, type TestDatabase } from '../postgres/test-database.ts';
-import { deployNightscoutMetadata, fillSilverEntries, MLFLOW_URL, mlflowGet, TRAIN_HANDLER, trainAction, trainingPython } from './ml-fixtures.ts';
+import { deployNightscoutMetadata, fillSilverEntries, MLFLOW_URL, mlflowDeleteModel, mlflowGet, TRAIN_HANDLER, trainAction, trainingPython } from './ml-fixtures.ts';
 import { startPythonFunction, type PythonFunction } from './python-function.ts';
 
 // The training function (Python) against the real services: PostgreSQL (audit rows, silver readings), FerretDB
 // (metadata), MLflow (runs, registry). Its model has a name of this file's own, which MLServer does not serve (the
-// serving test trains the served one); MLflow keeps what the tests register, as it keeps every experiment.
+// serving test trains the served one); the models are deleted afterwards, their runs stay as MLflow keeps experiments.
 
 const MODEL = `glucose_forecast_it_${randomUUID().replaceAll('-', '').slice(0, 8)}`;
 const END = Date.parse('2026-03-18T18:00:00.000Z');
@@ -38,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fn?.stop();
   await db?.drop();
+  for (const suffix of ['', '_more', '_hourly', '_pair']) await mlflowDeleteModel(`${MODEL}${suffix}`);
 });
 
 function goldEvent(): EntityLayerProcessedEvent {
