@@ -1,7 +1,7 @@
 /**
  * Function bundles and their cold start: every function is bundled exactly as `npm run build` does
  * (`bundleFunctions`), then each bundle is started as its container starts it: the real of-watchdog (the image's
- * config from the template's Dockerfile, `fprocess` `node index.mjs`) in a network namespace of its own on the
+ * config from the template's Dockerfile, `fprocess` `node index.cjs`) in a network namespace of its own on the
  * function bridge, as the local provider runs replicas. A start is timed from spawning the watchdog to its first
  * `GET /_/ready` → 200, which the watchdog answers only once the function's own server answers (`ready_path`), the
  * median of a few starts. Beside the wall time, the CPU time the watchdog and the function used until then (from
@@ -138,7 +138,7 @@ export async function measureBundles(outDir: string, starts = 3): Promise<Bundle
   const bare = await medianStart(bareDir, 'node server.cjs', image, starts);
   const bundles: BundleFigure[] = [];
   for (const bundle of built) {
-    const start = await medianStart(join(outDir, bundle.name), 'node index.mjs', image, starts);
+    const start = await medianStart(join(outDir, bundle.name), 'node index.cjs', image, starts);
     bundles.push({ name: bundle.name, bytes: bundle.bytes, cold_start_ms: start.wall, cold_start_cpu_ms: start.cpu, starts_ms: start.all });
   }
   return { bundles, bare_node: { cold_start_ms: bare.wall, cold_start_cpu_ms: bare.cpu } };

@@ -1,6 +1,6 @@
 /**
  * Local function images. There is no Docker engine here, so an "image" is a folder in the image store: what the
- * project template's Dockerfile puts into `/home/app` (the entry, the bundle and its code cache, the package.json and the migrations), and the
+ * project template's Dockerfile puts into `/home/app` (the entry, the bundle and its code cache, and the migrations), and the
  * image config the Dockerfile's final stage sets (`ENV`, `WORKDIR`), read from that Dockerfile itself. `npm run build`
  * writes one per function of stack.yml under the image name faas-cli deploys (`localhost:5000/dataplatform-bronze:latest`);
  * the provider runs a deployment's image from here, as faasd pulls it from a registry.
@@ -75,9 +75,9 @@ export function dockerfileConfig(text: string): { env: Record<string, string>; w
  * The files of a bundle folder that the template's Dockerfile puts into the image; the code cache is the one
  * `npm run build` made with the local node, which runs the local replicas.
  */
-const IMAGE_FILES = ['index.mjs', 'function.cjs', 'function.cjs.map', 'function.cjs.cache', 'package.json', 'migrations'];
+const IMAGE_FILES = ['index.cjs', 'function.cjs', 'function.cjs.map', 'function.cjs.cache', 'migrations'];
 /** Without these a function cannot start: the entry and the bundle it runs. */
-const REQUIRED_IMAGE_FILES = ['index.mjs', 'function.cjs'];
+const REQUIRED_IMAGE_FILES = ['index.cjs', 'function.cjs'];
 
 /**
  * A Python function's image root (templates/dataplatform-python3/Dockerfile): the staged folder as it is (the server,

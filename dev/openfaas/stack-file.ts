@@ -67,7 +67,7 @@ export interface StackFunction {
   readonly namespace: string;
   readonly lang: string;
   readonly image: string;
-  /** Absolute path of the handler folder (`handler:`), where the bundle (`function.cjs`) and its entry `index.mjs` live. */
+  /** Absolute path of the handler folder (`handler:`), where the bundle (`function.cjs`) and its entry `index.cjs` live. */
   readonly handlerDir: string;
   /** The stack's `fprocess` override, if any. */
   readonly fprocess: string | undefined;

@@ -1,10 +1,10 @@
 /**
- * A function image's entry (`node index.mjs`): runs the function's bundle (`function.cjs`, the handler with this
+ * A function image's entry (`node index.cjs`): runs the function's bundle (`function.cjs`, the handler with this
  * template's server) with the V8 code cache made for it (`function.cjs.cache`), then starts its server.
  *
  * Compiling a 1.5 MB bundle is most of a cold start; the cache holds the bytecode of everything its start runs, so V8
  * only checks and loads it. Node 20 has no code cache for ES modules nor for `require`, hence CommonJS compiled here
- * with `vm.Script`. The cache is made by `node index.mjs --write-code-cache` with the node binary that runs the
+ * with `vm.Script`. The cache is made by `node index.cjs --write-code-cache` with the node binary that runs the
  * function (`npm run build` locally, the image's own node in templates/dataplatform-node20/Dockerfile): V8 refuses a
  * cache of another V8 version or other flags, and the bundle then compiles as it would without one.
  */

@@ -58,7 +58,7 @@ describe('Dockerfiles', () => {
     expect(user).toMatch(/^USER\s+[1-9]\d*(:[1-9]\d*)?$/);
     expect(ship.filter((line) => /^(RUN|ADD)\s/i.test(line))).toEqual([]);
     // The code cache comes from a stage of the runtime image, made by the very node binary the image ships.
-    expect(text).toMatch(/^FROM\s+runtime\s+AS\s+code-cache\n(?:.*\n)*?RUN \["node", "index\.mjs", "--write-code-cache"\]$/m);
+    expect(text).toMatch(/^FROM\s+runtime\s+AS\s+code-cache\n(?:.*\n)*?RUN \["node", "index\.cjs", "--write-code-cache"\]$/m);
     expect(ship).toContain('COPY --chown=10001:10001 --from=code-cache /home/app/function.cjs.cache ./');
     // npm and yarn are removed from the runtime stage whose file system the final stage copies.
     expect(text).toMatch(/rm -rf [^\n]*\/usr\/local\/lib\/node_modules[^\n]*\/usr\/local\/bin\/npm/);
@@ -78,7 +78,7 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
     await symlink(path.join(ROOT, 'build/functions'), path.join(work, 'build/functions'));
     stack = await loadStack(path.join(ROOT, 'stack.yml'), {});
     for (const fn of stack.functions) {
-      const bundle = await stat(path.join(fn.handlerDir, fn.lang === PYTHON_LANG ? 'index.py' : 'index.mjs')).catch(() => undefined);
+      const bundle = await stat(path.join(fn.handlerDir, fn.lang === PYTHON_LANG ? 'index.py' : 'index.cjs')).catch(() => undefined);
       if (!bundle) throw new Error(`no bundle for ${fn.name}: run npm run build first`);
     }
     const run = runTool(tool('faas-cli'), ['build', '--shrinkwrap', '-f', 'stack.yml'], { cwd: work });
@@ -114,7 +114,7 @@ describe('faas-cli build --shrinkwrap -f stack.yml', () => {
 
   it('makes one context per function, holding exactly what its image needs', async () => {
     const migrations = (await readdir(path.join(ROOT, 'migrations'))).filter((name) => name.endsWith('.sql')).map((name) => `function/migrations/${name}`);
-    const expected = ['Dockerfile', 'function/function.cjs', 'function/function.cjs.map', 'function/index.mjs', 'function/package.json', ...migrations].sort();
+    const expected = ['Dockerfile', 'function/function.cjs', 'function/function.cjs.map', 'function/index.cjs', ...migrations].sort();
     for (const fn of stack.functions) {
       // A Python function: its staged modules (the template's server beside its own) and requirements.txt, no tests.
       const staged = fn.lang === PYTHON_LANG ? (await readdir(fn.handlerDir)).filter((name) => name.endsWith('.py') || name === 'requirements.txt') : [];

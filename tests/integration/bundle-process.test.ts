@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../dev/build.ts';
 import { freePort } from '../../dev/free-port.ts';
 
-// A function bundle as the process of-watchdog forks in its image (`node index.mjs`): how fast it answers first, and
+// A function bundle as the process of-watchdog forks in its image (`node index.cjs`): how fast it answers first, and
 // how it shuts down. Calls through the real of-watchdog are end-to-end tests (tests/e2e/openfaas).
 const ROOT = resolve(import.meta.dirname, '../..');
 

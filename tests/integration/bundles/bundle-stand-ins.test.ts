@@ -52,7 +52,7 @@ beforeAll(async () => {
   bundleDir = join(workDir, 'stand-ins');
   await bundleFunction('stand-ins', join(ROOT, 'tests/fixtures/functions/stand-ins/handler.ts'), bundleDir);
   port = await freePort();
-  child = spawn(process.execPath, ['index.mjs'], {
+  child = spawn(process.execPath, ['index.cjs'], {
     cwd: bundleDir,
     env: {
       PATH: process.env.PATH ?? '',

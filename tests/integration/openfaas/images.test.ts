@@ -13,9 +13,9 @@ describe('local image store', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'images-'));
     const bundleDir = path.join(dir, 'bundle');
     await mkdir(bundleDir);
-    await writeFile(path.join(bundleDir, 'index.mjs'), 'export {};\n');
+    await writeFile(path.join(bundleDir, 'index.cjs'), 'module.exports = {};\n');
     await writeFile(path.join(bundleDir, 'function.cjs'), 'exports.start = () => undefined;\n');
-    await writeFile(path.join(dir, 'Dockerfile'), 'FROM node:20\nWORKDIR /home/app\nENV fprocess="node index.mjs"\n');
+    await writeFile(path.join(dir, 'Dockerfile'), 'FROM node:20\nWORKDIR /home/app\nENV fprocess="node index.cjs"\n');
     options = { imagesDir: path.join(dir, 'images'), ref: 'localhost:5000/fn:latest', bundleDir, dockerfile: path.join(dir, 'Dockerfile') };
   });
   afterAll(async () => {
@@ -28,7 +28,7 @@ describe('local image store', () => {
     await pinBuild(used.rootDir, process.pid); // this test's process stands for a running replica
     const exited = spawnSync('true').pid; // a process that has exited: its pin counts for nothing
     for (let build = 0; build < 4; build += 1) await writeImage(options);
-    expect((await readdir(used.rootDir)).sort()).toEqual(['function.cjs', 'index.mjs']);
+    expect((await readdir(used.rootDir)).sort()).toEqual(['function.cjs', 'index.cjs']);
 
     await unpinBuild(used.rootDir, process.pid);
     await pinBuild(used.rootDir, exited);

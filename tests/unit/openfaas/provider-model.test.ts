@@ -23,7 +23,7 @@ describe('a deployment request (faas-provider FunctionDeployment)', () => {
     const parsed = FunctionDeployment.parse({
       service: 'bronze',
       image: 'localhost:5000/dataplatform-bronze:latest',
-      envProcess: 'node index.mjs',
+      envProcess: 'node index.cjs',
       envVars: { exec_timeout: '50s' },
       constraints: null,
       secrets: null,
@@ -92,14 +92,14 @@ describe('a replica environment', () => {
     ref: 'localhost:5000/dataplatform-bronze:latest',
     created: '2026-12-01T10:00:00.000Z',
     workdir: '/home/app',
-    env: { fprocess: 'node index.mjs', MIGRATIONS_DIR: '/home/app/migrations', exec_timeout: '10s', upstream_url: 'http://127.0.0.1:3000' },
+    env: { fprocess: 'node index.cjs', MIGRATIONS_DIR: '/home/app/migrations', exec_timeout: '10s', upstream_url: 'http://127.0.0.1:3000' },
   };
   const paths = { rootDir: '/images/bronze/rootfs', tmpDir: '/run/bronze/tmp', secretsDir: '/run/bronze/secrets' };
 
   it('layers the image ENV (its paths mapped to the image folder), the deployment env and envProcess, then the runtime paths', () => {
     const env = replicaEnvironment(
       image,
-      { service: 'bronze', image: image.ref, envVars: { exec_timeout: '50s', HOME: '/nope' }, envProcess: 'node --enable-source-maps index.mjs' },
+      { service: 'bronze', image: image.ref, envVars: { exec_timeout: '50s', HOME: '/nope' }, envProcess: 'node --enable-source-maps index.cjs' },
       paths,
       { PATH: '/usr/bin', LANG: 'C.UTF-8', DATABASE_URL: 'from-the-provider', TZ: 'Europe/Amsterdam' },
     );
@@ -107,7 +107,7 @@ describe('a replica environment', () => {
       PATH: '/usr/bin',
       LANG: 'C.UTF-8',
       TZ: 'UTC',
-      fprocess: 'node --enable-source-maps index.mjs',
+      fprocess: 'node --enable-source-maps index.cjs',
       MIGRATIONS_DIR: '/images/bronze/rootfs/migrations',
       exec_timeout: '50s',
       upstream_url: 'http://127.0.0.1:3000',
@@ -131,13 +131,13 @@ ENV IGNORED="yes"
 FROM node:20-alpine AS ship
 WORKDIR /home/app
 ENV MIGRATIONS_DIR="/home/app/migrations"
-ENV fprocess="node index.mjs"
+ENV fprocess="node index.cjs"
 ENV a=1 b="two words"
 ENV legacy value with spaces
 `);
     expect(config).toEqual({
       workdir: '/home/app',
-      env: { MIGRATIONS_DIR: '/home/app/migrations', fprocess: 'node index.mjs', a: '1', b: 'two words', legacy: 'value with spaces' },
+      env: { MIGRATIONS_DIR: '/home/app/migrations', fprocess: 'node index.cjs', a: '1', b: 'two words', legacy: 'value with spaces' },
     });
   });
 
