@@ -153,6 +153,8 @@ export async function bundleFunctions(
   options: BundleOptions = {},
 ): Promise<BundleResult[]> {
   const entries = sources.map((source) => ({ ...source, out: `${source.name}/function` }));
+  // A folder holds only this build's files: an image copies all of it, so no file of an older layout rides along.
+  await Promise.all(sources.map((source) => rm(join(outRoot, source.name), { recursive: true, force: true })));
   return bundleInto(outRoot, entries, options);
 }
 
