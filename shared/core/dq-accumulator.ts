@@ -8,6 +8,7 @@ import { evaluateChecks, type BatchSummary, type CheckConfig, type CheckResult, 
 import type { EntityModel } from './entity-model.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { JsonValue } from './json.ts';
+import { createFingerprintSet, type FingerprintSet } from './key-fingerprints.ts';
 
 const SAMPLE_LIMIT = 5;
 
@@ -20,11 +21,12 @@ export interface CheckAccumulator {
   /** The coercion issues of the batch (the count matters with `on_uncoercible: null`). */
   addCoercionIssues(issues: readonly CoercionIssue[]): void;
   /**
-   * Whether the batch held more distinct keys than `maxTrackedKeys`: the key set was then dropped, and the caller
-   * counts duplicate keys where the rows went (`setDuplicateKeys`) before asking for the summary or results.
+   * Whether only the loaded table can tell the duplicate keys: the batch held more distinct keys than
+   * `maxTrackedKeys` and one may repeat. The caller then counts them where the rows went (`setDuplicateKeys`)
+   * before asking for the summary or results.
    */
-  keysOverflowed(): boolean;
-  /** Duplicate keys counted outside (in the loaded table), for a batch whose keys overflowed. */
+  needsTableDuplicateCount(): boolean;
+  /** Duplicate keys counted outside (in the loaded table), when `needsTableDuplicateCount()`. */
   setDuplicateKeys(found: SampledCount): void;
   summary(): BatchSummary;
   results(): CheckResult[];
@@ -33,8 +35,9 @@ export interface CheckAccumulator {
 /** Tuning of an accumulator. */
 export interface CheckAccumulatorOptions {
   /**
-   * Distinct keys held in memory for the uniqueness check (about 100 bytes each). Beyond it the set is dropped and
-   * `keysOverflowed()` says so, so memory stays bounded whatever the batch size. Default: no bound.
+   * Distinct keys held in memory for the uniqueness check (about 100 bytes each). Beyond it the set is dropped for
+   * the keys' 64-bit fingerprints (up to `MAX_FINGERPRINTS`); when one repeats (or there are more),
+   * `needsTableDuplicateCount()` says so. Memory stays bounded whatever the batch size. Default: no bound.
    */
   readonly maxTrackedKeys?: number;
 }
@@ -109,7 +112,7 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
     addCoercionIssues(issues) {
       for (const found of issues) uncoercible.add(formatCoercionIssue(found));
     },
-    keysOverflowed: () => keys.overflowed(),
+    needsTableDuplicateCount: () => keys.needsTableCount(),
     setDuplicateKeys(found) {
       externalDuplicates = found;
     },
@@ -128,31 +131,42 @@ export function createCheckAccumulator(config: CheckConfig, options: CheckAccumu
   };
   function duplicateKeys(): SampledCount {
     if (externalDuplicates !== undefined) return externalDuplicates;
-    if (keys.overflowed()) throw new Error('the batch has more keys than the check holds: count its duplicate keys with setDuplicateKeys first');
+    if (keys.needsTableCount()) throw new Error('the batch has more keys than the check holds: count its duplicate keys with setDuplicateKeys first');
     return keys.duplicates();
   }
   return accumulator;
 }
 
+/** Key fingerprints held past `maxTrackedKeys` (at most 8M slots of 8 bytes, 64 MB); past them, the table counts. */
+export const MAX_FINGERPRINTS = 6_000_000;
+
 function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   const seen = new Set<string>();
   const duplicates = sampler();
-  let overflowed = false;
-  // One hash lookup per key: a Set that did not grow already held it. Past the bound, nothing is kept.
+  // Past the bound, the keys' fingerprints (key-fingerprints.ts): a batch whose fingerprints never repeat has no
+  // duplicate key, so only a batch with a possible one (or too many keys even for those) is counted in the table.
+  let fingerprints: FingerprintSet | undefined;
+  let maybeDuplicates = false;
+  // One hash lookup per key: a Set that did not grow already held it.
   const isNew = (text: string): boolean => {
-    if (overflowed) return true;
+    if (fingerprints !== undefined) {
+      const added = fingerprints.add(text);
+      if (added !== 'new') maybeDuplicates = true;
+      return true;
+    }
     const size = seen.size;
     if (seen.add(text).size === size) return false;
     if (seen.size > maxKeys) {
-      overflowed = true;
+      fingerprints = createFingerprintSet(MAX_FINGERPRINTS);
+      for (const key of seen) fingerprints.add(key);
       seen.clear();
     }
     return true;
   };
+  const overflowed = (): boolean => fingerprints !== undefined;
   return {
     /** A one-column key as its value, a composite key as its tuple. */
     add(key: JsonValue | readonly JsonValue[]): void {
-      if (overflowed) return; // the duplicates are counted elsewhere now: no key text to build
       // One column: its text (a column holds one type after coercion); several: the JSON tuple.
       const single = !Array.isArray(key);
       if (!isNew(single ? asText(key as JsonValue) : JSON.stringify(key))) duplicates.add(single ? [key as JsonValue] : [...(key as readonly JsonValue[])]);
@@ -162,7 +176,6 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
      * no part holds (coerced text cannot, JSON text escapes it); where one does, the JSON tuple.
      */
     addTuple(values: readonly CellValue[], indexes: readonly number[]): void {
-      if (overflowed) return;
       let text = asText(values[indexes[0]!]!);
       let plain = !text.includes('\u0000');
       for (let i = 1; i < indexes.length; i += 1) {
@@ -173,8 +186,13 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
       const key = plain ? text : JSON.stringify(indexes.map((index) => values[index]));
       if (!isNew(key)) duplicates.add(indexes.map((index) => values[index] ?? null));
     },
+    /**
+     * Past the bound with a possible duplicate: only the table can count them exactly. Without one, the duplicates
+     * found before the bound are all there are (a later repeat of any key would have repeated its fingerprint).
+     */
+    needsTableCount: () => overflowed() && maybeDuplicates,
+    /** The duplicates, unless `needsTableCount()`. */
     duplicates: () => duplicates.result(),
-    overflowed: () => overflowed,
   };
 }
 

@@ -51,8 +51,11 @@ export interface BronzeRowBuilder {
   counts(): BronzeRowCounts;
   /** The checks' results over every row the processor made; call once every record is added. */
   checkResults(): CheckResult[];
-  /** More distinct keys than `max_tracked_keys`: give the duplicate keys counted in the table to `setDuplicateKeys`. */
-  keysOverflowed(): boolean;
+  /**
+   * More distinct keys than `max_tracked_keys` and one may repeat: give the duplicate keys counted in the table to
+   * `setDuplicateKeys`.
+   */
+  needsTableDuplicateCount(): boolean;
   setDuplicateKeys(found: SampledCount): void;
 }
 
@@ -60,8 +63,8 @@ export interface BronzeRowBuilder {
 export interface BronzeRows {
   /** The rows as COPY text (whole rows per chunk, in record order), pulled from the source as it is read. Read once. */
   readonly text: AsyncIterable<Uint8Array>;
-  /** More distinct keys than the check holds in memory: count the duplicates in the table and pass them to `finish`. */
-  keysOverflowed(): boolean;
+  /** Only the table can tell the duplicate keys (see `BronzeRowBuilder`): count them there and pass them to `finish`. */
+  needsTableDuplicateCount(): boolean;
   /** Once `text` is read to the end: the counts and the checks' results. */
   finish(duplicates?: SampledCount): { readonly counts: BronzeRowCounts; readonly checks: CheckResult[] };
 }
@@ -99,7 +102,7 @@ export function streamBronzeRows(source: AsyncIterable<LandedRecord>, config: Br
   }
   return {
     text: text(),
-    keysOverflowed: () => builder().keysOverflowed(),
+    needsTableDuplicateCount: () => builder().needsTableDuplicateCount(),
     finish(duplicates) {
       const rows = builder();
       if (duplicates !== undefined) rows.setDuplicateKeys(duplicates);
@@ -117,10 +120,12 @@ export interface BronzeRowStreamOptions {
 }
 
 /**
- * Keys the uniqueness check holds in memory (~100 bytes each, so ~50 MB): batches up to here are checked as they
- * stream; larger ones (a backfill of millions of rows) are counted in the loaded table, so memory stays bounded.
+ * Keys the uniqueness check holds in memory (~100 bytes each, so ~10 MB): batches up to here are checked as they
+ * stream. Larger ones (a backfill of millions of rows) go on with the keys' fingerprints (8 bytes each): none
+ * repeating proves no duplicate; when one repeats, the duplicates are counted in the loaded table. Memory stays
+ * bounded.
  */
-export const BRONZE_MAX_TRACKED_KEYS = 500_000;
+export const BRONZE_MAX_TRACKED_KEYS = 100_000;
 
 /**
  * Builds the row builder of one entity's batch. The failure policy (`quality.on_uncoercible`): with `fail` (the
@@ -198,7 +203,7 @@ export function createBronzeRowBuilder(bronze: BronzeEntity, write: BronzeWrite,
       rows_rejected: rowsRejected,
       unmapped_fields: checks.summary().unmapped_fields,
     }),
-    keysOverflowed: () => checks.keysOverflowed(),
+    needsTableDuplicateCount: () => checks.needsTableDuplicateCount(),
     setDuplicateKeys: (found) => checks.setDuplicateKeys(found),
     checkResults() {
       const results = checks.results();

@@ -1,7 +1,8 @@
 /**
  * Writes one entity's batch into `bronze.<table>` inside the caller's transaction: the table brought to the
  * model, the batch's earlier rows removed, the new rows streamed in with COPY, the checks judged (a batch with more
- * keys than the check holds in memory has its duplicate keys counted in the table, still inside the transaction).
+ * keys than the check holds in memory, one of which may repeat, has its duplicate keys counted in the table, still
+ * inside the transaction).
  */
 import { copyText } from '../../adapters/postgres/copy-rows.ts';
 import { ident, qualified } from '../../adapters/postgres/sql.ts';
@@ -51,7 +52,7 @@ export async function loadBronzeBatch(
   );
   const rows = streamBronzeRows(source, { bronze, write, options });
   await copyText(tx, { schema: BRONZE_SCHEMA, table: bronze.table }, spec.columns, rows.text);
-  const duplicates = rows.keysOverflowed()
+  const duplicates = rows.needsTableDuplicateCount()
     ? await countTableDuplicateKeys(tx, { table: bronze.table, key: bronze.model.key, batch_id: write.batch_id })
     : undefined;
   const { counts, checks } = rows.finish(duplicates);

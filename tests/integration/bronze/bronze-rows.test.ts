@@ -36,7 +36,7 @@ async function* source(records: readonly LandedRecord[]): AsyncGenerator<LandedR
 async function drain(rows: BronzeRows, duplicates?: boolean) {
   const chunks: string[] = [];
   for await (const chunk of rows.text) chunks.push(Buffer.from(chunk).toString('utf8'));
-  const overflowed = rows.keysOverflowed();
+  const overflowed = rows.needsTableDuplicateCount();
   const results = rows.finish(duplicates === true && overflowed ? { count: 7, samples: [['c1']] } : undefined);
   return { chunks, text: chunks.join(''), overflowed, ...results };
 }

@@ -174,14 +174,32 @@ describe('createCheckAccumulator with a bound on the keys it holds', () => {
   it('checks in memory up to the bound', () => {
     const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
     for (const id of [1, 2, 3, 3]) checks.add([id, '1.00', 'EUR', null]);
-    expect(checks.keysOverflowed()).toBe(false);
+    expect(checks.needsTableDuplicateCount()).toBe(false);
     expect(check(checks.results(), 'key_unique')).toMatchObject({ observed: 1, details: { samples: [[3]] } });
+  });
+
+  it('past the bound, judges by fingerprints alone when none repeats: the duplicates found before are all there are', () => {
+    const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
+    for (const id of [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) checks.add([id, '1.00', 'EUR', null]);
+    expect(checks.needsTableDuplicateCount()).toBe(false);
+    expect(check(checks.results(), 'key_unique')).toMatchObject({ observed: 1, passed: false, details: { samples: [[1]] } });
+    const distinct = createCheckAccumulator(config, { maxTrackedKeys: 3 });
+    for (let id = 0; id < 1000; id += 1) distinct.add([id, '1.00', 'EUR', null]);
+    expect(distinct.needsTableDuplicateCount()).toBe(false);
+    expect(check(distinct.results(), 'key_unique')).toMatchObject({ observed: 0, passed: true });
+  });
+
+  it('wants the duplicates counted in the table when a key seen before the bound comes again past it', () => {
+    const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
+    for (const id of [1, 2, 3, 4, 5, 2]) checks.add([id, '1.00', 'EUR', null]);
+    expect(checks.needsTableDuplicateCount()).toBe(true);
+    expect(() => checks.results()).toThrow('setDuplicateKeys');
   });
 
   it('drops the keys past the bound and wants the duplicates counted elsewhere before judging', () => {
     const checks = createCheckAccumulator(config, { maxTrackedKeys: 3 });
     for (const id of [1, 1, 2, 3, 4, 4, null]) checks.add([id, '1.00', 'EUR', null]);
-    expect(checks.keysOverflowed()).toBe(true);
+    expect(checks.needsTableDuplicateCount()).toBe(true);
     expect(() => checks.results()).toThrow('setDuplicateKeys');
     checks.setDuplicateKeys({ count: 2, samples: [[1], [4]] });
     const results = checks.results();
