@@ -148,22 +148,23 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   let fingerprints: FingerprintSet | undefined;
   let maybeDuplicates = false;
   // One hash lookup per key: a Set that did not grow already held it.
+  const fingerprint = (set: FingerprintSet, text: string): void => {
+    if (set.add(text) !== 'new') maybeDuplicates = true;
+  };
   const isNew = (text: string): boolean => {
     if (fingerprints !== undefined) {
-      const added = fingerprints.add(text);
-      if (added !== 'new') maybeDuplicates = true;
+      fingerprint(fingerprints, text);
       return true;
     }
     const size = seen.size;
     if (seen.add(text).size === size) return false;
     if (seen.size > maxKeys) {
       fingerprints = createFingerprintSet(MAX_FINGERPRINTS);
-      for (const key of seen) fingerprints.add(key);
+      for (const key of seen) fingerprint(fingerprints, key);
       seen.clear();
     }
     return true;
   };
-  const overflowed = (): boolean => fingerprints !== undefined;
   return {
     /** A one-column key as its value, a composite key as its tuple. */
     add(key: JsonValue | readonly JsonValue[]): void {
@@ -190,7 +191,7 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
      * Past the bound with a possible duplicate: only the table can count them exactly. Without one, the duplicates
      * found before the bound are all there are (a later repeat of any key would have repeated its fingerprint).
      */
-    needsTableCount: () => overflowed() && maybeDuplicates,
+    needsTableCount: () => maybeDuplicates,
     /** The duplicates, unless `needsTableCount()`. */
     duplicates: () => duplicates.result(),
   };
