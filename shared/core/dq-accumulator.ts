@@ -151,6 +151,20 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   const fingerprint = (set: FingerprintSet, text: string): void => {
     if (set.add(text) !== 'new') maybeDuplicates = true;
   };
+  // The same fingerprint as the joined text `addTuple` keys the set by (parts fed with a NUL between them), without
+  // building that text; a part holding a NUL is keyed by the JSON tuple there, so here too.
+  const fingerprintTuple = (set: FingerprintSet, values: readonly CellValue[], indexes: readonly number[]): void => {
+    set.startKey();
+    for (let i = 0; i < indexes.length; i += 1) {
+      const part = asText(values[indexes[i]!]!);
+      if (part.includes('\u0000')) {
+        fingerprint(set, JSON.stringify(indexes.map((index) => values[index])));
+        return;
+      }
+      set.feedPart(part);
+    }
+    if (set.endKey() !== 'new') maybeDuplicates = true;
+  };
   const isNew = (text: string): boolean => {
     if (fingerprints !== undefined) {
       fingerprint(fingerprints, text);
@@ -177,6 +191,10 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
      * no part holds (coerced text cannot, JSON text escapes it); where one does, the JSON tuple.
      */
     addTuple(values: readonly CellValue[], indexes: readonly number[]): void {
+      if (fingerprints !== undefined) {
+        fingerprintTuple(fingerprints, values, indexes);
+        return;
+      }
       let text = asText(values[indexes[0]!]!);
       let plain = !text.includes('\u0000');
       for (let i = 1; i < indexes.length; i += 1) {

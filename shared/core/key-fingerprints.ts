@@ -9,21 +9,49 @@
 export type FingerprintAdded = 'new' | 'seen' | 'full';
 
 export interface FingerprintSet {
+  /** Adds the fingerprint of a one-part key. */
   add(text: string): FingerprintAdded;
+  /**
+   * Adds the fingerprint of a key of several parts, fed one by one between `startKey` and `endKey`, without building
+   * their joined text: the same fingerprint as `add` of the parts joined by NUL (so `ab|c` and `a|bc` differ).
+   */
+  startKey(): void;
+  feedPart(text: string): void;
+  endKey(): FingerprintAdded;
   readonly size: number;
 }
 
 const INITIAL_SLOTS = 1 << 16;
 const MAX_LOAD = 0.75;
+const HIGH_SEED = 0x811c9dc5;
+const LOW_SEED = 0x9747b28c;
 
 /**
  * An open-addressing (linear probing) set of fingerprints that grows by doubling, up to `maxKeys` fingerprints;
- * past that, `add` answers `full` and keeps nothing more.
+ * past that, `add` answers `full` and keeps nothing more. A fingerprint is two 32-bit hashes of the key's UTF-16
+ * code units in one pass: FNV-1a, and a multiply-xorshift with another multiplier, each through murmur3's finaliser.
  */
 export function createFingerprintSet(maxKeys: number): FingerprintSet {
   let high = new Uint32Array(INITIAL_SLOTS);
   let low = new Uint32Array(INITIAL_SLOTS);
   let size = 0;
+  let hashHigh = HIGH_SEED;
+  let hashLow = LOW_SEED;
+  let length = 0;
+  let parts = 0;
+
+  function feed(text: string): void {
+    let h = hashHigh;
+    let l = hashLow;
+    for (let i = 0; i < text.length; i += 1) {
+      const code = text.charCodeAt(i);
+      h = Math.imul(h ^ code, 0x01000193);
+      l = Math.imul(l ^ code, 0x5bd1e995) ^ (l >>> 15);
+    }
+    hashHigh = h;
+    hashLow = l;
+    length += text.length;
+  }
 
   // (0, 0) marks an empty slot, so a fingerprint of (0, 0) is stored as (0, 1): at worst one more "maybe".
   function insert(intoHigh: Uint32Array, intoLow: Uint32Array, h: number, l: number): boolean {
@@ -50,11 +78,27 @@ export function createFingerprintSet(maxKeys: number): FingerprintSet {
     low = nextLow;
   }
 
-  return {
+  const set: FingerprintSet = {
     add(text) {
+      set.startKey();
+      feed(text);
+      return set.endKey();
+    },
+    startKey() {
+      hashHigh = HIGH_SEED;
+      hashLow = LOW_SEED;
+      length = 0;
+      parts = 0;
+    },
+    feedPart(text) {
+      if (parts > 0) feed('\u0000');
+      parts += 1;
+      feed(text);
+    },
+    endKey() {
       if (size >= maxKeys) return 'full';
-      const h = fingerprintHigh(text);
-      const l = fingerprintLow(text) || (h === 0 ? 1 : 0);
+      const h = finalise(hashHigh ^ length);
+      const l = finalise(hashLow ^ length) || (h === 0 ? 1 : 0);
       if (!insert(high, low, h, l)) return 'seen';
       size += 1;
       if (size > high.length * MAX_LOAD) grow();
@@ -64,20 +108,7 @@ export function createFingerprintSet(maxKeys: number): FingerprintSet {
       return size;
     },
   };
-}
-
-/** The high 32 bits of a key's fingerprint: FNV-1a over its UTF-16 code units, then murmur3's finaliser. */
-export function fingerprintHigh(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return finalise(hash ^ text.length);
-}
-
-/** The low 32 bits: a different multiplier and seed, so the two halves are independent enough. */
-export function fingerprintLow(text: string): number {
-  let hash = 0x9747b28c;
-  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x5bd1e995) ^ (hash >>> 15);
-  return finalise(hash ^ text.length);
+  return set;
 }
 
 function finalise(hash: number): number {

@@ -231,6 +231,19 @@ describe('createCheckAccumulator with a composite key', () => {
     expect(found).toMatchObject({ observed: 1, passed: false, details: { samples: [['o1', 'a']] } });
   });
 
+  it('past the bound, finds a tuple seen before it again, a NUL in a part or not', () => {
+    const pastBound = (rows: unknown[][]) => {
+      const checks = createCheckAccumulator({ model: line, load_type: 'delta', previous_row_count: null, quality: {} }, { maxTrackedKeys: 2 });
+      for (const values of rows) checks.add(values as never);
+      return checks.needsTableDuplicateCount();
+    };
+    const before = [['o1', 'a', 1], ['o\u00002', 'b', 1], ['o3', 'c', 1], ['o4', 'd', 1]];
+    expect(pastBound(before)).toBe(false);
+    expect(pastBound([...before, ['o1', 'a', 2]])).toBe(true);
+    expect(pastBound([...before, ['o\u00002', 'b', 2]])).toBe(true);
+    expect(pastBound([...before, ['o', '\u00002b', 2], ['o1a', '', 2]])).toBe(false);
+  });
+
   it('tells apart tuples whose parts would join to the same text', () => {
     expect(uniqueness([['a\u0000b', 'c', 1], ['a', 'b\u0000c', 1], ['a\u0000', 'b', 1], ['a', '\u0000b', 1]])).toMatchObject({ observed: 0, passed: true });
     expect(uniqueness([['a\u0000b', 'c', 1], ['a\u0000b', 'c', 2]])).toMatchObject({ observed: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFingerprintSet, fingerprintHigh, fingerprintLow } from '../../../shared/core/key-fingerprints.ts';
+import { createFingerprintSet, type FingerprintSet } from '../../../shared/core/key-fingerprints.ts';
 
 describe('createFingerprintSet', () => {
   it('answers new for a key it has not held and seen for one it has, across its growth', () => {
@@ -19,8 +19,22 @@ describe('createFingerprintSet', () => {
   });
 
   it('tells apart keys that differ in one character, in order, or in length', () => {
+    const set = createFingerprintSet(100);
     const keys = ['', 'a', 'b', 'ab', 'ba', 'a\u0000', '\u0000a', 'aa', 'aaa', 'é', 'e\u0301', '😀'];
-    const fingerprints = new Set(keys.map((key) => `${fingerprintHigh(key)}:${fingerprintLow(key)}`));
-    expect(fingerprints.size).toBe(keys.length);
+    expect(keys.map((key) => set.add(key))).toEqual(keys.map(() => 'new'));
+    expect(keys.map((key) => set.add(key))).toEqual(keys.map(() => 'seen'));
+  });
+
+  it('fingerprints a key of several parts without joining them, parts kept apart', () => {
+    const set = createFingerprintSet(100);
+    const addParts = (into: FingerprintSet, parts: readonly string[]) => {
+      into.startKey();
+      for (const part of parts) into.feedPart(part);
+      return into.endKey();
+    };
+    expect([addParts(set, ['ab', 'c']), addParts(set, ['a', 'bc']), addParts(set, ['', 'abc']), addParts(set, ['abc', ''])]).toEqual(['new', 'new', 'new', 'new']);
+    expect([addParts(set, ['ab', 'c']), addParts(set, ['', 'abc'])]).toEqual(['seen', 'seen']);
+    expect(set.size).toBe(4);
+    expect(set.add('ab\u0000c')).toBe('seen'); // the joined text has the parts' fingerprint
   });
 });
