@@ -8,7 +8,7 @@ import { evaluateChecks, type BatchSummary, type CheckConfig, type CheckResult, 
 import type { EntityModel } from './entity-model.ts';
 import { ConfigurationError } from '../errors.ts';
 import type { JsonValue } from './json.ts';
-import { createFingerprintSet, type FingerprintSet } from './key-fingerprints.ts';
+import { createFingerprintSet, type FingerprintAdded, type FingerprintSet } from './key-fingerprints.ts';
 
 const SAMPLE_LIMIT = 5;
 
@@ -147,9 +147,8 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
   // duplicate key, so only a batch with a possible one (or too many keys even for those) is counted in the table.
   let fingerprints: FingerprintSet | undefined;
   let maybeDuplicates = false;
-  // One hash lookup per key: a Set that did not grow already held it.
-  const fingerprint = (set: FingerprintSet, text: string): void => {
-    if (set.add(text) !== 'new') maybeDuplicates = true;
+  const noteFingerprint = (added: FingerprintAdded): void => {
+    if (added !== 'new') maybeDuplicates = true;
   };
   // The same fingerprint as the joined text `addTuple` keys the set by (parts fed with a NUL between them), without
   // building that text; a part holding a NUL is keyed by the JSON tuple there, so here too.
@@ -158,23 +157,24 @@ function createKeyTracker(maxKeys = Number.POSITIVE_INFINITY) {
     for (let i = 0; i < indexes.length; i += 1) {
       const part = asText(values[indexes[i]!]!);
       if (part.includes('\u0000')) {
-        fingerprint(set, JSON.stringify(indexes.map((index) => values[index])));
+        noteFingerprint(set.add(JSON.stringify(indexes.map((index) => values[index]))));
         return;
       }
       set.feedPart(part);
     }
-    if (set.endKey() !== 'new') maybeDuplicates = true;
+    noteFingerprint(set.endKey());
   };
+  // One hash lookup per key: a Set that did not grow already held it.
   const isNew = (text: string): boolean => {
     if (fingerprints !== undefined) {
-      fingerprint(fingerprints, text);
+      noteFingerprint(fingerprints.add(text));
       return true;
     }
     const size = seen.size;
     if (seen.add(text).size === size) return false;
     if (seen.size > maxKeys) {
       fingerprints = createFingerprintSet(MAX_FINGERPRINTS);
-      for (const key of seen) fingerprint(fingerprints, key);
+      for (const key of seen) noteFingerprint(fingerprints.add(key));
       seen.clear();
     }
     return true;
